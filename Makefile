@@ -1,0 +1,46 @@
+# evtree: two commands do everything on a fresh machine.
+#   make demo   set up .venv if needed, install, analyse the reference trees in trees/
+#   make test   set up, then run the whole suite (lint, unit tests, doctests, notebooks)
+#   make lab    set up, then open JupyterLab on notebooks/
+#   make bench  set up, then run the speed benchmarks in benchmarks/
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: setup demo test lint lab bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[all,test]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	@echo "== Texaco-Pennzoil (Clemen): the counteroffer is worth 4.6348; refuse \$$3B"
+	$(BIN)/evtree evaluate trees/texaco_pennzoil.yaml --exact
+	$(BIN)/evtree show trees/texaco_pennzoil.yaml
+	@echo
+	@echo "== Bilateral talks with North Korea: the essays' tree"
+	$(BIN)/evtree show trees/korea_talks.yaml
+	$(BIN)/evtree evaluate trees/korea_talks.yaml --exact
+	$(BIN)/evtree evaluate trees/korea_talks.yaml --symbolic
+
+lint: setup
+	$(BIN)/ruff check evtree tests benchmarks
+
+test: setup lint
+	$(BIN)/python -m pytest -q tests evtree
+	$(BIN)/python -m pytest -q --nbmake notebooks
+
+lab: setup
+	$(BIN)/jupyter lab notebooks/
+
+bench: setup
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,79 @@
+"""Entry point of the ``evtree`` console script.
+
+Each module in :data:`COMMAND_MODULES` defines ``register(subparsers)``, which
+adds its subcommands and sets ``func`` on them.  Errors evtree raises on purpose
+are printed as one line and exit with status 2; nothing prints a traceback
+unless ``EVTREE_DEBUG=1`` is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from ..errors import EvtreeError
+
+__all__ = ["COMMAND_MODULES", "build_parser", "main"]
+
+#: Modules that contribute subcommands, in the order they are listed by ``--help``.
+COMMAND_MODULES = (
+    "evtree.cli.core",
+    "evtree.cli.sensitivity",
+    "evtree.cli.voi",
+    "evtree.cli.claims",
+    "evtree.cli.psa",
+    "evtree.cli.report",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser with every subcommand registered."""
+    from .. import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="evtree",
+        description="Decision trees and expected-value analysis: exact, symbolic and fast.",
+    )
+    parser.add_argument("--version", action="version", version=f"evtree {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        status = args.func(args)
+    except EvtreeError as err:
+        if os.environ.get("EVTREE_DEBUG"):
+            raise
+        print(f"evtree {args.command}: error: {str(err).splitlines()[0]}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"evtree {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as err:  # a bug: say so in one line, keep the traceback behind a flag
+        if os.environ.get("EVTREE_DEBUG"):
+            raise
+        print(
+            f"evtree {args.command}: internal error: {type(err).__name__}: {err} "
+            "(set EVTREE_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
+        return 3
+    return int(status or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

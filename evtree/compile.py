@@ -1,0 +1,459 @@
+"""Compile a tree into flat arrays, check it, and evaluate its expressions.
+
+A :class:`FlatTree` lists the nodes breadth first, so that every level of the
+tree, and the children of every node, are contiguous ranges.  The rollback in
+:mod:`evtree.rollback` works on these arrays in any arithmetic.  Compiling is
+cached on the tree and redone when any node changes.
+
+Each quantity of a node (branch probability, branch payoff, terminal payoff) is
+split into a float constant and, where it depends on parameters, an index into a
+table of unique sympy expressions, so that a large tree with numeric payoffs
+compiles without creating a sympy object per node.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+from collections.abc import Mapping
+from fractions import Fraction
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import sympy
+
+from . import model
+from .errors import ModelError, ProbabilityError, UnknownNameError, ValidationError
+from .expressions import as_expr, exact_number, symbol
+
+__all__ = [
+    "CHANCE",
+    "DECISION",
+    "PROBABILITY_TOLERANCE",
+    "TERMINAL",
+    "FlatTree",
+    "Level",
+    "Quantity",
+    "check_probabilities",
+    "compile_tree",
+    "parameter_point",
+]
+
+TERMINAL, CHANCE, DECISION = 0, 1, 2
+_KIND_CODE = {model.Terminal: TERMINAL, model.Chance: CHANCE, model.Decision: DECISION}
+
+#: Tolerance for probabilities in float arithmetic: each must lie in
+#: [-tol, 1 + tol] and each chance node's must sum to 1 within tol.
+PROBABILITY_TOLERANCE = 1e-9
+
+
+@dataclasses.dataclass(frozen=True)
+class Quantity:
+    """One quantity of every node, split into constants and expressions.
+
+    Attributes
+    ----------
+    const : ndarray of float
+        The value where it is a constant, 0 where missing, NaN where symbolic.
+    expr_index : ndarray of int
+        Index into ``exprs`` where the quantity depends on parameters, else -1.
+    exprs : tuple of sympy.Expr
+        The unique non-constant expressions.
+    raw : list
+        The quantities as given on the nodes (for exact arithmetic).
+    """
+
+    const: np.ndarray
+    expr_index: np.ndarray
+    exprs: tuple[sympy.Expr, ...]
+    raw: list[Any]
+
+    @property
+    def is_constant(self) -> bool:
+        return not self.exprs
+
+    @property
+    def symbols(self) -> set[str]:
+        return {s.name for e in self.exprs for s in e.free_symbols}
+
+
+@dataclasses.dataclass(frozen=True)
+class Level:
+    """The internal nodes of one depth and their children (the next depth).
+
+    Attributes
+    ----------
+    parents : ndarray of int or slice
+        Internal nodes at this depth, in order.
+    children : slice
+        Their children, contiguous and in the same order.
+    starts : ndarray of int
+        Offset of each parent's first child within ``children``.
+    counts : ndarray of int
+        Number of children of each parent.
+    uniform : int
+        The common number of children when every parent has the same, else 0.
+    kinds : ndarray of int8
+        Kind of each parent.
+    all_kind : int
+        The common kind of the parents, or -1 when mixed.
+    """
+
+    parents: Any
+    children: slice
+    starts: np.ndarray
+    counts: np.ndarray
+    uniform: int
+    kinds: np.ndarray
+    all_kind: int
+
+
+@dataclasses.dataclass(frozen=True)
+class FlatTree:
+    """A tree's nodes in breadth-first order, as arrays."""
+
+    nodes: list[model.Node]
+    kind: np.ndarray
+    parent: np.ndarray
+    first_child: np.ndarray
+    n_children: np.ndarray
+    levels: tuple[Level, ...]
+    probability: Quantity
+    branch_payoff: Quantity
+    payoff: Quantity
+    rest: np.ndarray
+    problems: tuple[ModelError, ...]
+    version: int
+
+    @property
+    def size(self) -> int:
+        return len(self.nodes)
+
+    @cached_property
+    def index(self) -> dict[int, int]:
+        """Map ``id(node)`` to its position."""
+        return {id(n): i for i, n in enumerate(self.nodes)}
+
+    @cached_property
+    def decision_indices(self) -> np.ndarray:
+        return np.flatnonzero(self.kind == DECISION)
+
+    @cached_property
+    def chance_indices(self) -> np.ndarray:
+        return np.flatnonzero(self.kind == CHANCE)
+
+    @cached_property
+    def terminal_indices(self) -> np.ndarray:
+        return np.flatnonzero(self.kind == TERMINAL)
+
+    @cached_property
+    def under_chance(self) -> np.ndarray:
+        """Mask of nodes whose parent is a chance node."""
+        mask = np.zeros(self.size, dtype=bool)
+        mask[1:] = self.kind[self.parent[1:]] == CHANCE
+        return mask
+
+    @cached_property
+    def keys(self) -> list[str]:
+        return [n.key for n in self.nodes]
+
+    def position(self, node: model.Node | str, tree: model.DecisionTree | None = None) -> int:
+        """Return the flat position of a node given as object, name or path."""
+        if isinstance(node, str):
+            if tree is None:
+                raise TypeError("a tree is needed to look a node up by name")
+            node = tree.node(node)
+        try:
+            return self.index[id(node)]
+        except KeyError:
+            raise UnknownNameError("the node is not in this tree", node=node.key) from None
+
+    @property
+    def symbols(self) -> set[str]:
+        return self.probability.symbols | self.branch_payoff.symbols | self.payoff.symbols
+
+
+def compile_tree(tree: model.DecisionTree) -> FlatTree:
+    """Return the tree's :class:`FlatTree`, compiling it if it changed since last time."""
+    cached = tree._compiled
+    if cached is not None and cached.version == model._version[0] and cached.nodes[0] is tree.root:
+        return cached
+    flat = _compile(tree)
+    tree._compiled = flat
+    return flat
+
+
+def _children(node: model.Node) -> list[model.Node]:
+    return getattr(node, "_NodeMixin__children", ())
+
+
+def _compile(tree: model.DecisionTree) -> FlatTree:
+    version = model._version[0]
+    nodes: list[model.Node] = [tree.root]
+    level_bounds = [(0, 1)]
+    start = 0
+    while True:
+        stop = len(nodes)
+        nxt = [c for n in nodes[start:stop] for c in _children(n)]
+        if not nxt:
+            break
+        nodes.extend(nxt)
+        level_bounds.append((stop, len(nodes)))
+        start = stop
+    n = len(nodes)
+    kind_of = _KIND_CODE
+    kind = np.fromiter(
+        (kind_of[type(x)] if type(x) in kind_of else _kind_slow(x) for x in nodes),
+        dtype=np.int8,
+        count=n,
+    )
+    n_children = np.fromiter((len(_children(x)) for x in nodes), dtype=np.int64, count=n)
+    first_child = np.empty(n, dtype=np.int64)
+    first_child[0] = 0
+    np.cumsum(n_children[:-1], out=first_child[1:])
+    first_child += 1
+    parent = np.empty(n, dtype=np.int64)
+    parent[0] = -1
+    parent[1:] = np.repeat(np.arange(n), n_children)
+
+    levels = []
+    for (a, b), (c, d) in zip(level_bounds[:-1], level_bounds[1:]):
+        counts_all = n_children[a:b]
+        internal = np.flatnonzero(counts_all > 0)
+        counts = counts_all[internal]
+        parents: Any = slice(a, b) if len(internal) == b - a else internal + a
+        starts = np.zeros(len(counts), dtype=np.int64)
+        np.cumsum(counts[:-1], out=starts[1:])
+        kinds = kind[a:b][internal]
+        all_kind = int(kinds[0]) if (kinds == kinds[0]).all() else -1
+        uniform = int(counts[0]) if (counts == counts[0]).all() else 0
+        levels.append(Level(parents, slice(c, d), starts, counts, uniform, kinds, all_kind))
+
+    probability = _quantity([x._probability for x in nodes], rest_ok=True)
+    branch_payoff = _quantity([x._branch_payoff for x in nodes])
+    payoff = _quantity([getattr(x, "_payoff", None) for x in nodes])
+    rest = np.fromiter(
+        (isinstance(x._probability, str) and x._probability == model.REST for x in nodes),
+        dtype=bool,
+        count=n,
+    )
+    flat = FlatTree(
+        nodes,
+        kind,
+        parent,
+        first_child,
+        n_children,
+        tuple(levels),
+        probability,
+        branch_payoff,
+        payoff,
+        rest,
+        (),
+        version,
+    )
+    problems = _structure_problems(tree, flat)
+    return dataclasses.replace(flat, problems=tuple(problems))
+
+
+def _kind_slow(node: Any) -> int:
+    for cls, code in _KIND_CODE.items():
+        if isinstance(node, cls):
+            return code
+    raise ModelError(f"{type(node).__name__} is not a Decision, Chance or Terminal node")
+
+
+def _quantity(raw: list[Any], *, rest_ok: bool = False) -> Quantity:
+    n = len(raw)
+    try:
+        const = np.array([0.0 if r is None else r for r in raw], dtype=float)
+        if const.shape != (n,):
+            raise ValueError
+        return Quantity(const, np.full(n, -1, dtype=np.int64), (), raw)
+    except (TypeError, ValueError):
+        pass
+    const = np.zeros(n, dtype=float)
+    index = np.full(n, -1, dtype=np.int64)
+    table: dict[sympy.Expr, int] = {}
+    for i, r in enumerate(raw):
+        if r is None:
+            continue
+        if isinstance(r, str) and r == model.REST:
+            const[i] = np.nan
+            continue
+        if isinstance(r, numbers.Number) and not isinstance(r, sympy.Basic):
+            const[i] = float(r)
+            continue
+        expr = as_expr(r)
+        if not expr.free_symbols:
+            const[i] = float(expr)
+            continue
+        const[i] = np.nan
+        index[i] = table.setdefault(expr, len(table))
+    return Quantity(const, index, tuple(table), raw)
+
+
+def _structure_problems(tree: model.DecisionTree, flat: FlatTree) -> list[ModelError]:
+    problems: list[ModelError] = []
+    known = set(tree.parameters)
+    nodes = flat.nodes
+    seen_names: dict[str, int] = {}
+    # Checks done on arrays first; paths are only built for nodes with problems.
+    empty = np.flatnonzero((flat.kind != TERMINAL) & (flat.n_children == 0))
+    for i in empty:
+        problems.append(ModelError(f"{nodes[i].kind} node has no branches", node=nodes[i].path))
+    no_payoff = np.flatnonzero(flat.kind == TERMINAL)
+    for i in no_payoff:
+        if nodes[i]._payoff is None:
+            problems.append(ModelError("terminal has no payoff", node=nodes[i].path, field="payoff"))
+    for i, x in enumerate(nodes):
+        if x._name is not None:
+            if x._name in seen_names:
+                problems.append(
+                    ModelError(
+                        f"duplicate name {x._name!r} (also used at {nodes[seen_names[x._name]].path})",
+                        node=x.path,
+                        field="name",
+                    )
+                )
+            else:
+                seen_names[x._name] = i
+    under_chance = flat.under_chance
+    prob_given = np.fromiter((x._probability is not None for x in nodes), dtype=bool, count=len(nodes))
+    for i in np.flatnonzero(under_chance & ~prob_given):
+        problems.append(
+            ModelError("chance branch has no probability", node=nodes[i].path, field="probability")
+        )
+    not_chance = ~under_chance
+    not_chance[0] = True
+    for i in np.flatnonzero(not_chance & prob_given):
+        where = "the root" if i == 0 else "a decision branch"
+        problems.append(
+            ModelError(f"{where} cannot have a probability", node=nodes[i].path, field="probability")
+        )
+    if flat.rest.any():
+        parents_of_rest = flat.parent[flat.rest]
+        uniq, counts = np.unique(parents_of_rest, return_counts=True)
+        for p in uniq[counts > 1]:
+            problems.append(
+                ModelError("more than one branch takes the 'rest' probability", node=nodes[p].path)
+            )
+    if nodes[0]._branch_payoff is not None:
+        problems.append(
+            ModelError("the root cannot have a branch payoff", node=nodes[0].path, field="payoff")
+        )
+    for i in range(1, len(nodes)):
+        if nodes[i]._label is None:
+            problems.append(ModelError("branch has no label", node=nodes[i].path, field="label"))
+    for i in np.flatnonzero(flat.n_children > 1):
+        labels = [c._label for c in _children(nodes[i])]
+        dupes = sorted({lab for lab in labels if lab is not None and labels.count(lab) > 1})
+        for lab in dupes:
+            problems.append(
+                ModelError(f"two branches are labelled {lab!r}", node=nodes[i].path, field="label")
+            )
+    for field, q in (
+        ("probability", flat.probability),
+        ("payoff", flat.branch_payoff),
+        ("payoff", flat.payoff),
+    ):
+        if q.is_constant:
+            continue
+        bad_exprs = {
+            j: sorted(s.name for s in e.free_symbols if s.name not in known) for j, e in enumerate(q.exprs)
+        }
+        for i in np.flatnonzero(q.expr_index >= 0):
+            unknown = bad_exprs[int(q.expr_index[i])]
+            if unknown:
+                listed = ", ".join(repr(u) for u in unknown)
+                problems.append(
+                    UnknownNameError(
+                        f"unknown parameter{'s' if len(unknown) > 1 else ''} {listed} in {q.raw[i]!r}",
+                        node=nodes[i].path,
+                        field=field,
+                    )
+                )
+    if tree.utility is not None and tree.objective != "max":
+        problems.append(ModelError("a utility function needs objective 'max'", field="utility"))
+    return problems
+
+
+def parameter_point(
+    tree: model.DecisionTree, values: Mapping[str, Any] | None = None, *, method: str = "float"
+) -> dict[str, Any]:
+    """Return the value of every parameter: its default, overridden by ``values``.
+
+    In ``"float"`` arithmetic values may be arrays, which broadcast together.
+    In ``"exact"`` arithmetic every value is converted to an exact number.
+    In ``"symbolic"`` arithmetic parameters not in ``values`` stay symbols.
+    """
+    values = dict(values or {})
+    for name in values:
+        tree.parameter(name)  # raises UnknownNameError
+    point: dict[str, Any] = {}
+    for name, p in tree.parameters.items():
+        if method == "symbolic":
+            point[name] = as_expr(values[name]) if name in values else symbol(name)
+        elif method == "exact":
+            v = values.get(name, p.exact)
+            try:
+                point[name] = exact_number(v)
+            except (TypeError, ValueError) as err:
+                raise ModelError(f"cannot use {v!r} in exact arithmetic: {err}", field=name) from None
+        elif method == "float":
+            v = values.get(name, p.exact)
+            if isinstance(v, sympy.Basic):
+                v = float(v)
+            elif isinstance(v, Fraction):
+                v = float(v)
+            point[name] = np.asarray(v, dtype=float)
+        else:
+            raise ValueError(f"unknown arithmetic {method!r}")
+    return point
+
+
+def check_probabilities(
+    tree: model.DecisionTree,
+    flat: FlatTree,
+    *,
+    method: str = "exact",
+    values: Mapping[str, Any] | None = None,
+) -> None:
+    """Check every chance node's probabilities at a parameter point.
+
+    Each must lie in [0, 1] and each node's must sum to 1: exactly in exact
+    arithmetic, within :data:`PROBABILITY_TOLERANCE` in float arithmetic, and in
+    symbolic arithmetic identically in the parameters (then also exactly at the
+    default values).
+
+    Raises
+    ------
+    ProbabilityError
+        Naming the chance node and its branch.
+    """
+    from .rollback import arithmetic
+
+    if method == "symbolic":
+        arith = arithmetic("symbolic")
+        probs = arith.probabilities(flat, parameter_point(tree, values, method="symbolic"))
+        for p in flat.chance_indices:
+            a = int(flat.first_child[p])
+            b = a + int(flat.n_children[p])
+            total = sympy.expand(sum(probs[a:b]))
+            if total != 1 and sympy.simplify(total - 1) != 0:
+                raise ProbabilityError(
+                    f"probabilities sum to {total}, which is not identically 1 "
+                    "(give one branch the probability 'rest')",
+                    node=flat.nodes[p].path,
+                )
+        method = "exact"
+        values = {k: v for k, v in (values or {}).items() if not isinstance(v, sympy.Basic) or v.is_number}
+    arith = arithmetic(method)
+    probs = arith.probabilities(flat, parameter_point(tree, values, method=method))
+    arith.check_probabilities(flat, probs)
+
+
+def raise_problems(flat: FlatTree) -> None:
+    """Raise :class:`ValidationError` if the tree has structural problems."""
+    if flat.problems:
+        raise ValidationError(list(flat.problems))

@@ -1,0 +1,400 @@
+"""Whitelist parser for payoff and probability expressions.
+
+Expression text such as ``p_comply * (v_deal - c_talk)`` or ``1 - p_flout - p_defect``
+is turned into a sympy expression *without ever calling* :func:`eval`,
+:func:`sympy.sympify` or :func:`sympy.parsing.sympy_parser.parse_expr`.  The text
+is parsed by :func:`ast.parse` (which only builds a syntax tree) and each syntax node
+is checked against a whitelist before the matching sympy object is built:
+
+- numbers, kept exact: ``1/3`` is the rational one third, ``0.1`` is ``1/10``;
+- parameter names (identifiers not starting with an underscore);
+- ``+ - * / **``, unary ``+`` and ``-``, and parentheses;
+- the functions ``min``, ``max``, ``exp``, ``log``, ``sqrt`` and ``abs``.
+
+Anything else (attribute access, subscripts, other calls, keywords, lambdas,
+strings, comparisons, giant exponents, overlong or deeply nested text) is refused
+with an :class:`~evtree.errors.ExpressionError` naming the position.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import numbers
+from fractions import Fraction
+from typing import Any
+
+import sympy
+
+from .errors import ExpressionError
+
+__all__ = [
+    "MAX_EXPONENT",
+    "MAX_LENGTH",
+    "MAX_NESTING",
+    "FUNCTIONS",
+    "as_expr",
+    "exact_number",
+    "expression_text",
+    "parse_expression",
+    "symbol",
+]
+
+#: Longest expression text accepted, in characters.
+MAX_LENGTH = 1000
+#: Deepest nesting of parentheses and operators accepted.
+MAX_NESTING = 40
+#: Largest absolute value of a constant exponent.
+MAX_EXPONENT = 1000
+#: Largest size, in bits, of a power of two constants.
+MAX_RESULT_BITS = 100_000
+
+#: Named functions an expression may call, and the sympy function each one builds.
+FUNCTIONS: dict[str, Any] = {
+    "min": sympy.Min,
+    "max": sympy.Max,
+    "exp": sympy.exp,
+    "log": sympy.log,
+    "sqrt": sympy.sqrt,
+    "abs": sympy.Abs,
+}
+_ARITY = {"min": (2, 64), "max": (2, 64), "exp": (1, 1), "log": (1, 1), "sqrt": (1, 1), "abs": (1, 1)}
+_CONSTANTS = {"pi": sympy.pi, "E": sympy.E}
+
+
+@functools.lru_cache(maxsize=4096)
+def symbol(name: str) -> sympy.Symbol:
+    """Return the sympy symbol evtree uses for parameter ``name`` (real-valued).
+
+    Examples
+    --------
+    >>> symbol("p") is symbol("p")
+    True
+    >>> symbol("p").is_real
+    True
+    """
+    return sympy.Symbol(name, real=True)
+
+
+def exact_number(value: Any) -> sympy.Expr:
+    """Convert a number to an exact sympy number.
+
+    Floats go through their shortest decimal text, so ``0.1`` becomes ``1/10``
+    exactly (as pygambit does); strings such as ``"1/3"`` or ``"0.25"`` are parsed
+    by :func:`parse_expression` and must be constant.
+
+    Examples
+    --------
+    >>> exact_number(0.1)
+    1/10
+    >>> exact_number("1/3")
+    1/3
+    """
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a number")
+    if isinstance(value, sympy.Basic):
+        return value
+    if isinstance(value, numbers.Integral):
+        return sympy.Integer(int(value))
+    if isinstance(value, Fraction):
+        return sympy.Rational(value.numerator, value.denominator)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"{value!r} is not a finite number")
+        return sympy.Rational(repr(value))
+    if isinstance(value, numbers.Real):  # numpy scalars and the like
+        return (
+            exact_number(float(value))
+            if not isinstance(value, numbers.Integral)
+            else sympy.Integer(int(value))
+        )
+    if isinstance(value, str):
+        expr = parse_expression(value)
+        if expr.free_symbols:
+            raise ExpressionError("a constant number was expected", expression=value)
+        return expr
+    raise TypeError(f"cannot read {value!r} as a number")
+
+
+def as_expr(value: Any) -> sympy.Expr:
+    """Return ``value`` (number, expression text or sympy expression) as a sympy expression."""
+    if isinstance(value, sympy.Basic):
+        return value
+    if isinstance(value, str):
+        return parse_expression(value)
+    return exact_number(value)
+
+
+def expression_text(value: Any) -> Any:
+    """Return the text form used when saving ``value`` to a file.
+
+    Numbers stay numbers (ints as ints, floats as floats); strings are kept as
+    written; sympy expressions are printed so that :func:`parse_expression`
+    reads them back to an equal expression.
+    """
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, float):
+        return value
+    if isinstance(value, Fraction):
+        return str(value)
+    if isinstance(value, sympy.Basic):
+        return _sympy_text(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    raise TypeError(f"cannot write {value!r} as an expression")
+
+
+def _sympy_text(expr: sympy.Basic) -> str:
+    text = sympy.sstr(expr, order="none")
+    return text.replace("Min(", "min(").replace("Max(", "max(").replace("Abs(", "abs(")
+
+
+def parse_expression(text: str, parameters: Any = None) -> sympy.Expr:
+    """Parse expression text into a sympy expression through a whitelist.
+
+    Parameters
+    ----------
+    text : str
+        The expression, e.g. ``"p_comply * (v_deal - c_talk)"``.
+    parameters : collection of str, optional
+        Names allowed in the expression.  When given, any other name is refused.
+
+    Returns
+    -------
+    sympy.Expr
+        The expression, with exact rational numbers and real-valued symbols.
+
+    Raises
+    ------
+    ExpressionError
+        If the text is not a whitelisted expression, with the offending position.
+
+    Examples
+    --------
+    >>> parse_expression("1 - p_flout - p_defect")
+    -p_defect - p_flout + 1
+    >>> parse_expression("1/3 + 0.1")
+    13/30
+    >>> parse_expression("x.__class__")
+    Traceback (most recent call last):
+    ...
+    evtree.errors.ExpressionError: expression 'x.__class__' at position 2: attribute access is not allowed
+    """
+    if not isinstance(text, str):
+        raise ExpressionError(f"expected text, got {type(text).__name__}", expression=repr(text))
+    expr = _parse_cached(text)
+    if parameters is not None:
+        allowed = set(parameters)
+        unknown = sorted(s.name for s in expr.free_symbols if s.name not in allowed)
+        if unknown:
+            position = _find_name(text, unknown[0])
+            raise ExpressionError(f"unknown parameter '{unknown[0]}'", expression=text, position=position)
+    return expr
+
+
+def _find_name(text: str, name: str) -> int | None:
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError:  # pragma: no cover - already parsed once
+        return None
+    offset = len(text) - len(text.lstrip())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id == name:
+            return node.col_offset + 1 + offset
+    return None
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_cached(text: str) -> sympy.Expr:
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(
+            f"too long ({len(text)} characters, at most {MAX_LENGTH})",
+            expression=text,
+            position=MAX_LENGTH + 1,
+        )
+    if "\n" in text or "\r" in text or "\x00" in text:
+        pos = min(i for i, c in enumerate(text) if c in "\n\r\x00") + 1
+        raise ExpressionError("line breaks and NUL are not allowed", expression=text, position=pos)
+    stripped = text.strip()
+    if not stripped:
+        raise ExpressionError("empty expression", expression=text)
+    offset = len(text) - len(text.lstrip())
+    depth = 0
+    for i, char in enumerate(text):
+        if char in "([{":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise ExpressionError(
+                    f"nested too deeply (more than {MAX_NESTING} levels)",
+                    expression=text,
+                    position=i + 1,
+                )
+        elif char in ")]}":
+            depth -= 1
+    try:
+        tree = ast.parse(stripped, mode="eval")
+    except SyntaxError as err:
+        pos = (err.offset or 1) + offset if err.offset else None
+        raise ExpressionError(f"not a valid expression ({err.msg})", expression=text, position=pos) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ExpressionError("not a valid expression", expression=text) from None
+    builder = _Builder(stripped, text, offset)
+    return builder.build(tree.body, 0)
+
+
+class _Builder:
+    """Walk a Python syntax tree, accepting only whitelisted nodes."""
+
+    def __init__(self, source: str, original: str, offset: int) -> None:
+        self.source = source
+        self.original = original
+        self.offset = offset
+
+    def fail(self, node: ast.AST, message: str) -> ExpressionError:
+        col = getattr(node, "col_offset", None)
+        if isinstance(node, ast.Attribute):  # point at the dot
+            col = node.value.end_col_offset
+        position = None if col is None else col + 1 + self.offset
+        return ExpressionError(message, expression=self.original, position=position)
+
+    def build(self, node: ast.AST, depth: int) -> sympy.Expr:
+        if depth > MAX_NESTING:
+            raise self.fail(node, f"nested too deeply (more than {MAX_NESTING} levels)")
+        if isinstance(node, ast.Constant):
+            return self.number(node)
+        if isinstance(node, ast.Name):
+            return self.name(node)
+        if isinstance(node, ast.UnaryOp):
+            operand = self.build(node.operand, depth + 1)
+            if isinstance(node.op, ast.USub):
+                return -operand
+            if isinstance(node.op, ast.UAdd):
+                return operand
+            raise self.fail(node, f"operator '{_OPERATOR_NAMES.get(type(node.op), '?')}' is not allowed")
+        if isinstance(node, ast.BinOp):
+            return self.binary(node, depth)
+        if isinstance(node, ast.Call):
+            return self.call(node, depth)
+        raise self.fail(node, _REFUSALS.get(type(node), f"{type(node).__name__} is not allowed"))
+
+    def number(self, node: ast.Constant) -> sympy.Expr:
+        value = node.value
+        if isinstance(value, bool) or value is None:
+            raise self.fail(node, f"{value!r} is not a number")
+        if isinstance(value, int):
+            return sympy.Integer(value)
+        if isinstance(value, float):
+            literal = ast.get_source_segment(self.source, node) or repr(value)
+            literal = literal.replace("_", "")
+            if value != value or abs(value) == float("inf"):
+                raise self.fail(node, "the number is too large")
+            return sympy.Rational(literal)
+        if isinstance(value, complex):
+            raise self.fail(node, "complex numbers are not allowed")
+        if isinstance(value, (str, bytes)):
+            raise self.fail(node, "strings are not allowed")
+        raise self.fail(node, f"{type(value).__name__} constants are not allowed")
+
+    def name(self, node: ast.Name) -> sympy.Expr:
+        ident = node.id
+        if ident.startswith("_"):
+            raise self.fail(node, f"name '{ident}' is not allowed (leading underscore)")
+        if ident in _CONSTANTS:
+            return _CONSTANTS[ident]
+        if ident in FUNCTIONS:
+            raise self.fail(node, f"function '{ident}' must be called")
+        if not ident.isascii():
+            raise self.fail(node, f"name '{ident}' is not allowed (non-ASCII)")
+        return symbol(ident)
+
+    def binary(self, node: ast.BinOp, depth: int) -> sympy.Expr:
+        op = type(node.op)
+        if op not in (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow):
+            raise self.fail(node, f"operator '{_OPERATOR_NAMES.get(op, '?')}' is not allowed")
+        left = self.build(node.left, depth + 1)
+        right = self.build(node.right, depth + 1)
+        if op is ast.Add:
+            return left + right
+        if op is ast.Sub:
+            return left - right
+        if op is ast.Mult:
+            return left * right
+        if op is ast.Div:
+            if right.is_zero:
+                raise self.fail(node, "division by zero")
+            return left / right
+        if right.is_Number and abs(right) > MAX_EXPONENT:
+            raise self.fail(node, f"exponent {right} is too large (at most {MAX_EXPONENT})")
+        if left.is_Rational and right.is_Number:
+            bits = max(left.p.bit_length(), left.q.bit_length()) * abs(float(right))
+            if bits > MAX_RESULT_BITS:
+                raise self.fail(node, "the power is too large to compute exactly")
+        if left.is_Number and left.is_zero and right.is_Number and right.is_negative:
+            raise self.fail(node, "division by zero")
+        return left**right
+
+    def call(self, node: ast.Call, depth: int) -> sympy.Expr:
+        if not isinstance(node.func, ast.Name):
+            raise self.fail(node, "only the functions min, max, exp, log, sqrt and abs may be called")
+        fname = node.func.id
+        if fname not in FUNCTIONS:
+            raise self.fail(node, f"function '{fname}' is not allowed (only min, max, exp, log, sqrt, abs)")
+        if node.keywords:
+            raise self.fail(node, "keyword arguments are not allowed")
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            raise self.fail(node, "starred arguments are not allowed")
+        low, high = _ARITY[fname]
+        if not low <= len(node.args) <= high:
+            want = str(low) if low == high else f"{low} or more"
+            raise self.fail(node, f"{fname}() takes {want} argument{'s' if high > 1 else ''}")
+        args = [self.build(a, depth + 1) for a in node.args]
+        if fname == "log" and args[0].is_Number and not args[0].is_positive:
+            raise self.fail(node, "log of a non-positive number")
+        return FUNCTIONS[fname](*args)
+
+
+_OPERATOR_NAMES = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.Pow: "**",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.MatMult: "@",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitOr: "|",
+    ast.BitAnd: "&",
+    ast.BitXor: "^",
+    ast.Invert: "~",
+    ast.Not: "not",
+    ast.USub: "-",
+    ast.UAdd: "+",
+}
+
+_REFUSALS = {
+    ast.Attribute: "attribute access is not allowed",
+    ast.Subscript: "subscripts are not allowed",
+    ast.Lambda: "lambda is not allowed",
+    ast.Compare: "comparisons are not allowed",
+    ast.BoolOp: "'and'/'or' are not allowed",
+    ast.IfExp: "conditional expressions are not allowed",
+    ast.ListComp: "comprehensions are not allowed",
+    ast.SetComp: "comprehensions are not allowed",
+    ast.DictComp: "comprehensions are not allowed",
+    ast.GeneratorExp: "comprehensions are not allowed",
+    ast.List: "lists are not allowed",
+    ast.Tuple: "tuples are not allowed",
+    ast.Set: "sets are not allowed",
+    ast.Dict: "dicts are not allowed",
+    ast.JoinedStr: "strings are not allowed",
+    ast.NamedExpr: "assignment is not allowed",
+    ast.Await: "await is not allowed",
+    ast.Yield: "yield is not allowed",
+    ast.YieldFrom: "yield is not allowed",
+    ast.Starred: "starred expressions are not allowed",
+}

@@ -1,0 +1,489 @@
+"""Read and write trees as YAML or JSON (one schema, documented in ``docs/format.md``).
+
+    read_tree     read a tree from a path, an open file or a string
+    write_tree    write a tree to a path (atomically) or return the text
+    tree_to_dict  the tree as plain data, in the file schema
+    tree_from_dict  a tree from plain data, checking every field
+
+Errors name the place in the file: ``file:line:column`` for YAML, and for both
+formats the path of the field, e.g. ``root.branches[1].probability``.  YAML is
+read with the safe loader; aliases and duplicate keys are refused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Any
+
+import yaml
+
+from . import model
+from .errors import ExpressionError, FileFormatError, ModelError
+from .expressions import expression_text
+
+__all__ = ["FORMAT_VERSION", "read_tree", "tree_from_dict", "tree_to_dict", "write_tree"]
+
+#: Version of the file schema written by :func:`write_tree`.
+FORMAT_VERSION = 1
+
+_TOP_KEYS = {
+    "evtree",
+    "name",
+    "description",
+    "objective",
+    "parameters",
+    "utility",
+    "claims",
+    "metadata",
+    "root",
+}
+_NODE_KEYS = {"decision", "chance", "terminal"}
+_BRANCH_KEYS = {"label", "probability", "payoff", "name", "branches"} | _NODE_KEYS
+_PARAM_KEYS = {"value", "low", "high", "description", "distribution"}
+
+
+# ----------------------------------------------------------------------------- locations
+class _Marked(dict):
+    """A mapping read from YAML that remembers where each value stood."""
+
+    marks: dict[Any, Any]
+
+
+class _MarkedList(list):
+    marks: list[Any]
+
+
+class _Loader(yaml.SafeLoader):
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.MarkedYAMLError(None, None, "aliases are not allowed in tree files", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Any:
+    data = _Marked()
+    data.marks = {}
+    yield data
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, (str, int, float, bool)) and key is not None:
+            raise yaml.MarkedYAMLError(None, None, "a key must be text", key_node.start_mark)
+        if key in data:
+            raise yaml.MarkedYAMLError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        data[key] = loader.construct_object(value_node, deep=True)
+        data.marks[key] = value_node.start_mark
+
+
+def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> Any:
+    data = _MarkedList()
+    data.marks = []
+    yield data
+    for child in node.value:
+        data.append(loader.construct_object(child, deep=True))
+        data.marks.append(child.start_mark)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+
+
+class _Where:
+    """Builds 'file:line:col (field.path)' for error messages."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def __call__(self, path: str, container: Any = None, key: Any = None) -> str:
+        mark = None
+        marks = getattr(container, "marks", None)
+        if marks is not None:
+            try:
+                mark = marks[key]
+            except (KeyError, IndexError, TypeError):
+                mark = None
+        place = self.source
+        if mark is not None:
+            place = f"{place}:{mark.line + 1}:{mark.column + 1}"
+        return f"{place} ({path})" if path else place
+
+
+# ----------------------------------------------------------------------------- reading
+def read_tree(source: str | os.PathLike[str] | IO[str], *, format: str | None = None) -> model.DecisionTree:
+    """Read a tree from a YAML or JSON file, an open file, or text.
+
+    Parameters
+    ----------
+    source : path, file object or str
+        A path to a ``.yaml``, ``.yml`` or ``.json`` file, an open text file,
+        or the document itself as a string (when it contains a line break or
+        starts with ``{``).
+    format : {"yaml", "json"}, optional
+        Overrides the format inferred from the file name or content.
+
+    Returns
+    -------
+    DecisionTree
+
+    Raises
+    ------
+    FileFormatError
+        If the document is malformed; the message names the place in the file.
+    ModelError
+        If a field is invalid, with the same location.
+    """
+    name, text = _read_source(source)
+    fmt = format or _guess_format(name, text)
+    where = _Where(name)
+    if fmt == "json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise FileFormatError(
+                f"invalid JSON: {err.msg}", where=f"{name}:{err.lineno}:{err.colno}"
+            ) from None
+    elif fmt == "yaml":
+        try:
+            data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        except yaml.MarkedYAMLError as err:
+            mark = err.problem_mark
+            at = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
+            raise FileFormatError(f"invalid YAML: {err.problem or err.context}", where=at) from None
+        except yaml.YAMLError as err:
+            raise FileFormatError(f"invalid YAML: {err}", where=name) from None
+    else:
+        raise ValueError(f"unknown format {fmt!r}; use 'yaml' or 'json'")
+    return tree_from_dict(data, where=where)
+
+
+def _read_source(source: Any) -> tuple[str, str]:
+    if hasattr(source, "read"):
+        return getattr(source, "name", "<stream>"), source.read()
+    if isinstance(source, os.PathLike) or (
+        isinstance(source, str) and "\n" not in source and not source.lstrip().startswith("{")
+    ):
+        path = Path(source)
+        try:
+            return str(source), path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise FileFormatError("no such file", where=str(source)) from None
+        except UnicodeDecodeError as err:
+            raise FileFormatError(f"not UTF-8 text ({err.reason})", where=str(source)) from None
+        except OSError as err:
+            raise FileFormatError(err.strerror or str(err), where=str(source)) from None
+    return "<string>", source
+
+
+def _guess_format(name: str, text: str) -> str:
+    lower = name.lower()
+    if lower.endswith(".json"):
+        return "json"
+    if lower.endswith((".yaml", ".yml")):
+        return "yaml"
+    return "json" if text.lstrip().startswith("{") else "yaml"
+
+
+def tree_from_dict(data: Any, *, where: Any = None) -> model.DecisionTree:
+    """Build a tree from plain data in the file schema, checking every field."""
+    where = where or _Where("<data>")
+    if not isinstance(data, Mapping):
+        raise FileFormatError("the document must be a mapping with a 'root'", where=where(""))
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        key = sorted(map(str, unknown))[0]
+        raise FileFormatError(
+            f"unknown key {key!r} (allowed: {', '.join(sorted(_TOP_KEYS))})", where=where(key, data, key)
+        )
+    version = data.get("evtree", FORMAT_VERSION)
+    if version != FORMAT_VERSION:
+        raise FileFormatError(
+            f"unsupported format version {version!r}", where=where("evtree", data, "evtree")
+        )
+    if "root" not in data:
+        raise FileFormatError("missing 'root'", where=where(""))
+    parameters = _read_parameters(data.get("parameters") or {}, where, data)
+    root = _read_node(data["root"], "root", where, data, "root", branch=False)
+    for key in ("name", "description"):
+        if key in data and not isinstance(data[key], str):
+            raise FileFormatError(f"'{key}' must be text", where=where(key, data, key))
+    claims = data.get("claims") or []
+    if not isinstance(claims, list):
+        raise FileFormatError("'claims' must be a list", where=where("claims", data, "claims"))
+    try:
+        tree = model.DecisionTree(
+            root,
+            parameters=parameters,
+            objective=data.get("objective", "max"),
+            name=data.get("name", ""),
+            description=data.get("description", ""),
+            claims=_plain(claims),
+            utility=_plain(data.get("utility")),
+            metadata=_plain(data.get("metadata") or {}),
+        )
+    except ModelError as err:
+        field = err.field or "objective"
+        raise err.located(where=where(field.split(".")[0], data, field.split(".")[0])) from None
+    if tree.utility is not None:
+        from .utility import resolve_utility
+
+        try:
+            resolve_utility(tree.utility, tree.parameters)
+        except ModelError as err:
+            raise err.located(where=where("utility", data, "utility")) from None
+    return tree
+
+
+def _plain(value: Any) -> Any:
+    """Strip location bookkeeping from nested data."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _read_parameters(raw: Any, where: _Where, parent: Any) -> list[model.Parameter]:
+    if not isinstance(raw, Mapping):
+        raise FileFormatError(
+            "'parameters' must map names to values", where=where("parameters", parent, "parameters")
+        )
+    out = []
+    for pname, spec in raw.items():
+        path = f"parameters.{pname}"
+        if isinstance(spec, Mapping):
+            unknown = set(spec) - _PARAM_KEYS
+            if unknown:
+                key = sorted(map(str, unknown))[0]
+                raise FileFormatError(
+                    f"unknown key {key!r} (allowed: {', '.join(sorted(_PARAM_KEYS))})",
+                    where=where(f"{path}.{key}", spec, key),
+                )
+            if "value" not in spec:
+                raise FileFormatError("a parameter needs a 'value'", where=where(path, raw, pname))
+            fields = dict(spec)
+        else:
+            fields = {"value": spec}
+        if "description" in fields and not isinstance(fields["description"], str):
+            raise FileFormatError(
+                "'description' must be text", where=where(f"{path}.description", spec, "description")
+            )
+        try:
+            out.append(
+                model.Parameter(
+                    str(pname),
+                    fields["value"],
+                    fields.get("low"),
+                    fields.get("high"),
+                    fields.get("description", ""),
+                    _plain(fields.get("distribution")),
+                )
+            )
+        except (ModelError, ExpressionError) as err:
+            raise err.located(where=where(path, raw, pname)) from None
+        except (TypeError, ValueError) as err:
+            raise FileFormatError(str(err), where=where(path, raw, pname)) from None
+    return out
+
+
+def _read_node(spec: Any, path: str, where: _Where, container: Any, key: Any, *, branch: bool) -> model.Node:
+    if not isinstance(spec, Mapping):
+        raise FileFormatError("a node must be a mapping", where=where(path, container, key))
+    allowed = _BRANCH_KEYS if branch else (_NODE_KEYS | {"branches", "name"})
+    unknown = set(spec) - allowed
+    if unknown:
+        bad = sorted(map(str, unknown))[0]
+        raise FileFormatError(
+            f"unknown key {bad!r} (allowed: {', '.join(sorted(allowed))})",
+            where=where(f"{path}.{bad}", spec, bad),
+        )
+    kinds = [k for k in ("decision", "chance", "terminal") if k in spec]
+    if len(kinds) != 1:
+        what = "none" if not kinds else " and ".join(kinds)
+        raise FileFormatError(
+            f"a node needs exactly one of 'decision', 'chance' or 'terminal' (found {what})",
+            where=where(path, container, key),
+        )
+    kind = kinds[0]
+    try:
+        node: model.Node
+        if kind == "terminal":
+            if "branches" in spec:
+                raise FileFormatError(
+                    "a terminal cannot have branches", where=where(f"{path}.branches", spec, "branches")
+                )
+            name = spec.get("name")
+            if spec["terminal"] is None:
+                raise ModelError("terminal has no payoff", field="terminal")
+            node = model.Terminal(
+                _quantity(spec["terminal"], f"{path}.terminal", where, spec, "terminal"),
+                name=_name(name, f"{path}.name", where, spec),
+            )
+        else:
+            if "name" in spec:
+                raise FileFormatError(
+                    f"give the name as the value of '{kind}'", where=where(f"{path}.name", spec, "name")
+                )
+            name = _name(spec[kind], f"{path}.{kind}", where, spec, key=kind)
+            children_spec = spec.get("branches")
+            if not isinstance(children_spec, list):
+                raise FileFormatError(
+                    f"a {kind} node needs a list of 'branches'",
+                    where=where(
+                        f"{path}.branches" if "branches" in spec else path,
+                        spec,
+                        "branches" if "branches" in spec else None,
+                    ),
+                )
+            children = [
+                _read_node(c, f"{path}.branches[{i}]", where, children_spec, i, branch=True)
+                for i, c in enumerate(children_spec)
+            ]
+            node = (model.Decision if kind == "decision" else model.Chance)(name, children)
+    except RecursionError:
+        raise FileFormatError("the tree is nested too deeply", where=where(path, container, key)) from None
+    if branch:
+        if "label" not in spec:
+            raise FileFormatError("a branch needs a 'label'", where=where(path, container, key))
+        label = spec["label"]
+        if not isinstance(label, (str, int, float)) or isinstance(label, bool):
+            raise FileFormatError("'label' must be text", where=where(f"{path}.label", spec, "label"))
+        node._label = str(label)
+        if "probability" in spec:
+            node._probability = _quantity(
+                spec["probability"], f"{path}.probability", where, spec, "probability", rest=True
+            )
+        if "payoff" in spec:
+            node._branch_payoff = _quantity(spec["payoff"], f"{path}.payoff", where, spec, "payoff")
+    return node
+
+
+def _name(value: Any, path: str, where: _Where, spec: Any, key: str = "name") -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise FileFormatError("a name must be non-empty text", where=where(path, spec, key))
+    return value
+
+
+def _quantity(value: Any, path: str, where: _Where, spec: Any, key: str, *, rest: bool = False) -> Any:
+    try:
+        return model._check_quantity(value, key, None, allow_rest=rest)
+    except ModelError as err:
+        raise err.located(where=where(path, spec, key)) from None
+
+
+# ----------------------------------------------------------------------------- writing
+def tree_to_dict(tree: model.DecisionTree) -> dict[str, Any]:
+    """Return the tree as plain data in the file schema."""
+    data: dict[str, Any] = {"evtree": FORMAT_VERSION}
+    if tree.name:
+        data["name"] = tree.name
+    if tree.description:
+        data["description"] = tree.description
+    data["objective"] = tree.objective
+    if tree.parameters:
+        params: dict[str, Any] = {}
+        for p in tree.parameters.values():
+            entry: dict[str, Any] = {"value": expression_text(p.value)}
+            if p.low is not None:
+                entry["low"] = expression_text(p.low)
+            if p.high is not None:
+                entry["high"] = expression_text(p.high)
+            if p.description:
+                entry["description"] = p.description
+            if p.distribution is not None:
+                entry["distribution"] = p.distribution
+            params[p.name] = entry
+        data["parameters"] = params
+    if tree.utility is not None:
+        data["utility"] = tree.utility
+    if tree.claims:
+        data["claims"] = tree.claims
+    if tree.metadata:
+        data["metadata"] = tree.metadata
+    data["root"] = _node_to_dict(tree.root, branch=False)
+    return data
+
+
+def _node_to_dict(node: model.Node, *, branch: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if branch:
+        out["label"] = node._label
+        if node._probability is not None:
+            out["probability"] = expression_text(node._probability)
+        if node._branch_payoff is not None:
+            out["payoff"] = expression_text(node._branch_payoff)
+    if isinstance(node, model.Terminal):
+        out["terminal"] = expression_text(node._payoff)
+        if node._name is not None:
+            out["name"] = node._name
+    else:
+        out[node.kind] = node._name
+        out["branches"] = [_node_to_dict(c, branch=True) for c in node.children]
+    return out
+
+
+def write_tree(
+    tree: model.DecisionTree,
+    target: str | os.PathLike[str] | IO[str] | None = None,
+    *,
+    format: str | None = None,
+) -> str | None:
+    """Write a tree as YAML or JSON.
+
+    Parameters
+    ----------
+    tree : DecisionTree
+    target : path or file object, optional
+        Where to write.  A path is written atomically (a temporary file in the
+        same folder, then renamed).  When omitted, the text is returned.
+    format : {"yaml", "json"}, optional
+        Inferred from the path's suffix; YAML otherwise.
+
+    Returns
+    -------
+    str or None
+        The document when no target was given.
+    """
+    name = str(target) if isinstance(target, (str, os.PathLike)) else getattr(target, "name", "")
+    fmt = format or ("json" if str(name).lower().endswith(".json") else "yaml")
+    data = tree_to_dict(tree)
+    if fmt == "json":
+        text = json.dumps(data, indent=1 if _small(tree) else None, ensure_ascii=False) + "\n"
+    elif fmt == "yaml":
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    else:
+        raise ValueError(f"unknown format {fmt!r}; use 'yaml' or 'json'")
+    if target is None:
+        return text
+    if hasattr(target, "write"):
+        target.write(text)
+        return None
+    _atomic_write(Path(target), text)
+    return None
+
+
+def _small(tree: model.DecisionTree) -> bool:
+    return tree._compiled is None or tree._compiled.size < 10_000
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise

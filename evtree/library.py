@@ -1,0 +1,159 @@
+"""Reference trees with known answers, built through the Python API.
+
+    texaco_pennzoil   Clemen's Texaco–Pennzoil negotiation (*Making Hard Decisions*)
+    korea_talks       the essays' tree: bilateral talks with North Korea, or not
+
+The same trees are kept as files in ``trees/``; the tests check that the files
+and these functions describe equal trees.
+"""
+
+from __future__ import annotations
+
+from .model import REST, Branch, Chance, Decision, DecisionTree, Parameter, Terminal
+
+__all__ = ["korea_talks", "texaco_pennzoil"]
+
+
+def texaco_pennzoil() -> DecisionTree:
+    """Clemen's Texaco–Pennzoil negotiation, payoffs in billions of dollars.
+
+    Liedtke (Pennzoil) accepts Texaco's $2B offer or counteroffers $5B.  Texaco
+    accepts the counteroffer (0.17), refuses it (0.50) and the case goes to
+    court, or counteroffers $3B (0.33), which Liedtke accepts or refuses.  In
+    court Pennzoil wins $10.3B (0.2), $5B (0.5) or nothing (0.3).  The
+    counteroffer is worth 4.6348 and the $3B should be refused.
+
+    Examples
+    --------
+    >>> from evtree import evaluate
+    >>> evaluate(texaco_pennzoil()).value
+    4.6348
+    """
+
+    def court(name: str) -> Chance:
+        return Chance(
+            name,
+            [
+                Branch("award 10.3", Terminal(10.3), probability=0.2),
+                Branch("award 5", Terminal(5), probability=0.5),
+                Branch("award 0", Terminal(0), probability=0.3),
+            ],
+        )
+
+    root = Decision(
+        "liedtke",
+        [
+            Branch("accept 2", Terminal(2)),
+            Branch(
+                "counteroffer 5",
+                Chance(
+                    "texaco",
+                    [
+                        Branch("accepts 5", Terminal(5), probability=0.17),
+                        Branch("refuses", court("court_after_refusal"), probability=0.5),
+                        Branch(
+                            "counteroffers 3",
+                            Decision(
+                                "liedtke_on_3",
+                                [
+                                    Branch("accept 3", Terminal(3)),
+                                    Branch("refuse 3", court("court_after_counter")),
+                                ],
+                            ),
+                            probability=0.33,
+                        ),
+                    ],
+                ),
+            ),
+        ],
+    )
+    return DecisionTree(
+        root,
+        name="Texaco-Pennzoil",
+        description="Clemen, Making Hard Decisions, ch. 4: Liedtke's response to Texaco's $2B offer.",
+        metadata={"units": "billion USD", "source": "Clemen, Making Hard Decisions"},
+    )
+
+
+def korea_talks() -> DecisionTree:
+    """Return the essays' tree: bilateral talks with North Korea, or no talks.
+
+    Payoffs are in points of U.S. value relative to the status quo of no talks
+    (0).  Talking costs ``c_talk``.  After talks the North complies and a deal is
+    on the table, flouts the gesture, or the allies defect (Drezner's "left in
+    the lurch"); in each case the U.S. can still accept what is on the table or
+    say no (Bordone and Chang's "power to say no").  See ``trees/korea_talks.yaml``
+    for the reasoning behind every default and bound.
+    """
+    params = [
+        Parameter("p_flout", 0.5, low=0, high=1, description="Probability the North flouts direct gestures"),
+        Parameter(
+            "p_defect", 0.25, low=0, high=1, description="Probability the allies shift position during talks"
+        ),
+        Parameter(
+            "c_talk",
+            2,
+            low=0,
+            high=20,
+            description="Cost of sitting down: the 'insignificant concession' of listening",
+        ),
+        Parameter("v_deal", 100, low=0, high=200, description="Value of a denuclearisation deal"),
+        Parameter(
+            "g_flout",
+            10,
+            low=0,
+            high=50,
+            description="Gain in allied support for a harder line when the North flouts",
+        ),
+        Parameter(
+            "v_demands",
+            -50,
+            low=-100,
+            high=0,
+            description="Value of giving in to the North's demands after it flouts",
+        ),
+        Parameter(
+            "v_soft",
+            -30,
+            low=-100,
+            high=0,
+            description="Value of going along with the allies' softer line after they defect",
+        ),
+        Parameter(
+            "l_defect", 40, low=0, high=100, description="Loss from saying no alone after the allies defect"
+        ),
+    ]
+
+    def respond(name: str, accept: str, say_no: str) -> Decision:
+        return Decision(name, [Branch("accept", Terminal(accept)), Branch("say no", Terminal(say_no))])
+
+    root = Decision(
+        "us_choice",
+        [
+            Branch(
+                "talks",
+                Chance(
+                    "north_response",
+                    [
+                        Branch("complies", respond("after_complies", "v_deal", "0"), probability=REST),
+                        Branch(
+                            "flouts", respond("after_flouts", "v_demands", "g_flout"), probability="p_flout"
+                        ),
+                        Branch(
+                            "allies defect",
+                            respond("after_defect", "v_soft", "-l_defect"),
+                            probability="p_defect",
+                        ),
+                    ],
+                ),
+                payoff="-c_talk",
+            ),
+            Branch("no talks", Terminal(0)),
+        ],
+    )
+    return DecisionTree(
+        root,
+        parameters=params,
+        name="Bilateral talks with North Korea",
+        description="Bordone & Chang, 'Real Superpowers Negotiate'; Drezner, 'When negotiations suck eggs'.",
+    )

@@ -1,0 +1,702 @@
+"""The decision-tree model: nodes, branches, parameters and the tree itself.
+
+    Node          base class of the three node kinds, built on :class:`anytree.NodeMixin`
+    Decision      a choice among branches, made by the decision maker
+    Chance        an uncertain event; each branch has a probability
+    Terminal      an end point with a payoff
+    Branch        how a child hangs from its parent: label, probability, payoff
+    Parameter     a named quantity with a default value, bounds and a description
+    DecisionTree  a root node, its parameters, an objective, and optional claims and utility
+    REST          the probability of a chance branch that takes "the rest" of its siblings'
+
+A branch's payoff accumulates along the path, as in SilverDecisions and TreeAge:
+the outcome at a terminal is the sum of the payoffs of the branches leading to it
+plus the terminal's own payoff.  Probabilities and payoffs may be numbers, exact
+fractions, expression text over the parameters (parsed by
+:func:`evtree.expressions.parse_expression`) or sympy expressions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import keyword
+import numbers
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar, NamedTuple
+
+import anytree
+import sympy
+
+from .errors import ExpressionError, ModelError, UnknownNameError, ValidationError
+from .expressions import FUNCTIONS, as_expr, exact_number, parse_expression
+
+__all__ = [
+    "REST",
+    "Branch",
+    "Chance",
+    "Decision",
+    "DecisionTree",
+    "Node",
+    "Parameter",
+    "Terminal",
+]
+
+#: Probability of the one chance branch that takes the rest of its siblings' probability.
+REST = "rest"
+
+_RESERVED = {REST, "pi", "E", *FUNCTIONS}
+
+# Every structural or field change bumps this counter; compiled forms of trees
+# remember the value they were built at and are rebuilt when it has moved.
+_VERSION = itertools.count()
+_version = [next(_VERSION)]
+
+
+def _touch() -> None:
+    _version[0] = next(_VERSION)
+
+
+def _check_quantity(value: Any, field: str, name: str | None, *, allow_rest: bool = False) -> Any:
+    """Check a probability or payoff as given, parsing text; return what is stored."""
+    if value is None:
+        return None
+    if allow_rest and isinstance(value, str) and value.strip() == REST:
+        return REST
+    if isinstance(value, bool):
+        raise ModelError(f"expected a number or an expression, got {value!r}", node=name, field=field)
+    if isinstance(value, numbers.Number):
+        if isinstance(value, complex) or (isinstance(value, float) and not value == value):
+            raise ModelError(f"{value!r} is not a real number", node=name, field=field)
+        if isinstance(value, float) and abs(value) == float("inf"):
+            raise ModelError(f"{value!r} is not a finite number", node=name, field=field)
+        return value
+    if isinstance(value, str):
+        try:
+            parse_expression(value)
+        except ExpressionError as err:
+            raise err.located(node=name, field=field) from None
+        return value
+    if isinstance(value, sympy.Basic):
+        if not isinstance(value, sympy.Expr):
+            raise ModelError(f"{value!r} is not an expression", node=name, field=field)
+        return value
+    raise ModelError(
+        f"expected a number or an expression, got {type(value).__name__}", node=name, field=field
+    )
+
+
+class Node(anytree.NodeMixin):
+    """Base class of :class:`Decision`, :class:`Chance` and :class:`Terminal`.
+
+    The branch that leads into a node is described on the node itself: its
+    ``label``, its ``probability`` (for children of chance nodes) and its
+    ``branch_payoff`` (added to every outcome below it).
+    """
+
+    kind: ClassVar[str] = "node"
+    separator = "/"
+
+    def __init__(self, name: str | None = None) -> None:
+        if name is not None and (not isinstance(name, str) or not name.strip()):
+            raise ModelError(f"a node name must be non-empty text, got {name!r}", field="name")
+        self._name = name
+        self._label: str | None = None
+        self._probability: Any = None
+        self._branch_payoff: Any = None
+
+    # -- fields ---------------------------------------------------------------------------
+    @property
+    def name(self) -> str | None:
+        """Name of the node, unique in its tree (optional)."""
+        return self._name
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise ModelError(f"a node name must be non-empty text, got {value!r}", node=self.path)
+        self._name = value
+        _touch()
+
+    @property
+    def label(self) -> str | None:
+        """Label of the branch leading into this node (``None`` at the root)."""
+        return self._label
+
+    @label.setter
+    def label(self, value: str | None) -> None:
+        if value is not None and not isinstance(value, str):
+            value = str(value)
+        self._label = value
+        _touch()
+
+    @property
+    def probability(self) -> Any:
+        """Probability of the branch into this node, as given (number, text, sympy or REST)."""
+        return self._probability
+
+    @probability.setter
+    def probability(self, value: Any) -> None:
+        self._probability = _check_quantity(value, "probability", self.path, allow_rest=True)
+        _touch()
+
+    @property
+    def branch_payoff(self) -> Any:
+        """Payoff of the branch into this node, as given; ``None`` means 0."""
+        return self._branch_payoff
+
+    @branch_payoff.setter
+    def branch_payoff(self, value: Any) -> None:
+        self._branch_payoff = _check_quantity(value, "payoff", self.path)
+        _touch()
+
+    # -- structure ------------------------------------------------------------------------
+    @property
+    def branches(self) -> tuple[Node, ...]:
+        """The children of this node, in branch order."""
+        return self.children
+
+    @property
+    def path(self) -> str:
+        """Where the node is: the root's name, then branch labels, joined by ``/``."""
+        parts = []
+        node: Node | None = self
+        while node is not None:
+            if node.parent is None:
+                parts.append(node._name or "root")
+            else:
+                parts.append(node._label if node._label is not None else "?")
+            node = node.parent
+        return self.separator.join(reversed(parts))
+
+    @property
+    def key(self) -> str:
+        """The node's name, or its path when it has none."""
+        return self._name if self._name is not None else self.path
+
+    def branch(self, label: str) -> Node:
+        """Return the child reached by the branch labelled ``label``.
+
+        Raises
+        ------
+        UnknownNameError
+            If no branch has that label.
+        """
+        for child in self.children:
+            if child._label == label:
+                return child
+        known = ", ".join(repr(c._label) for c in self.children)
+        raise UnknownNameError(f"no branch labelled {label!r} (branches: {known})", node=self.path)
+
+    def _attach_branches(self, branches: Iterable[Branch | Node]) -> None:
+        children = []
+        for item in branches:
+            if isinstance(item, Branch):
+                child = item.node
+                if not isinstance(child, Node):
+                    raise ModelError(
+                        f"branch {item.label!r} leads to {type(child).__name__}, not a node",
+                        node=self._name,
+                    )
+                if child._label is not None and child._label != item.label:
+                    raise ModelError(f"branch {item.label!r}: its node already has a label", node=self._name)
+                child._label = None if item.label is None else str(item.label)
+                if item.probability is not None:
+                    child._probability = _check_quantity(
+                        item.probability, "probability", f"{self._name}/{item.label}", allow_rest=True
+                    )
+                if item.payoff is not None:
+                    child._branch_payoff = _check_quantity(
+                        item.payoff, "payoff", f"{self._name}/{item.label}"
+                    )
+            elif isinstance(item, Node):
+                child = item
+            else:
+                raise ModelError(f"expected a Branch or a node, got {type(item).__name__}", node=self._name)
+            if child is self or child.parent is not None:
+                raise ModelError(
+                    f"node {child.key!r} already belongs to a tree; build a new node or detach it",
+                    node=self._name,
+                )
+            children.append(child)
+        if len({id(c) for c in children}) != len(children):
+            raise ModelError("the same node object is used on two branches", node=self._name)
+        # Fresh, parentless children under a fresh parent cannot form a loop, so
+        # they are linked directly (anytree's per-child attach is the slow part of
+        # building large trees).  Later edits go through anytree's checked setters.
+        existing = list(getattr(self, "_NodeMixin__children", []))
+        for child in children:
+            child._NodeMixin__parent = self
+        self._NodeMixin__children = existing + children
+        _touch()
+
+    def add(self, label: str, node: Node, *, probability: Any = None, payoff: Any = None) -> Node:
+        """Append a branch leading to ``node`` and return ``node``."""
+        self._attach_branches([Branch(label, node, probability=probability, payoff=payoff)])
+        return node
+
+    def _pre_attach(self, parent: Any) -> None:
+        if not isinstance(parent, (Decision, Chance)):
+            raise ModelError(
+                f"a node can only hang under a decision or chance node, not {type(parent).__name__}",
+                node=self.key,
+            )
+
+    def _post_attach(self, parent: Any) -> None:
+        _touch()
+
+    def _post_detach(self, parent: Any) -> None:
+        _touch()
+
+    def _fields_equal(self, other: Node) -> bool:
+        return (
+            type(self) is type(other)
+            and self._name == other._name
+            and self._label == other._label
+            and _same_quantity(self._probability, other._probability)
+            and _same_quantity(self._branch_payoff, other._branch_payoff)
+        )
+
+    def __repr__(self) -> str:
+        args = [repr(self._name)] if self._name is not None else []
+        if self._label is not None:
+            args.append(f"label={self._label!r}")
+        if self._probability is not None:
+            args.append(f"probability={self._probability!r}")
+        if self._branch_payoff is not None:
+            args.append(f"payoff={self._branch_payoff!r}")
+        return f"{type(self).__name__}({', '.join(args)})"
+
+
+class Branch(NamedTuple):
+    """A branch: its label, the node it leads to, and its probability and payoff.
+
+    Examples
+    --------
+    >>> Branch("comply", Terminal(10), probability="p_comply")  # doctest: +ELLIPSIS
+    Branch(label='comply', node=Terminal(payoff=10), probability='p_comply', payoff=None)
+    """
+
+    label: str
+    node: Node
+    probability: Any = None
+    payoff: Any = None
+
+
+class Decision(Node):
+    """A decision node: the decision maker picks the best branch.
+
+    Parameters
+    ----------
+    name : str
+        The decision's name; policies map it to the chosen branch label.
+    branches : sequence of Branch or Node
+        The options.
+
+    Examples
+    --------
+    >>> d = Decision("offer", [Branch("accept", Terminal(2)), Branch("refuse", Terminal(0))])
+    >>> [c.label for c in d.branches]
+    ['accept', 'refuse']
+    """
+
+    kind = "decision"
+
+    def __init__(self, name: str | None = None, branches: Sequence[Branch | Node] = ()) -> None:
+        super().__init__(name)
+        self._attach_branches(branches)
+
+    def _fields_equal(self, other: Node) -> bool:
+        return super()._fields_equal(other)
+
+
+class Chance(Node):
+    """A chance node: nature picks a branch with the branch's probability.
+
+    Parameters
+    ----------
+    name : str
+        The event's name.
+    branches : sequence of Branch or Node
+        The outcomes, each with a probability; one may be :data:`REST`.
+    """
+
+    kind = "chance"
+
+    def __init__(self, name: str | None = None, branches: Sequence[Branch | Node] = ()) -> None:
+        super().__init__(name)
+        self._attach_branches(branches)
+
+
+class Terminal(Node):
+    """A terminal node with a payoff.
+
+    Parameters
+    ----------
+    payoff : number, str or sympy.Expr
+        The terminal's own payoff, added to the payoffs of the branches above it.
+    name : str, optional
+        A name for the outcome.
+    """
+
+    kind = "terminal"
+
+    def __init__(self, payoff: Any = None, *, name: str | None = None) -> None:
+        super().__init__(name)
+        self._payoff = _check_quantity(payoff, "payoff", name)
+
+    @property
+    def payoff(self) -> Any:
+        """The terminal's own payoff, as given."""
+        return self._payoff
+
+    @payoff.setter
+    def payoff(self, value: Any) -> None:
+        self._payoff = _check_quantity(value, "payoff", self.path)
+        _touch()
+
+    def _pre_attach_children(self, children: Any) -> None:
+        raise ModelError("a terminal node cannot have branches", node=self.path)
+
+    def _fields_equal(self, other: Node) -> bool:
+        return super()._fields_equal(other) and _same_quantity(self._payoff, other._payoff)
+
+    def __repr__(self) -> str:
+        text = super().__repr__()
+        inner = text[len("Terminal(") : -1]
+        return f"Terminal(payoff={self._payoff!r}{', ' + inner if inner else ''})"
+
+
+def _same_quantity(a: Any, b: Any) -> bool:
+    if a is None or b is None or a == REST or b == REST:
+        return a == b
+    if type(a) is type(b) and not isinstance(a, sympy.Basic) and a == b:
+        return True
+    try:
+        return bool(sympy.simplify(as_expr(a) - as_expr(b)) == 0)
+    except (TypeError, ValueError):
+        return False
+
+
+@dataclasses.dataclass(frozen=True)
+class Parameter:
+    """A named quantity of a tree.
+
+    Parameters
+    ----------
+    name : str
+        An identifier; expressions refer to the parameter by it.
+    value : number or str
+        The default (base-case) value; kept exact, so ``0.1`` means ``1/10``.
+    low, high : number or str, optional
+        Bounds of the range the parameter may take, used by sensitivity
+        analysis and by claims checked over the parameter space.
+    description : str
+        What the parameter means and where its value comes from.
+    distribution : mapping, optional
+        A probability distribution for probabilistic sensitivity analysis.
+
+    Examples
+    --------
+    >>> p = Parameter("p_flout", 0.3, low=0, high=1, description="North flouts talks")
+    >>> p.exact, p.bounds
+    (3/10, (0, 1))
+    """
+
+    name: str
+    value: Any
+    low: Any = None
+    high: Any = None
+    description: str = ""
+    distribution: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.isidentifier() or keyword.iskeyword(self.name):
+            raise ModelError(f"parameter name {self.name!r} is not an identifier", field="parameters")
+        if self.name.startswith("_") or self.name in _RESERVED:
+            raise ModelError(f"parameter name {self.name!r} is reserved", field="parameters")
+        where = f"parameters.{self.name}"
+        try:
+            exact = exact_number(self.value)
+            low = None if self.low is None else exact_number(self.low)
+            high = None if self.high is None else exact_number(self.high)
+        except (TypeError, ValueError) as err:
+            raise ModelError(str(err), field=where) from None
+        if not exact.is_real:
+            raise ModelError(f"value {self.value!r} is not a real number", field=where)
+        if low is not None and high is not None and low > high:
+            raise ModelError(f"low bound {self.low} is above high bound {self.high}", field=where)
+        if low is not None and exact < low:
+            raise ModelError(f"value {self.value} is below the low bound {self.low}", field=where)
+        if high is not None and exact > high:
+            raise ModelError(f"value {self.value} is above the high bound {self.high}", field=where)
+        object.__setattr__(self, "_exact", exact)
+        object.__setattr__(self, "_low", low)
+        object.__setattr__(self, "_high", high)
+
+    @property
+    def exact(self) -> sympy.Expr:
+        """The default value as an exact sympy number."""
+        return self._exact  # type: ignore[attr-defined]
+
+    @property
+    def bounds(self) -> tuple[sympy.Expr | None, sympy.Expr | None]:
+        """The exact ``(low, high)`` bounds; ``None`` where unbounded."""
+        return (self._low, self._high)  # type: ignore[attr-defined]
+
+    @property
+    def symbol(self) -> sympy.Symbol:
+        """The sympy symbol that stands for this parameter in expressions."""
+        from .expressions import symbol
+
+        return symbol(self.name)
+
+    def replace(self, **changes: Any) -> Parameter:
+        """Return a copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
+_OBJECTIVES = {
+    "max": "max",
+    "maximize": "max",
+    "maximise": "max",
+    "min": "min",
+    "minimize": "min",
+    "minimise": "min",
+}
+
+
+class DecisionTree:
+    """A decision tree: a root node, its parameters and an objective.
+
+    Parameters
+    ----------
+    root : Decision, Chance or Terminal
+        The root node.
+    parameters : iterable of Parameter, or mapping of name to Parameter
+        The named parameters the expressions may use.
+    objective : {"max", "min"}, default "max"
+        Whether the decision maker maximises or minimises; ``"maximize"`` and
+        ``"minimise"`` spellings are accepted.
+    name, description : str
+        Title and description of the model.
+    claims : sequence, optional
+        Claims stated with the tree (see :mod:`evtree.claims`), kept as given.
+    utility : mapping, optional
+        The decision maker's utility function (see :mod:`evtree.utility`), as given.
+    metadata : mapping, optional
+        Anything else to keep with the tree (sources, notes); saved as is.
+
+    Examples
+    --------
+    >>> tree = DecisionTree(
+    ...     Decision("offer", [
+    ...         Branch("accept", Terminal(2)),
+    ...         Branch("counter", Chance("reply", [
+    ...             Branch("yes", Terminal(5), probability="p"),
+    ...             Branch("no", Terminal(0), probability=REST),
+    ...         ])),
+    ...     ]),
+    ...     parameters=[Parameter("p", 0.5, low=0, high=1)],
+    ... )
+    >>> tree.validate()
+    >>> [n.key for n in tree.decision_nodes]
+    ['offer']
+    """
+
+    def __init__(
+        self,
+        root: Node,
+        *,
+        parameters: Iterable[Parameter] | Mapping[str, Parameter] = (),
+        objective: str = "max",
+        name: str = "",
+        description: str = "",
+        claims: Sequence[Any] = (),
+        utility: Mapping[str, Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        if not isinstance(root, Node):
+            raise ModelError(f"the root must be a node, got {type(root).__name__}", field="root")
+        if root.parent is not None:
+            raise ModelError("the root node already hangs under another node", node=root.key)
+        self.root = root
+        if isinstance(parameters, Mapping):
+            parameters = list(parameters.values())
+        params: dict[str, Parameter] = {}
+        for p in parameters:
+            if not isinstance(p, Parameter):
+                raise ModelError(f"expected a Parameter, got {type(p).__name__}", field="parameters")
+            if p.name in params:
+                raise ModelError(f"parameter {p.name!r} is defined twice", field="parameters")
+            params[p.name] = p
+        self.parameters: dict[str, Parameter] = params
+        if objective not in _OBJECTIVES:
+            raise ModelError(f"objective must be 'max' or 'min', got {objective!r}", field="objective")
+        self.objective = _OBJECTIVES[objective]
+        self.name = name
+        self.description = description
+        self.claims = list(claims)
+        self.utility = dict(utility) if utility is not None else None
+        self.metadata = dict(metadata) if metadata is not None else {}
+        self._compiled: Any = None
+
+    # -- traversal ------------------------------------------------------------------------
+    def nodes(self) -> Iterator[Node]:
+        """Iterate over every node in pre-order (the order of the file)."""
+        return anytree.PreOrderIter(self.root)
+
+    @property
+    def decision_nodes(self) -> list[Decision]:
+        """Decision nodes in pre-order."""
+        return [n for n in self.nodes() if isinstance(n, Decision)]
+
+    @property
+    def chance_nodes(self) -> list[Chance]:
+        """Chance nodes in pre-order."""
+        return [n for n in self.nodes() if isinstance(n, Chance)]
+
+    @property
+    def terminals(self) -> list[Terminal]:
+        """Terminal nodes in pre-order."""
+        return [n for n in self.nodes() if isinstance(n, Terminal)]
+
+    def node(self, key: str) -> Node:
+        """Return the node with this name, or at this path (``root/label/label``).
+
+        Raises
+        ------
+        UnknownNameError
+            If no node has that name or path.
+        """
+        if not isinstance(key, str):
+            raise TypeError(f"a node is found by its name or path, not {type(key).__name__}")
+        for n in self.nodes():
+            if n._name == key:
+                return n
+        node: Node = self.root
+        parts = key.split(Node.separator)
+        if parts[0] in (self.root._name, "root"):
+            try:
+                for label in parts[1:]:
+                    node = node.branch(label)
+                return node
+            except UnknownNameError:
+                pass
+        raise UnknownNameError(f"no node is named {key!r}, and no path leads there")
+
+    # -- parameters -----------------------------------------------------------------------
+    def parameter(self, name: str) -> Parameter:
+        """Return the parameter called ``name``."""
+        try:
+            return self.parameters[name]
+        except KeyError:
+            known = ", ".join(self.parameters) or "none"
+            raise UnknownNameError(f"unknown parameter {name!r} (known: {known})") from None
+
+    def with_parameters(self, **values: Any) -> DecisionTree:
+        """Return a copy of the tree whose parameter defaults are replaced by ``values``."""
+        new = self.copy()
+        for pname, value in values.items():
+            p = self.parameter(pname)
+            low, high = p.low, p.high
+            exact = exact_number(value)
+            if low is not None and exact < exact_number(low):
+                low = value
+            if high is not None and exact > exact_number(high):
+                high = value
+            new.parameters[pname] = p.replace(value=value, low=low, high=high)
+        return new
+
+    # -- checks ---------------------------------------------------------------------------
+    def problems(self) -> list[ModelError]:
+        """Return every structural problem of the tree (empty when it is well formed).
+
+        Probabilities are checked when the tree is evaluated, in the arithmetic
+        of the evaluation; :meth:`validate` checks them at the default values.
+        """
+        from .compile import compile_tree
+
+        return list(compile_tree(self).problems)
+
+    def validate(self, *, exact: bool = True) -> None:
+        """Check the tree; raise :class:`~evtree.errors.ValidationError` listing every problem.
+
+        Checks the structure (empty decision or chance nodes, missing labels,
+        probabilities and payoffs, duplicate names and labels, unknown
+        parameters, several ``rest`` branches), then that the probabilities of
+        every chance node lie in [0, 1] and sum to 1: exactly at the default
+        values when ``exact`` (else within :data:`evtree.compile.PROBABILITY_TOLERANCE`),
+        and identically in the parameters where that can be decided.
+        """
+        from .compile import check_probabilities, compile_tree
+
+        flat = compile_tree(self)
+        if flat.problems:
+            raise ValidationError(list(flat.problems))
+        check_probabilities(self, flat, method="exact" if exact else "float")
+
+    # -- copies and equality -------------------------------------------------------------
+    def copy(self) -> DecisionTree:
+        """Return a deep copy of the tree (nodes are copied, expressions shared)."""
+        return DecisionTree(
+            _copy_node(self.root),
+            parameters=list(self.parameters.values()),
+            objective=self.objective,
+            name=self.name,
+            description=self.description,
+            claims=list(self.claims),
+            utility=self.utility,
+            metadata=self.metadata,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DecisionTree):
+            return NotImplemented
+        if (
+            self.objective != other.objective
+            or self.name != other.name
+            or self.description != other.description
+            or self.parameters != other.parameters
+            or self.claims != other.claims
+            or self.utility != other.utility
+            or self.metadata != other.metadata
+        ):
+            return False
+        mine, theirs = list(self.nodes()), list(other.nodes())
+        if len(mine) != len(theirs):
+            return False
+        return all(a._fields_equal(b) and len(a.children) == len(b.children) for a, b in zip(mine, theirs))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        n = sum(1 for _ in self.nodes())
+        title = f"{self.name!r}, " if self.name else ""
+        return (
+            f"DecisionTree({title}{n} nodes, {len(self.parameters)} parameters, objective={self.objective!r})"
+        )
+
+    def _repr_html_(self) -> str | None:  # pragma: no cover - notebook display
+        try:
+            from .draw import tree_svg
+        except ImportError:
+            return None
+        return tree_svg(self)
+
+    def __str__(self) -> str:
+        from .render import render_text
+
+        return render_text(self)
+
+
+def _copy_node(node: Node) -> Node:
+    new: Node
+    if isinstance(node, Terminal):
+        new = Terminal(node._payoff, name=node._name)
+    else:
+        new = type(node)(node._name, [_copy_node(c) for c in node.children])
+    new._label = node._label
+    new._probability = node._probability
+    new._branch_payoff = node._branch_payoff
+    return new

@@ -1,0 +1,428 @@
+"""The one rollback algorithm, and the arithmetics it runs in.
+
+Rolling back a tree computes, for every node, the expected outcome given that
+the node is reached and the best choices are made below it: the
+probability-weighted sum at chance nodes and the best option at decision nodes.
+The algorithm works level by level on a :class:`~evtree.compile.FlatTree`, from
+the deepest level to the root, and leaves the arithmetic to an
+:class:`Arithmetic`:
+
+    FloatArithmetic     numpy float64, over one point or many points at once
+    ExactArithmetic     exact rationals (and exact sympy numbers where irrational)
+    SymbolicArithmetic  sympy expressions in the parameters
+
+Outcomes are accumulated top down first: the outcome at a terminal is the sum
+of the payoffs of the branches leading to it plus its own payoff.  A utility
+function, when given, maps outcomes to utilities before the rollback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import sympy
+
+from .compile import CHANCE, DECISION, PROBABILITY_TOLERANCE, FlatTree, Level, Quantity
+from .errors import EvaluationError, ProbabilityError
+from .expressions import symbol
+
+__all__ = [
+    "Arithmetic",
+    "ExactArithmetic",
+    "FloatArithmetic",
+    "SymbolicArithmetic",
+    "arithmetic",
+    "outcomes",
+    "reach_probabilities",
+    "rollback",
+]
+
+#: Relative tolerance under which two float option values count as tied.
+TIE_TOLERANCE = 1e-9
+
+
+class Arithmetic:
+    """How numbers are represented and combined during a rollback."""
+
+    name: str = ""
+    exact: bool = False
+
+    def quantity(self, flat: FlatTree, q: Quantity, point: Mapping[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def probabilities(self, flat: FlatTree, point: Mapping[str, Any]) -> Any:
+        """Return the branch probability of every node (1 where not under a chance node)."""
+        raise NotImplementedError
+
+    def check_probabilities(self, flat: FlatTree, probs: Any) -> None:
+        raise NotImplementedError
+
+    def segment_sum(self, x: Any, level: Level) -> Any:
+        raise NotImplementedError
+
+    def segment_best(self, x: Any, level: Level, objective: str) -> Any:
+        raise NotImplementedError
+
+    def is_tied(self, a: Any, b: Any) -> Any:
+        raise NotImplementedError
+
+
+def _expr_error(flat: FlatTree, q: Quantity, j: int, value: Any, field: str) -> EvaluationError:
+    i = int(np.flatnonzero(q.expr_index == j)[0])
+    return EvaluationError(
+        f"node '{flat.nodes[i].path}' field '{field}': {q.raw[i]!r} evaluates to {value}, "
+        "not a finite real number"
+    )
+
+
+class FloatArithmetic(Arithmetic):
+    """numpy float64 values of shape ``(n_nodes, n_points)``."""
+
+    name = "float"
+    exact = False
+
+    def __init__(self, n_points: int = 1) -> None:
+        self.n_points = n_points
+
+    def quantity(self, flat: FlatTree, q: Quantity, point: Mapping[str, Any]) -> np.ndarray:
+        if q.is_constant:
+            return q.const[:, None]
+        names = sorted(flat.symbols)
+        cache = flat.__dict__.setdefault("_lambdified", {})
+        key = id(q)
+        if key not in cache:
+            cache[key] = sympy.lambdify([symbol(s) for s in names], list(q.exprs), "numpy")
+        with np.errstate(all="ignore"):
+            evaluated = cache[key](*(point[s] for s in names))
+        table = np.empty((len(q.exprs), self.n_points))
+        for j, v in enumerate(evaluated):
+            table[j] = np.broadcast_to(np.asarray(v, dtype=float).reshape(-1), (self.n_points,))
+            if not np.isfinite(table[j]).all():
+                bad = table[j][~np.isfinite(table[j])][0]
+                raise _expr_error(flat, q, j, bad, "payoff" if q is not flat.probability else "probability")
+        values = np.repeat(q.const[:, None], self.n_points, axis=1)
+        rows = np.flatnonzero(q.expr_index >= 0)
+        values[rows] = table[q.expr_index[rows]]
+        return values
+
+    def probabilities(self, flat: FlatTree, point: Mapping[str, Any]) -> np.ndarray:
+        probs = self.quantity(flat, flat.probability, point)
+        if flat.rest.any() or probs.shape[1] != self.n_points:
+            probs = np.array(np.broadcast_to(probs, (flat.size, self.n_points)))
+        if flat.rest.any():
+            rest = np.flatnonzero(flat.rest)
+            for r in rest:  # few: one per chance node at most
+                p = flat.parent[r]
+                a, b = flat.first_child[p], flat.first_child[p] + flat.n_children[p]
+                others = [i for i in range(a, b) if i != r]
+                probs[r] = 1.0 - probs[others].sum(axis=0)
+        probs[~flat.under_chance] = 1.0
+        return probs
+
+    def check_probabilities(self, flat: FlatTree, probs: np.ndarray) -> None:
+        tol = PROBABILITY_TOLERANCE
+        mask = flat.under_chance
+        sub = probs[mask]
+        bad = (sub < -tol) | (sub > 1 + tol)
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            i = np.flatnonzero(mask)[row]
+            raise ProbabilityError(
+                f"probability {sub[row, col]:.12g} is outside [0, 1]{_at_point(col, probs)}",
+                node=flat.nodes[i].path,
+                field="probability",
+            )
+        chance = flat.chance_indices
+        if len(chance):
+            starts = flat.first_child[chance]
+            idx = _segment_index(starts, flat.n_children[chance])
+            sums = np.add.reduceat(
+                probs[idx], np.concatenate([[0], np.cumsum(flat.n_children[chance])[:-1]]), axis=0
+            )
+            off = np.abs(sums - 1.0) > tol
+            if off.any():
+                row, col = np.argwhere(off)[0]
+                raise ProbabilityError(
+                    f"probabilities sum to {sums[row, col]:.12g}, not 1 (tolerance {tol:g})"
+                    f"{_at_point(col, probs)}",
+                    node=flat.nodes[chance[row]].path,
+                )
+
+    def segment_sum(self, x: np.ndarray, level: Level) -> np.ndarray:
+        if level.uniform:
+            return x.reshape(-1, level.uniform, x.shape[1]).sum(axis=1)
+        return np.add.reduceat(x, level.starts, axis=0)
+
+    def segment_best(self, x: np.ndarray, level: Level, objective: str) -> np.ndarray:
+        if level.uniform:
+            shaped = x.reshape(-1, level.uniform, x.shape[1])
+            return shaped.max(axis=1) if objective == "max" else shaped.min(axis=1)
+        ufunc = np.maximum if objective == "max" else np.minimum
+        return ufunc.reduceat(x, level.starts, axis=0)
+
+    def is_tied(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        scale = np.maximum(1.0, np.maximum(np.abs(a), np.abs(b)))
+        return np.abs(a - b) <= TIE_TOLERANCE * scale
+
+    def zeros(self, n: int) -> np.ndarray:
+        return np.zeros((n, self.n_points))
+
+
+def _at_point(col: int, probs: np.ndarray) -> str:
+    return f" (at point {col} of {probs.shape[1]})" if probs.shape[1] > 1 else ""
+
+
+def _segment_index(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Concatenate ``range(s, s + c)`` for every start and count, vectorised."""
+    total = int(counts.sum())
+    offsets = np.repeat(np.cumsum(counts) - counts, counts)
+    return np.repeat(starts, counts) + (np.arange(total) - offsets)
+
+
+def _to_fraction(value: Any) -> Any:
+    if isinstance(value, sympy.Rational):
+        return Fraction(int(value.p), int(value.q))
+    return value
+
+
+class _ObjectArithmetic(Arithmetic):
+    """Shared code of the exact and symbolic arithmetics (numpy object arrays)."""
+
+    def quantity(self, flat: FlatTree, q: Quantity, point: Mapping[str, Any]) -> np.ndarray:
+        from .expressions import as_expr
+
+        subs = {symbol(k): v for k, v in point.items()}
+        table = [self.finish(e.xreplace(subs), flat, q, j) for j, e in enumerate(q.exprs)]
+        out = np.empty(flat.size, dtype=object)
+        for i, r in enumerate(q.raw):
+            j = q.expr_index[i]
+            if j >= 0:
+                out[i] = table[j]
+            elif r is None or (isinstance(r, str) and r == "rest"):
+                out[i] = 0
+            else:
+                out[i] = self.constant(as_expr(r) if isinstance(r, str) else r)
+        return out
+
+    def constant(self, r: Any) -> Any:
+        raise NotImplementedError
+
+    def finish(self, value: Any, flat: FlatTree, q: Quantity, j: int) -> Any:
+        return value
+
+    def probabilities(self, flat: FlatTree, point: Mapping[str, Any]) -> np.ndarray:
+        probs = self.quantity(flat, flat.probability, point)
+        for r in np.flatnonzero(flat.rest):
+            p = flat.parent[r]
+            a, b = flat.first_child[p], flat.first_child[p] + flat.n_children[p]
+            probs[r] = 1 - sum(probs[i] for i in range(a, b) if i != r)
+        probs[~flat.under_chance] = 1
+        return probs
+
+    def segment_sum(self, x: np.ndarray, level: Level) -> np.ndarray:
+        out = np.empty(len(level.starts), dtype=object)
+        for k, (s, c) in enumerate(zip(level.starts, level.counts)):
+            out[k] = self.total(x[s : s + c])
+        return out
+
+    def total(self, items: Any) -> Any:
+        return sum(items[1:], items[0])
+
+    def zeros(self, n: int) -> np.ndarray:
+        out = np.empty(n, dtype=object)
+        out[:] = 0
+        return out
+
+
+class ExactArithmetic(_ObjectArithmetic):
+    """Exact rational arithmetic (Python fractions, sympy numbers where irrational)."""
+
+    name = "exact"
+    exact = True
+
+    def constant(self, r: Any) -> Any:
+        from .expressions import exact_number
+
+        return _to_fraction(exact_number(r))
+
+    def finish(self, value: Any, flat: FlatTree, q: Quantity, j: int) -> Any:
+        if value.free_symbols:  # pragma: no cover - points are complete
+            raise EvaluationError(f"expression {value} still has free parameters")
+        if not (value.is_real and value.is_finite):
+            field = "probability" if q is flat.probability else "payoff"
+            raise _expr_error(flat, q, j, value, field)
+        return _to_fraction(value)
+
+    def check_probabilities(self, flat: FlatTree, probs: np.ndarray) -> None:
+        for i in np.flatnonzero(flat.under_chance):
+            if not 0 <= probs[i] <= 1:
+                raise ProbabilityError(
+                    f"probability {probs[i]} is outside [0, 1]", node=flat.nodes[i].path, field="probability"
+                )
+        for p in flat.chance_indices:
+            a = flat.first_child[p]
+            total = self.total(probs[a : a + flat.n_children[p]])
+            if total != 1:
+                raise ProbabilityError(f"probabilities sum to {total}, not 1", node=flat.nodes[p].path)
+
+    def segment_best(self, x: np.ndarray, level: Level, objective: str) -> np.ndarray:
+        pick = max if objective == "max" else min
+        out = np.empty(len(level.starts), dtype=object)
+        for k, (s, c) in enumerate(zip(level.starts, level.counts)):
+            out[k] = pick(x[s : s + c])
+        return out
+
+    def is_tied(self, a: Any, b: Any) -> Any:
+        return np.array([bool(u == v) for u, v in zip(a, b)], dtype=bool)
+
+
+class SymbolicArithmetic(_ObjectArithmetic):
+    """sympy expressions in the parameters; decision values are ``Max``/``Min``."""
+
+    name = "symbolic"
+    exact = True
+
+    def constant(self, r: Any) -> Any:
+        from .expressions import exact_number
+
+        return exact_number(r)
+
+    def check_probabilities(self, flat: FlatTree, probs: np.ndarray) -> None:  # pragma: no cover
+        raise NotImplementedError("use evtree.compile.check_probabilities")
+
+    def segment_best(self, x: np.ndarray, level: Level, objective: str) -> np.ndarray:
+        pick = sympy.Max if objective == "max" else sympy.Min
+        out = np.empty(len(level.starts), dtype=object)
+        for k, (s, c) in enumerate(zip(level.starts, level.counts)):
+            out[k] = pick(*x[s : s + c])
+        return out
+
+    def total(self, items: Any) -> Any:
+        return sympy.Add(*items)
+
+
+def arithmetic(method: str, n_points: int = 1) -> Arithmetic:
+    """Return the arithmetic called ``method``: ``"float"``, ``"exact"`` or ``"symbolic"``."""
+    if method == "float":
+        return FloatArithmetic(n_points)
+    if method == "exact":
+        return ExactArithmetic()
+    if method == "symbolic":
+        return SymbolicArithmetic()
+    raise ValueError(f"unknown arithmetic {method!r}; use 'float', 'exact' or 'symbolic'")
+
+
+def outcomes(flat: FlatTree, arith: Arithmetic, point: Mapping[str, Any]) -> Any:
+    """Return the accumulated outcome at every node.
+
+    That is the sum of branch payoffs from the root, plus the terminal's own payoff at terminals.
+    """
+    own = arith.quantity(flat, flat.payoff, point)
+    if flat.branch_payoff.is_constant and not flat.branch_payoff.const.any():
+        return (
+            own
+            if not isinstance(own, np.ndarray) or own.dtype == object
+            else np.array(np.broadcast_to(own, (flat.size, own.shape[1] if own.ndim > 1 else 1)))
+        )
+    along = arith.quantity(flat, flat.branch_payoff, point)
+    total = (
+        np.array(np.broadcast_to(along, (flat.size,) + along.shape[1:]))
+        if along.dtype != object
+        else along.copy()
+    )
+    for level in flat.levels:
+        kids = level.children
+        total[kids] = total[flat.parent[kids]] + along[kids]
+    own_b = np.broadcast_to(own, total.shape) if own.dtype != object else own
+    return total + own_b
+
+
+def rollback(
+    flat: FlatTree,
+    arith: Arithmetic,
+    leaf_values: Any,
+    probs: Any,
+    objective: str,
+    forced: np.ndarray | None = None,
+) -> Any:
+    """Roll back values from the terminals to the root.
+
+    Parameters
+    ----------
+    flat : FlatTree
+        The compiled tree.
+    arith : Arithmetic
+        The arithmetic to work in.
+    leaf_values : array
+        Node-aligned values; only the terminals' entries are read.
+    probs : array
+        Node-aligned branch probabilities.
+    objective : {"max", "min"}
+        What decision nodes do.
+    forced : array of int, optional
+        Node-aligned; at a decision node, the flat index of a child whose value
+        the node takes instead of the best (-1 where not forced).
+
+    Returns
+    -------
+    array
+        The value of every node.
+    """
+    values = leaf_values.copy()
+    forced_levels = _forced_by_level(flat, forced)
+    for depth in range(len(flat.levels) - 1, -1, -1):
+        level = flat.levels[depth]
+        kids = values[level.children]
+        if level.all_kind == CHANCE:
+            parent_values = arith.segment_sum(probs[level.children] * kids, level)
+        elif level.all_kind == DECISION:
+            parent_values = arith.segment_best(kids, level, objective)
+        else:
+            weighted = arith.segment_sum(probs[level.children] * kids, level)
+            best = arith.segment_best(kids, level, objective)
+            is_decision = level.kinds == DECISION
+            if isinstance(weighted, np.ndarray) and weighted.dtype != object:
+                parent_values = np.where(is_decision[:, None], best, weighted)
+            else:
+                parent_values = np.where(is_decision, best, weighted)
+        values[level.parents] = parent_values
+        if forced_levels is not None and forced_levels[depth] is not None:
+            nodes_ = forced_levels[depth]
+            values[nodes_] = values[forced[nodes_]]
+    return values
+
+
+def _forced_by_level(flat: FlatTree, forced: np.ndarray | None) -> list[Any] | None:
+    if forced is None:
+        return None
+    out: list[Any] = []
+    for level in flat.levels:
+        parents = level.parents
+        idx = np.arange(parents.start, parents.stop) if isinstance(parents, slice) else parents
+        chosen = idx[forced[idx] >= 0]
+        out.append(chosen if len(chosen) else None)
+    return out
+
+
+def reach_probabilities(flat: FlatTree, probs: Any, chosen: np.ndarray, *, zero: Any = 0) -> Any:
+    """Probability of reaching every node when each decision node takes its ``chosen`` child.
+
+    ``chosen`` is node-aligned: for a decision node, the flat index of its chosen
+    child (per point in float arithmetic, shape ``(n_nodes, n_points)``).
+    """
+    reach = np.empty_like(probs)
+    reach[0] = 1
+    for level in flat.levels:
+        kids = level.children
+        par = flat.parent[kids]
+        step = probs[kids].copy()
+        dec = flat.kind[par] == DECISION
+        if dec.any():
+            own = np.arange(kids.start, kids.stop)[dec]
+            taken = chosen[par[dec]] == (own[:, None] if chosen.ndim == 2 else own)
+            step[dec] = np.where(taken, 1, zero) if probs.dtype != object else [1 if t else 0 for t in taken]
+        reach[kids] = reach[par] * step
+    return reach
