@@ -37,6 +37,7 @@ _TOP_KEYS = {
     "objective",
     "parameters",
     "utility",
+    "distributions",
     "claims",
     "metadata",
     "root",
@@ -211,9 +212,10 @@ def tree_from_dict(data: Any, *, where: Any = None) -> model.DecisionTree:
     for key in ("name", "description"):
         if key in data and not isinstance(data[key], str):
             raise FileFormatError(f"'{key}' must be text", where=where(key, data, key))
+    for key in ("claims", "distributions"):
+        if not isinstance(data.get(key) or [], list):
+            raise FileFormatError(f"'{key}' must be a list", where=where(key, data, key))
     claims = data.get("claims") or []
-    if not isinstance(claims, list):
-        raise FileFormatError("'claims' must be a list", where=where("claims", data, "claims"))
     try:
         tree = model.DecisionTree(
             root,
@@ -223,6 +225,7 @@ def tree_from_dict(data: Any, *, where: Any = None) -> model.DecisionTree:
             description=data.get("description", ""),
             claims=_plain(claims),
             utility=_plain(data.get("utility")),
+            distributions=_plain(data.get("distributions") or []),
             metadata=_plain(data.get("metadata") or {}),
         )
     except ModelError as err:
@@ -402,6 +405,8 @@ def tree_to_dict(tree: model.DecisionTree) -> dict[str, Any]:
         data["parameters"] = params
     if tree.utility is not None:
         data["utility"] = tree.utility
+    if tree.distributions:
+        data["distributions"] = tree.distributions
     if tree.claims:
         data["claims"] = tree.claims
     if tree.metadata:

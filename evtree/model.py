@@ -484,6 +484,9 @@ class DecisionTree:
         Claims stated with the tree (see :mod:`evtree.claims`), kept as given.
     utility : mapping, optional
         The decision maker's utility function (see :mod:`evtree.utility`), as given.
+    distributions : sequence, optional
+        Joint distributions for probabilistic sensitivity analysis, such as a
+        Dirichlet over one chance node's branches (see :mod:`evtree.psa`), as given.
     metadata : mapping, optional
         Anything else to keep with the tree (sources, notes); saved as is.
 
@@ -514,6 +517,7 @@ class DecisionTree:
         description: str = "",
         claims: Sequence[Any] = (),
         utility: Mapping[str, Any] | None = None,
+        distributions: Sequence[Any] = (),
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
         if not isinstance(root, Node):
@@ -538,6 +542,7 @@ class DecisionTree:
         self.description = description
         self.claims = list(claims)
         self.utility = dict(utility) if utility is not None else None
+        self.distributions = list(distributions)
         self.metadata = dict(metadata) if metadata is not None else {}
         self._compiled: Any = None
 
@@ -647,6 +652,7 @@ class DecisionTree:
             description=self.description,
             claims=list(self.claims),
             utility=self.utility,
+            distributions=list(self.distributions),
             metadata=self.metadata,
         )
 
@@ -660,6 +666,7 @@ class DecisionTree:
             or self.parameters != other.parameters
             or self.claims != other.claims
             or self.utility != other.utility
+            or self.distributions != other.distributions
             or self.metadata != other.metadata
         ):
             return False
