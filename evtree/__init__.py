@@ -28,7 +28,7 @@ from .errors import (
 from .evaluate import Evaluation, count_strategies, evaluate, evaluate_strategy, strategies
 from .expressions import parse_expression, symbol
 from .io import read_tree, write_tree
-from .model import REST, Branch, Chance, Decision, DecisionTree, Node, Parameter, Terminal
+from .model import REST, Branch, Chance, Decision, DecisionTree, Node, Parameter, Terminal, building
 
 __all__ = [
     "REST",
@@ -48,6 +48,7 @@ __all__ = [
     "Terminal",
     "UnknownNameError",
     "ValidationError",
+    "building",
     "count_strategies",
     "evaluate",
     "evaluate_strategy",

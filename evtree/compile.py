@@ -18,6 +18,8 @@ import numbers
 from collections.abc import Mapping
 from fractions import Fraction
 from functools import cached_property
+from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -125,6 +127,8 @@ class FlatTree:
     rest: np.ndarray
     problems: tuple[ModelError, ...]
     version: int
+    #: Work reused across evaluations (lambdified expressions, constant probabilities).
+    cache: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     @property
     def size(self) -> int:
@@ -179,7 +183,8 @@ def compile_tree(tree: model.DecisionTree) -> FlatTree:
     cached = tree._compiled
     if cached is not None and cached.version == model._version[0] and cached.nodes[0] is tree.root:
         return cached
-    flat = _compile(tree)
+    with model.building():
+        flat = _compile(tree)
     tree._compiled = flat
     return flat
 
@@ -192,10 +197,17 @@ def _compile(tree: model.DecisionTree) -> FlatTree:
     version = model._version[0]
     nodes: list[model.Node] = [tree.root]
     level_bounds = [(0, 1)]
+    counts_per_level: list[list[int]] = []
+    get_children = attrgetter("_NodeMixin__children")
     start = 0
     while True:
         stop = len(nodes)
-        nxt = [c for n in nodes[start:stop] for c in _children(n)]
+        try:
+            kids = list(map(get_children, nodes[start:stop]))
+        except AttributeError:
+            kids = [_children(x) for x in nodes[start:stop]]
+        counts_per_level.append(list(map(len, kids)))
+        nxt = list(chain.from_iterable(kids))
         if not nxt:
             break
         nodes.extend(nxt)
@@ -203,12 +215,12 @@ def _compile(tree: model.DecisionTree) -> FlatTree:
         start = stop
     n = len(nodes)
     kind_of = _KIND_CODE
-    kind = np.fromiter(
-        (kind_of[type(x)] if type(x) in kind_of else _kind_slow(x) for x in nodes),
-        dtype=np.int8,
-        count=n,
-    )
-    n_children = np.fromiter((len(_children(x)) for x in nodes), dtype=np.int64, count=n)
+    types = list(map(type, nodes))
+    try:
+        kind = np.array([kind_of[t] for t in types], dtype=np.int8)
+    except KeyError:
+        kind = np.array([_kind_slow(x) for x in nodes], dtype=np.int8)
+    n_children = np.fromiter(chain.from_iterable(counts_per_level), dtype=np.int64, count=n)
     first_child = np.empty(n, dtype=np.int64)
     first_child[0] = 0
     np.cumsum(n_children[:-1], out=first_child[1:])
@@ -230,14 +242,13 @@ def _compile(tree: model.DecisionTree) -> FlatTree:
         uniform = int(counts[0]) if (counts == counts[0]).all() else 0
         levels.append(Level(parents, slice(c, d), starts, counts, uniform, kinds, all_kind))
 
-    probability = _quantity([x._probability for x in nodes], rest_ok=True)
-    branch_payoff = _quantity([x._branch_payoff for x in nodes])
-    payoff = _quantity([getattr(x, "_payoff", None) for x in nodes])
-    rest = np.fromiter(
-        (isinstance(x._probability, str) and x._probability == model.REST for x in nodes),
-        dtype=bool,
-        count=n,
-    )
+    raw_probability = list(map(attrgetter("_probability"), nodes))
+    probability = _quantity(raw_probability, rest_ok=True)
+    branch_payoff = _quantity(list(map(attrgetter("_branch_payoff"), nodes)))
+    payoff = _quantity(list(map(attrgetter("_payoff"), nodes)))
+    rest = np.zeros(n, dtype=bool)
+    if not probability.is_constant or np.isnan(probability.const).any():
+        rest[[i for i, r in enumerate(raw_probability) if type(r) is str and r == model.REST]] = True
     flat = FlatTree(
         nodes,
         kind,
@@ -297,71 +308,60 @@ def _structure_problems(tree: model.DecisionTree, flat: FlatTree) -> list[ModelE
     problems: list[ModelError] = []
     known = set(tree.parameters)
     nodes = flat.nodes
-    seen_names: dict[str, int] = {}
-    # Checks done on arrays first; paths are only built for nodes with problems.
-    empty = np.flatnonzero((flat.kind != TERMINAL) & (flat.n_children == 0))
-    for i in empty:
+    # Checks run on arrays and whole lists first; paths are only built for nodes with problems.
+    for i in np.flatnonzero((flat.kind != TERMINAL) & (flat.n_children == 0)):
         problems.append(ModelError(f"{nodes[i].kind} node has no branches", node=nodes[i].path))
-    no_payoff = np.flatnonzero(flat.kind == TERMINAL)
-    for i in no_payoff:
-        if nodes[i]._payoff is None:
-            problems.append(ModelError("terminal has no payoff", node=nodes[i].path, field="payoff"))
-    for i, x in enumerate(nodes):
-        if x._name is not None:
-            if x._name in seen_names:
+    terminal = flat.kind == TERMINAL
+    payoff_given = np.fromiter((r is not None for r in flat.payoff.raw), dtype=bool, count=flat.size)
+    for i in np.flatnonzero(terminal & ~payoff_given):
+        problems.append(ModelError("terminal has no payoff", node=nodes[i].path, field="payoff"))
+    names = list(map(attrgetter("_name"), nodes))
+    named = [x for x in names if x is not None]
+    if len(named) != len(set(named)):
+        first_at: dict[str, int] = {}
+        for i, x in enumerate(names):
+            if x is None:
+                continue
+            if x in first_at:
                 problems.append(
                     ModelError(
-                        f"duplicate name {x._name!r} (also used at {nodes[seen_names[x._name]].path})",
-                        node=x.path,
+                        f"duplicate name {x!r} (also used at {nodes[first_at[x]].path})",
+                        node=nodes[i].path,
                         field="name",
                     )
                 )
             else:
-                seen_names[x._name] = i
+                first_at[x] = i
     under_chance = flat.under_chance
-    prob_given = np.fromiter((x._probability is not None for x in nodes), dtype=bool, count=len(nodes))
+    prob_given = np.fromiter((r is not None for r in flat.probability.raw), dtype=bool, count=flat.size)
     for i in np.flatnonzero(under_chance & ~prob_given):
-        problems.append(
-            ModelError("chance branch has no probability", node=nodes[i].path, field="probability")
-        )
+        problems.append(ModelError("chance branch has no probability", node=nodes[i].path, field="probability"))
     not_chance = ~under_chance
     not_chance[0] = True
     for i in np.flatnonzero(not_chance & prob_given):
         where = "the root" if i == 0 else "a decision branch"
-        problems.append(
-            ModelError(f"{where} cannot have a probability", node=nodes[i].path, field="probability")
-        )
+        problems.append(ModelError(f"{where} cannot have a probability", node=nodes[i].path, field="probability"))
     if flat.rest.any():
-        parents_of_rest = flat.parent[flat.rest]
-        uniq, counts = np.unique(parents_of_rest, return_counts=True)
+        uniq, counts = np.unique(flat.parent[flat.rest], return_counts=True)
         for p in uniq[counts > 1]:
-            problems.append(
-                ModelError("more than one branch takes the 'rest' probability", node=nodes[p].path)
-            )
+            problems.append(ModelError("more than one branch takes the 'rest' probability", node=nodes[p].path))
     if nodes[0]._branch_payoff is not None:
-        problems.append(
-            ModelError("the root cannot have a branch payoff", node=nodes[0].path, field="payoff")
-        )
-    for i in range(1, len(nodes)):
-        if nodes[i]._label is None:
-            problems.append(ModelError("branch has no label", node=nodes[i].path, field="label"))
-    for i in np.flatnonzero(flat.n_children > 1):
-        labels = [c._label for c in _children(nodes[i])]
-        dupes = sorted({lab for lab in labels if lab is not None and labels.count(lab) > 1})
-        for lab in dupes:
-            problems.append(
-                ModelError(f"two branches are labelled {lab!r}", node=nodes[i].path, field="label")
-            )
-    for field, q in (
-        ("probability", flat.probability),
-        ("payoff", flat.branch_payoff),
-        ("payoff", flat.payoff),
-    ):
+        problems.append(ModelError("the root cannot have a branch payoff", node=nodes[0].path, field="payoff"))
+    labels = list(map(attrgetter("_label"), nodes))
+    if None in labels[1:]:
+        for i in range(1, len(nodes)):
+            if labels[i] is None:
+                problems.append(ModelError("branch has no label", node=nodes[i].path, field="label"))
+    if _has_duplicate_siblings(flat.parent, labels):
+        for i in np.flatnonzero(flat.n_children > 1):
+            sibling_labels = [c._label for c in _children(nodes[i])]
+            dupes = sorted({x for x in sibling_labels if x is not None and sibling_labels.count(x) > 1})
+            for x in dupes:
+                problems.append(ModelError(f"two branches are labelled {x!r}", node=nodes[i].path, field="label"))
+    for field, q in (("probability", flat.probability), ("payoff", flat.branch_payoff), ("payoff", flat.payoff)):
         if q.is_constant:
             continue
-        bad_exprs = {
-            j: sorted(s.name for s in e.free_symbols if s.name not in known) for j, e in enumerate(q.exprs)
-        }
+        bad_exprs = {j: sorted(s.name for s in e.free_symbols if s.name not in known) for j, e in enumerate(q.exprs)}
         for i in np.flatnonzero(q.expr_index >= 0):
             unknown = bad_exprs[int(q.expr_index[i])]
             if unknown:
@@ -376,6 +376,18 @@ def _structure_problems(tree: model.DecisionTree, flat: FlatTree) -> list[ModelE
     if tree.utility is not None and tree.objective != "max":
         problems.append(ModelError("a utility function needs objective 'max'", field="utility"))
     return problems
+
+
+def _has_duplicate_siblings(parent: np.ndarray, labels: list[Any]) -> bool:
+    """Whether two children of one node share a label (vectorised)."""
+    import pandas as pd
+
+    if len(labels) < 3:
+        return False
+    codes, uniques = pd.factorize(pd.Series(labels[1:], dtype=object))
+    key = parent[1:] * (len(uniques) + 1) + codes
+    key.sort()
+    return bool((key[1:] == key[:-1]).any())
 
 
 def parameter_point(

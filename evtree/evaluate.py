@@ -146,7 +146,7 @@ def evaluate(
         arith.check_probabilities(flat, probs)
     outcome = outcomes(flat, arith, point)
     leaves = outcome if util is None else util.forward(outcome, method, point)
-    rolled = rollback(flat, arith, leaves, probs, tree.objective, forced)
+    rolled = rollback(flat, arith, leaves, probs, tree.objective, forced, overwrite=leaves is not outcome)
     base = None
     if method == "symbolic":
         numeric = {k: v for k, v in (values or {}).items() if not isinstance(v, sympy.Basic) or v.is_number}

@@ -12,6 +12,7 @@ read with the safe loader; aliases and duplicate keys are refused.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import tempfile
@@ -143,7 +144,8 @@ def read_tree(source: str | os.PathLike[str] | IO[str], *, format: str | None = 
     where = _Where(name)
     if fmt == "json":
         try:
-            data = json.loads(text)
+            with model.building():
+                data = json.loads(text)
         except json.JSONDecodeError as err:
             raise FileFormatError(
                 f"invalid JSON: {err.msg}", where=f"{name}:{err.lineno}:{err.colno}"
@@ -208,7 +210,8 @@ def tree_from_dict(data: Any, *, where: Any = None) -> model.DecisionTree:
     if "root" not in data:
         raise FileFormatError("missing 'root'", where=where(""))
     parameters = _read_parameters(data.get("parameters") or {}, where, data)
-    root = _read_node(data["root"], "root", where, data, "root", branch=False)
+    with model.building():
+        root = _read_node(data["root"], "root", where, data, "root", branch=False)
     for key in ("name", "description"):
         if key in data and not isinstance(data[key], str):
             raise FileFormatError(f"'{key}' must be text", where=where(key, data, key))
@@ -474,7 +477,7 @@ def write_tree(
 
 
 def _small(tree: model.DecisionTree) -> bool:
-    return tree._compiled is None or tree._compiled.size < 10_000
+    return sum(1 for _ in itertools.islice(tree.nodes(), 10_000)) < 10_000
 
 
 def _atomic_write(path: Path, text: str) -> None:

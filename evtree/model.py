@@ -18,7 +18,9 @@ fractions, expression text over the parameters (parsed by
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
 import itertools
 import keyword
 import numbers
@@ -34,6 +36,7 @@ from .expressions import FUNCTIONS, as_expr, exact_number, parse_expression
 __all__ = [
     "REST",
     "Branch",
+    "building",
     "Chance",
     "Decision",
     "DecisionTree",
@@ -57,10 +60,40 @@ def _touch() -> None:
     _version[0] = next(_VERSION)
 
 
+@contextlib.contextmanager
+def building() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a large tree is built.
+
+    Nodes refer to their parents and children, so every node is a container
+    the collector tracks; while millions are created it re-scans all those
+    already built many times over, which can more than double build time.
+    Inside this block it does not run; it is switched back on afterwards (if
+    it was on before).  :func:`evtree.read_tree` uses it for large files.
+
+    Examples
+    --------
+    >>> with building():
+    ...     leaves = [Terminal(i) for i in range(3)]
+    >>> import gc; gc.isenabled()
+    True
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _check_quantity(value: Any, field: str, name: str | None, *, allow_rest: bool = False) -> Any:
     """Check a probability or payoff as given, parsing text; return what is stored."""
-    if value is None:
-        return None
+    kind = type(value)
+    if kind is float:
+        if value - value == 0.0:  # finite: not NaN, not infinite
+            return value
+    elif kind is int or value is None:
+        return value
     if allow_rest and isinstance(value, str) and value.strip() == REST:
         return REST
     if isinstance(value, bool):
@@ -96,9 +129,10 @@ class Node(anytree.NodeMixin):
 
     kind: ClassVar[str] = "node"
     separator = "/"
+    _payoff: Any = None  # terminals set their own
 
     def __init__(self, name: str | None = None) -> None:
-        if name is not None and (not isinstance(name, str) or not name.strip()):
+        if name is not None and (type(name) is not str or not name.strip()):
             raise ModelError(f"a node name must be non-empty text, got {name!r}", field="name")
         self._name = name
         self._label: str | None = None
@@ -213,7 +247,7 @@ class Node(anytree.NodeMixin):
                 child = item
             else:
                 raise ModelError(f"expected a Branch or a node, got {type(item).__name__}", node=self._name)
-            if child is self or child.parent is not None:
+            if child is self or getattr(child, "_NodeMixin__parent", None) is not None:
                 raise ModelError(
                     f"node {child.key!r} already belongs to a tree; build a new node or detach it",
                     node=self._name,
@@ -221,6 +255,10 @@ class Node(anytree.NodeMixin):
             children.append(child)
         if len({id(c) for c in children}) != len(children):
             raise ModelError("the same node object is used on two branches", node=self._name)
+        if getattr(self, "_NodeMixin__parent", None) is not None:
+            top = self.root
+            if any(c is top for c in children):
+                raise ModelError("a node cannot hang below itself", node=self.path)
         # Fresh, parentless children under a fresh parent cannot form a loop, so
         # they are linked directly (anytree's per-child attach is the slow part of
         # building large trees).  Later edits go through anytree's checked setters.
@@ -340,6 +378,7 @@ class Terminal(Node):
     """
 
     kind = "terminal"
+    _NodeMixin__children = ()  # terminals never have children; read fast by compile
 
     def __init__(self, payoff: Any = None, *, name: str | None = None) -> None:
         super().__init__(name)

@@ -63,6 +63,10 @@ class Arithmetic:
     def segment_sum(self, x: Any, level: Level) -> Any:
         raise NotImplementedError
 
+    def weighted_sum(self, p: Any, x: Any, level: Level) -> Any:
+        """Return the probability-weighted sum of each parent's children."""
+        return self.segment_sum(p * x, level)
+
     def segment_best(self, x: Any, level: Level, objective: str) -> Any:
         raise NotImplementedError
 
@@ -91,7 +95,7 @@ class FloatArithmetic(Arithmetic):
         if q.is_constant:
             return q.const[:, None]
         names = sorted(flat.symbols)
-        cache = flat.__dict__.setdefault("_lambdified", {})
+        cache = flat.cache.setdefault("lambdified", {})
         key = id(q)
         if key not in cache:
             cache[key] = sympy.lambdify([symbol(s) for s in names], list(q.exprs), "numpy")
@@ -109,7 +113,17 @@ class FloatArithmetic(Arithmetic):
         return values
 
     def probabilities(self, flat: FlatTree, point: Mapping[str, Any]) -> np.ndarray:
-        probs = self.quantity(flat, flat.probability, point)
+        constant = flat.probability.is_constant and not flat.rest.any()
+        if constant and "float_probabilities" in flat.cache:
+            return flat.cache["float_probabilities"]
+        probs = self._probabilities(flat, point)
+        if constant:
+            probs.setflags(write=False)
+            flat.cache["float_probabilities"] = probs
+        return probs
+
+    def _probabilities(self, flat: FlatTree, point: Mapping[str, Any]) -> np.ndarray:
+        probs = self.quantity(flat, flat.probability, point).copy()
         if flat.rest.any() or probs.shape[1] != self.n_points:
             probs = np.array(np.broadcast_to(probs, (flat.size, self.n_points)))
         if flat.rest.any():
@@ -123,6 +137,13 @@ class FloatArithmetic(Arithmetic):
         return probs
 
     def check_probabilities(self, flat: FlatTree, probs: np.ndarray) -> None:
+        if probs is flat.cache.get("float_probabilities") and flat.cache.get("float_probabilities_checked"):
+            return
+        self._check_probabilities(flat, probs)
+        if probs is flat.cache.get("float_probabilities"):
+            flat.cache["float_probabilities_checked"] = True
+
+    def _check_probabilities(self, flat: FlatTree, probs: np.ndarray) -> None:
         tol = PROBABILITY_TOLERANCE
         mask = flat.under_chance
         sub = probs[mask]
@@ -152,15 +173,37 @@ class FloatArithmetic(Arithmetic):
                 )
 
     def segment_sum(self, x: np.ndarray, level: Level) -> np.ndarray:
-        if level.uniform:
-            return x.reshape(-1, level.uniform, x.shape[1]).sum(axis=1)
+        k = level.uniform
+        if 0 < k <= 8:  # strided slices beat a reduction over a short axis
+            out = x[0::k] + x[1::k] if k > 1 else x.copy()
+            for j in range(2, k):
+                out += x[j::k]
+            return out
+        if k:
+            return x.reshape(-1, k, x.shape[1]).sum(axis=1)
         return np.add.reduceat(x, level.starts, axis=0)
 
+    def weighted_sum(self, p: np.ndarray, x: np.ndarray, level: Level) -> np.ndarray:
+        """Return the probability-weighted sum of each parent's children."""
+        k = level.uniform
+        if 0 < k <= 8:
+            out = p[0::k] * x[0::k]
+            for j in range(1, k):
+                out += p[j::k] * x[j::k]
+            return out
+        return self.segment_sum(p * x, level)
+
     def segment_best(self, x: np.ndarray, level: Level, objective: str) -> np.ndarray:
-        if level.uniform:
-            shaped = x.reshape(-1, level.uniform, x.shape[1])
-            return shaped.max(axis=1) if objective == "max" else shaped.min(axis=1)
         ufunc = np.maximum if objective == "max" else np.minimum
+        k = level.uniform
+        if 0 < k <= 8:
+            out = ufunc(x[0::k], x[1::k]) if k > 1 else x.copy()
+            for j in range(2, k):
+                ufunc(out, x[j::k], out=out)
+            return out
+        if k:
+            shaped = x.reshape(-1, k, x.shape[1])
+            return shaped.max(axis=1) if objective == "max" else shaped.min(axis=1)
         return ufunc.reduceat(x, level.starts, axis=0)
 
     def is_tied(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -347,6 +390,8 @@ def rollback(
     probs: Any,
     objective: str,
     forced: np.ndarray | None = None,
+    *,
+    overwrite: bool = False,
 ) -> Any:
     """Roll back values from the terminals to the root.
 
@@ -365,23 +410,25 @@ def rollback(
     forced : array of int, optional
         Node-aligned; at a decision node, the flat index of a child whose value
         the node takes instead of the best (-1 where not forced).
+    overwrite : bool, default False
+        Fill ``leaf_values`` in place instead of a copy.
 
     Returns
     -------
     array
         The value of every node.
     """
-    values = leaf_values.copy()
+    values = leaf_values if overwrite else leaf_values.copy()
     forced_levels = _forced_by_level(flat, forced)
     for depth in range(len(flat.levels) - 1, -1, -1):
         level = flat.levels[depth]
         kids = values[level.children]
         if level.all_kind == CHANCE:
-            parent_values = arith.segment_sum(probs[level.children] * kids, level)
+            parent_values = arith.weighted_sum(probs[level.children], kids, level)
         elif level.all_kind == DECISION:
             parent_values = arith.segment_best(kids, level, objective)
         else:
-            weighted = arith.segment_sum(probs[level.children] * kids, level)
+            weighted = arith.weighted_sum(probs[level.children], kids, level)
             best = arith.segment_best(kids, level, objective)
             is_decision = level.kinds == DECISION
             if isinstance(weighted, np.ndarray) and weighted.dtype != object:
