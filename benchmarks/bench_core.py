@@ -15,11 +15,10 @@ import time
 
 import anytree
 import numpy as np
+from _common import Row, best_time
 
 import evtree
 from evtree import Branch, Chance, Decision, DecisionTree, Terminal
-
-from _common import Row, best_time
 
 LEVELS = 16
 PROBS = (0.2, 0.5, 0.3)
@@ -40,9 +39,7 @@ def build_api(values: np.ndarray) -> DecisionTree:
         k = next(counter)
         if level % 2 == 0:
             return Decision(f"d{k}", [Branch(f"o{i}", node(level + 1)) for i in range(2)])
-        return Chance(
-            f"c{k}", [Branch(f"s{i}", node(level + 1), probability=p) for i, p in enumerate(PROBS)]
-        )
+        return Chance(f"c{k}", [Branch(f"s{i}", node(level + 1), probability=p) for i, p in enumerate(PROBS)])
 
     return DecisionTree(node(0), name="synthetic")
 
@@ -93,15 +90,42 @@ def run() -> list[Row]:
     t_api_plain = _once(lambda: build_api(values))
     with evtree.building():
         t_api, tree = _timed(lambda: build_api(values))
-    rows.append(Row("build via API (gc on)", t_api_plain, "naive anytree build", t_naive_build, "< 15 s", t_api_plain < 15))
-    rows.append(Row("build via API in evtree.building()", t_api, "naive anytree build", t_naive_build, "< 15 s", t_api < 15))
+    rows.append(
+        Row(
+            "build via API (gc on)",
+            t_api_plain,
+            "naive anytree build",
+            t_naive_build,
+            "< 15 s",
+            t_api_plain < 15,
+        )
+    )
+    rows.append(
+        Row(
+            "build via API in evtree.building()",
+            t_api,
+            "naive anytree build",
+            t_naive_build,
+            "< 15 s",
+            t_api < 15,
+        )
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "big.json")
         evtree.write_tree(tree, path)
         size_mb = os.path.getsize(path) / 1e6
         t_load, loaded = _timed(lambda: evtree.read_tree(path))
-    rows.append(Row(f"load from JSON ({size_mb:.0f} MB)", t_load, "naive anytree build", t_naive_build, "< 15 s", t_load < 15))
+    rows.append(
+        Row(
+            f"load from JSON ({size_mb:.0f} MB)",
+            t_load,
+            "naive anytree build",
+            t_naive_build,
+            "< 15 s",
+            t_load < 15,
+        )
+    )
     del loaded
     gc.collect()
 
@@ -111,21 +135,66 @@ def run() -> list[Row]:
     assert abs(first.value - hand_value) < 1e-9 * abs(hand_value), (first.value, hand_value)
     t_hand, _ = best_time(lambda: rollback_numpy(values), repeat=5)
     t_eval, result = best_time(lambda: evtree.evaluate(tree), repeat=5)
-    rows.append(Row("first float evaluate (checks probabilities)", t_first, "hand numpy rollback", t_hand, "(reported)", None))
-    rows.append(Row("float rollback (evaluate)", t_eval, "hand numpy rollback", t_hand, "within 3x of hand numpy", t_eval <= 3 * t_hand))
+    rows.append(
+        Row(
+            "first float evaluate (checks probabilities)",
+            t_first,
+            "hand numpy rollback",
+            t_hand,
+            "(reported)",
+            None,
+        )
+    )
+    rows.append(
+        Row(
+            "float rollback (evaluate)",
+            t_eval,
+            "hand numpy rollback",
+            t_hand,
+            "within 3x of hand numpy",
+            t_eval <= 3 * t_hand,
+        )
+    )
     t_policy, _ = best_time(lambda: evtree.evaluate(tree).policy, repeat=1)
-    rows.append(Row("evaluate + optimal choice at 559,872 decisions", t_policy, "hand numpy rollback", t_hand, "(reported)", None))
+    rows.append(
+        Row(
+            "evaluate + optimal choice at 559,872 decisions",
+            t_policy,
+            "hand numpy rollback",
+            t_hand,
+            "(reported)",
+            None,
+        )
+    )
 
     sys_limit = __import__("sys").getrecursionlimit()
     t_rec = _once(lambda: rollback_recursive(tree.root))
-    rows.append(Row("plain recursive rollback over anytree nodes", t_rec, "evtree float rollback", t_eval, ">= 20x slower than evtree", t_rec >= 20 * t_eval))
+    rows.append(
+        Row(
+            "plain recursive rollback over anytree nodes",
+            t_rec,
+            "evtree float rollback",
+            t_eval,
+            ">= 20x slower than evtree",
+            t_rec >= 20 * t_eval,
+        )
+    )
     assert sys_limit
 
     korea = evtree.read_tree(os.path.join(os.path.dirname(__file__), "..", "trees", "korea_talks.yaml"))
     t_sym, table = _timed(lambda: evtree.evaluate(korea, method="symbolic").strategies)
     assert len(table) == 9
     t_float_table = _once(lambda: evtree.evaluate(korea).strategies)
-    rows.append(Row("essays' tree: symbolic values of all 9 strategies", t_sym, "same in float", t_float_table, "< 1 s", t_sym < 1))
+    rows.append(
+        Row(
+            "essays' tree: symbolic values of all 9 strategies",
+            t_sym,
+            "same in float",
+            t_float_table,
+            "< 1 s",
+            t_sym < 1,
+        )
+    )
     return rows
 
 

@@ -335,18 +335,26 @@ def _structure_problems(tree: model.DecisionTree, flat: FlatTree) -> list[ModelE
     under_chance = flat.under_chance
     prob_given = np.fromiter((r is not None for r in flat.probability.raw), dtype=bool, count=flat.size)
     for i in np.flatnonzero(under_chance & ~prob_given):
-        problems.append(ModelError("chance branch has no probability", node=nodes[i].path, field="probability"))
+        problems.append(
+            ModelError("chance branch has no probability", node=nodes[i].path, field="probability")
+        )
     not_chance = ~under_chance
     not_chance[0] = True
     for i in np.flatnonzero(not_chance & prob_given):
         where = "the root" if i == 0 else "a decision branch"
-        problems.append(ModelError(f"{where} cannot have a probability", node=nodes[i].path, field="probability"))
+        problems.append(
+            ModelError(f"{where} cannot have a probability", node=nodes[i].path, field="probability")
+        )
     if flat.rest.any():
         uniq, counts = np.unique(flat.parent[flat.rest], return_counts=True)
         for p in uniq[counts > 1]:
-            problems.append(ModelError("more than one branch takes the 'rest' probability", node=nodes[p].path))
+            problems.append(
+                ModelError("more than one branch takes the 'rest' probability", node=nodes[p].path)
+            )
     if nodes[0]._branch_payoff is not None:
-        problems.append(ModelError("the root cannot have a branch payoff", node=nodes[0].path, field="payoff"))
+        problems.append(
+            ModelError("the root cannot have a branch payoff", node=nodes[0].path, field="payoff")
+        )
     labels = list(map(attrgetter("_label"), nodes))
     if None in labels[1:]:
         for i in range(1, len(nodes)):
@@ -357,11 +365,19 @@ def _structure_problems(tree: model.DecisionTree, flat: FlatTree) -> list[ModelE
             sibling_labels = [c._label for c in _children(nodes[i])]
             dupes = sorted({x for x in sibling_labels if x is not None and sibling_labels.count(x) > 1})
             for x in dupes:
-                problems.append(ModelError(f"two branches are labelled {x!r}", node=nodes[i].path, field="label"))
-    for field, q in (("probability", flat.probability), ("payoff", flat.branch_payoff), ("payoff", flat.payoff)):
+                problems.append(
+                    ModelError(f"two branches are labelled {x!r}", node=nodes[i].path, field="label")
+                )
+    for field, q in (
+        ("probability", flat.probability),
+        ("payoff", flat.branch_payoff),
+        ("payoff", flat.payoff),
+    ):
         if q.is_constant:
             continue
-        bad_exprs = {j: sorted(s.name for s in e.free_symbols if s.name not in known) for j, e in enumerate(q.exprs)}
+        bad_exprs = {
+            j: sorted(s.name for s in e.free_symbols if s.name not in known) for j, e in enumerate(q.exprs)
+        }
         for i in np.flatnonzero(q.expr_index >= 0):
             unknown = bad_exprs[int(q.expr_index[i])]
             if unknown:

@@ -64,13 +64,20 @@ class ModelError(EvtreeError, ValueError):
     def _compose(self) -> str:
         parts = []
         if self.where:
-            parts.append(f"{self.where}:")
+            parts.append(self.where)
         if self.node is not None:
             parts.append(f"node '{self.node}'")
         if self.field:
             parts.append(f"field '{self.field}'")
         prefix = " ".join(parts)
         return f"{prefix}: {self.message}" if prefix else self.message
+
+    def in_file(self, where: str) -> ModelError:
+        """Return a copy placed at ``where`` in a file, which already names the field."""
+        new = self.located(where=where)
+        new.field = None
+        Exception.__init__(new, new._compose())
+        return new
 
     def located(
         self, *, node: str | None = None, field: str | None = None, where: str | None = None
@@ -94,6 +101,8 @@ class ExpressionError(ModelError):
         The text that was refused.
     position : int or None
         1-based column of the offending character, when known.
+    reason : str
+        What is wrong, without the expression.
     """
 
     def __init__(
@@ -108,6 +117,7 @@ class ExpressionError(ModelError):
     ) -> None:
         self.expression = expression
         self.position = position
+        self.reason = message
         at = f" at position {position}" if position is not None else ""
         shown = expression if len(expression) <= 80 else expression[:77] + "..."
         super().__init__(f"expression {shown!r}{at}: {message}", node=node, field=field, where=where)

@@ -101,7 +101,7 @@ def exact_number(value: Any) -> sympy.Expr:
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise ValueError(f"{value!r} is not a finite number")
-        return sympy.Rational(repr(value))
+        return sympy.Rational(repr(float(value)))
     if isinstance(value, numbers.Real):  # numpy scalars and the like
         return (
             exact_number(float(value))
@@ -311,11 +311,19 @@ class _Builder:
         return symbol(ident)
 
     def binary(self, node: ast.BinOp, depth: int) -> sympy.Expr:
+        # A long chain such as a + b + c + ... nests to the left; walk it without recursion.
+        spine = [node]
+        while isinstance(spine[-1].left, ast.BinOp) and type(spine[-1].left.op) is not ast.Pow:
+            spine.append(spine[-1].left)
+        value = self.build(spine[-1].left, depth + 1)
+        for link in reversed(spine):
+            value = self.combine(link, value, self.build(link.right, depth + 1))
+        return value
+
+    def combine(self, node: ast.BinOp, left: sympy.Expr, right: sympy.Expr) -> sympy.Expr:
         op = type(node.op)
         if op not in (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow):
             raise self.fail(node, f"operator '{_OPERATOR_NAMES.get(op, '?')}' is not allowed")
-        left = self.build(node.left, depth + 1)
-        right = self.build(node.right, depth + 1)
         if op is ast.Add:
             return left + right
         if op is ast.Sub:
@@ -338,7 +346,9 @@ class _Builder:
 
     def call(self, node: ast.Call, depth: int) -> sympy.Expr:
         if not isinstance(node.func, ast.Name):
-            raise self.fail(node, "only the functions min, max, exp, log, sqrt and abs may be called")
+            raise self.fail(
+                node, "this call is not allowed (only the functions min, max, exp, log, sqrt and abs)"
+            )
         fname = node.func.id
         if fname not in FUNCTIONS:
             raise self.fail(node, f"function '{fname}' is not allowed (only min, max, exp, log, sqrt, abs)")

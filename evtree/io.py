@@ -233,14 +233,14 @@ def tree_from_dict(data: Any, *, where: Any = None) -> model.DecisionTree:
         )
     except ModelError as err:
         field = err.field or "objective"
-        raise err.located(where=where(field.split(".")[0], data, field.split(".")[0])) from None
+        raise err.in_file(where(field.split(".")[0], data, field.split(".")[0])) from None
     if tree.utility is not None:
         from .utility import resolve_utility
 
         try:
             resolve_utility(tree.utility, tree.parameters)
         except ModelError as err:
-            raise err.located(where=where("utility", data, "utility")) from None
+            raise err.in_file(where("utility", data, "utility")) from None
     return tree
 
 
@@ -290,7 +290,7 @@ def _read_parameters(raw: Any, where: _Where, parent: Any) -> list[model.Paramet
                 )
             )
         except (ModelError, ExpressionError) as err:
-            raise err.located(where=where(path, raw, pname)) from None
+            raise err.in_file(where(path, raw, pname)) from None
         except (TypeError, ValueError) as err:
             raise FileFormatError(str(err), where=where(path, raw, pname)) from None
     return out
@@ -380,7 +380,7 @@ def _quantity(value: Any, path: str, where: _Where, spec: Any, key: str, *, rest
     try:
         return model._check_quantity(value, key, None, allow_rest=rest)
     except ModelError as err:
-        raise err.located(where=where(path, spec, key)) from None
+        raise err.in_file(where(path, spec, key)) from None
 
 
 # ----------------------------------------------------------------------------- writing

@@ -224,9 +224,13 @@ class Node(anytree.NodeMixin):
 
     def _attach_branches(self, branches: Iterable[Branch | Node]) -> None:
         children = []
+        seen: set[int] = set()
         for item in branches:
             if isinstance(item, Branch):
                 child = item.node
+                if id(child) in seen:
+                    raise ModelError("the same node object is used on two branches", node=self._name)
+                seen.add(id(child))
                 if not isinstance(child, Node):
                     raise ModelError(
                         f"branch {item.label!r} leads to {type(child).__name__}, not a node",

@@ -365,22 +365,16 @@ def outcomes(flat: FlatTree, arith: Arithmetic, point: Mapping[str, Any]) -> Any
     """
     own = arith.quantity(flat, flat.payoff, point)
     if flat.branch_payoff.is_constant and not flat.branch_payoff.const.any():
-        return (
-            own
-            if not isinstance(own, np.ndarray) or own.dtype == object
-            else np.array(np.broadcast_to(own, (flat.size, own.shape[1] if own.ndim > 1 else 1)))
-        )
+        return own.copy() if own.dtype != object else own
     along = arith.quantity(flat, flat.branch_payoff, point)
-    total = (
-        np.array(np.broadcast_to(along, (flat.size,) + along.shape[1:]))
-        if along.dtype != object
-        else along.copy()
-    )
+    if along.dtype == object:
+        total = along.copy()
+    else:
+        total = np.array(np.broadcast_to(along, (flat.size, max(along.shape[1], own.shape[1]))))
     for level in flat.levels:
         kids = level.children
         total[kids] = total[flat.parent[kids]] + along[kids]
-    own_b = np.broadcast_to(own, total.shape) if own.dtype != object else own
-    return total + own_b
+    return total + own
 
 
 def rollback(
@@ -418,7 +412,10 @@ def rollback(
     array
         The value of every node.
     """
-    values = leaf_values if overwrite else leaf_values.copy()
+    if leaf_values.dtype != object and probs.shape[1] > leaf_values.shape[1]:
+        values = np.array(np.broadcast_to(leaf_values, (leaf_values.shape[0], probs.shape[1])))
+    else:
+        values = leaf_values if overwrite else leaf_values.copy()
     forced_levels = _forced_by_level(flat, forced)
     for depth in range(len(flat.levels) - 1, -1, -1):
         level = flat.levels[depth]

@@ -17,9 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TREES = ROOT / "trees"
 DATA = Path(__file__).resolve().parent / "data"
 
-settings.register_profile(
-    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+settings.register_profile("ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=30, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 

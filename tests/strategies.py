@@ -20,8 +20,10 @@ __all__ = ["trees"]
 @st.composite
 def _node(draw, depth: int, names, params: list, *, with_parameters: bool):
     kinds = ["terminal"] if depth <= 0 else ["terminal", "decision", "chance"]
-    kind = draw(st.sampled_from(kinds)) if depth > 0 and draw(st.booleans()) else (
-        "terminal" if depth <= 0 else draw(st.sampled_from(["decision", "chance"]))
+    kind = (
+        draw(st.sampled_from(kinds))
+        if depth > 0 and draw(st.booleans())
+        else ("terminal" if depth <= 0 else draw(st.sampled_from(["decision", "chance"])))
     )
     if kind == "terminal":
         if with_parameters and draw(st.integers(0, 3)) == 0:

@@ -1,0 +1,147 @@
+"""Tree files: YAML and JSON with one schema, exact round trips, located errors, atomic saves."""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+
+import pytest
+from hypothesis import given
+from strategies import trees
+
+import evtree
+from evtree import FileFormatError, ModelError, read_tree, write_tree
+from evtree.io import tree_from_dict, tree_to_dict
+
+
+@pytest.mark.parametrize("name", ["korea_talks", "texaco_pennzoil"])
+def test_reference_files_equal_the_trees_built_in_code(name):
+    from conftest import TREES
+
+    assert read_tree(TREES / f"{name}.yaml") == getattr(evtree.library, name)()
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json"])
+def test_round_trip_reference(korea, fmt, tmp_path):
+    path = tmp_path / f"tree.{fmt}"
+    write_tree(korea, path)
+    again = read_tree(path)
+    assert again == korea
+    write_tree(again, path)
+    assert read_tree(path) == korea
+    text = path.read_text()
+    assert (text.lstrip().startswith("{")) == (fmt == "json")
+
+
+@given(trees(with_parameters=True))
+def test_round_trip_generated(tree):
+    for fmt in ("yaml", "json"):
+        text = write_tree(tree, format=fmt)
+        again = read_tree(text, format=fmt)
+        assert again == tree
+        assert write_tree(again, format=fmt) == text  # load -> save is a fixed point
+
+
+def test_json_and_yaml_share_the_schema(korea):
+    data = tree_to_dict(korea)
+    assert tree_from_dict(json.loads(json.dumps(data))) == korea
+    assert data["root"]["decision"] == "us_choice"
+    assert data["parameters"]["p_flout"] == {
+        "value": 0.5,
+        "low": 0,
+        "high": 1,
+        "description": "Probability the North flouts direct gestures",
+    }
+
+
+def located(text: str) -> str:
+    with pytest.raises(ModelError) as info:
+        read_tree(textwrap.dedent(text).lstrip(), format="yaml")
+    return str(info.value)
+
+
+def test_bad_expression_points_at_line_and_column():
+    message = located(
+        """
+        root:
+          chance: c
+          branches:
+            - label: a
+              probability: p.__class__
+              terminal: 1
+        """
+    )
+    assert message.startswith("<string>:5:20 (root.branches[0].probability): ")
+    assert "attribute access is not allowed" in message
+
+
+def test_structural_errors_are_located():
+    assert located("root: 3\n").startswith("<string>:1:7 (root): a node must be a mapping")
+    msg = located(
+        """
+        root:
+          decision: d
+          branches:
+            - label: a
+              terminal: 1
+              chance: c
+        """
+    )
+    assert msg.startswith("<string>:4:7 (root.branches[0]): a node needs exactly one of")
+    msg = located(
+        """
+        root:
+          decision: d
+          branches:
+            - terminal: 1
+        """
+    )
+    assert "a branch needs a 'label'" in msg and "root.branches[0]" in msg
+    msg = located("root: {decision: d, branches: [{label: a, terminal: 1, colour: red}]}\n")
+    assert "unknown key 'colour'" in msg and "root.branches[0].colour" in msg
+    msg = located("parameters:\n  p: {value: 2, low: 0, high: 1}\nroot: {terminal: p}\n")
+    assert msg.startswith("<string>:2:6 (parameters.p):") and "above the high bound" in msg
+    msg = located("objective: best\nroot: {terminal: 1}\n")
+    assert msg.startswith("<string>:1:12 (objective):")
+
+
+def test_yaml_syntax_errors_and_unsafe_yaml():
+    assert located("root: [\n").startswith("<string>:2:1: invalid YAML")
+    assert "aliases are not allowed" in located("a: &x {terminal: 1}\nroot: *x\n")
+    assert "duplicate key 'root'" in located("root: {terminal: 1}\nroot: {terminal: 2}\n")
+    assert "could not determine a constructor" in located("root: !!python/object:os.system {}\n")
+
+
+def test_json_errors_are_located(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text('{"root": {"decision": "d", "branches": [}}')
+    with pytest.raises(FileFormatError, match=r"bad.json:1:\d+: invalid JSON"):
+        read_tree(path)
+    path.write_text(
+        '{"root": {"chance": "c", "branches": [{"label": "a", "probability": "1//2", "terminal": 0}]}}'
+    )
+    with pytest.raises(ModelError, match=r"bad\.json \(root\.branches\[0\]\.probability\): .*operator '//'"):
+        read_tree(path)
+    with pytest.raises(FileFormatError, match="no such file"):
+        read_tree(tmp_path / "missing.yaml")
+
+
+def test_save_is_atomic(korea, tmp_path, monkeypatch):
+    path = tmp_path / "tree.yaml"
+    path.write_text("original\n")
+
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError, match="disk full"):
+        write_tree(korea, path)
+    assert path.read_text() == "original\n"
+    assert sorted(os.listdir(tmp_path)) == ["tree.yaml"]  # no temporary file left behind
+
+
+def test_write_returns_text_without_target(texaco):
+    text = write_tree(texaco)
+    assert text.startswith("evtree: 1\n")
+    assert read_tree(text) == texaco
