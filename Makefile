@@ -33,8 +33,7 @@ lint: setup
 	$(BIN)/ruff check evtree tests benchmarks
 
 test: setup lint
-	$(BIN)/python -m pytest -q tests evtree
-	$(BIN)/python -m pytest -q --nbmake notebooks
+	$(BIN)/python -m pytest -q --nbmake tests evtree notebooks
 
 lab: setup
 	$(BIN)/jupyter lab notebooks/
