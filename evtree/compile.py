@@ -181,10 +181,17 @@ class FlatTree:
 def compile_tree(tree: model.DecisionTree) -> FlatTree:
     """Return the tree's :class:`FlatTree`, compiling it if it changed since last time."""
     cached = tree._compiled
-    if cached is not None and cached.version == model._version[0] and cached.nodes[0] is tree.root:
+    names = tuple(tree.parameters)
+    if (
+        cached is not None
+        and cached.version == model._version[0]
+        and cached.nodes[0] is tree.root
+        and cached.cache.get("parameter_names") == names
+    ):
         return cached
     with model.building():
         flat = _compile(tree)
+    flat.cache["parameter_names"] = names
     tree._compiled = flat
     return flat
 

@@ -114,12 +114,13 @@ class FloatArithmetic(Arithmetic):
 
     def probabilities(self, flat: FlatTree, point: Mapping[str, Any]) -> np.ndarray:
         constant = flat.probability.is_constant and not flat.rest.any()
-        if constant and "float_probabilities" in flat.cache:
-            return flat.cache["float_probabilities"]
+        key = ("float_probabilities", self.n_points)
+        if constant and key in flat.cache:
+            return flat.cache[key]
         probs = self._probabilities(flat, point)
         if constant:
             probs.setflags(write=False)
-            flat.cache["float_probabilities"] = probs
+            flat.cache[key] = probs
         return probs
 
     def _probabilities(self, flat: FlatTree, point: Mapping[str, Any]) -> np.ndarray:
@@ -137,11 +138,12 @@ class FloatArithmetic(Arithmetic):
         return probs
 
     def check_probabilities(self, flat: FlatTree, probs: np.ndarray) -> None:
-        if probs is flat.cache.get("float_probabilities") and flat.cache.get("float_probabilities_checked"):
+        cached = probs is flat.cache.get(("float_probabilities", self.n_points))
+        if cached and flat.cache.get(("float_probabilities_checked", self.n_points)):
             return
         self._check_probabilities(flat, probs)
-        if probs is flat.cache.get("float_probabilities"):
-            flat.cache["float_probabilities_checked"] = True
+        if cached:
+            flat.cache[("float_probabilities_checked", self.n_points)] = True
 
     def _check_probabilities(self, flat: FlatTree, probs: np.ndarray) -> None:
         tol = PROBABILITY_TOLERANCE

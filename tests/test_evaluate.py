@@ -394,3 +394,14 @@ def test_broadcast_over_probabilities_with_constant_payoffs():
     assert list(result.policy["offer"]) == ["accept", "accept", "counter"]
     assert result.ties == {"offer": ("accept", "counter")}
     assert evaluate(tree, method="symbolic").value == sympy.Max(2, 5 * S("p"))
+
+
+def test_repeated_broadcasts_of_different_sizes(texaco):
+    # constant probabilities are cached per number of points
+    tree = texaco.copy()
+    tree.parameters["v"] = Parameter("v", 2)
+    tree.node("liedtke").branch("accept 2").payoff = "v"
+    first = evaluate(tree, {"v": np.arange(5.0)})
+    second = evaluate(tree, {"v": np.array([0.0, 5.0, 10.0])})
+    np.testing.assert_allclose(first.value, 4.6348)
+    np.testing.assert_allclose(second.value, [4.6348, 5, 10])
