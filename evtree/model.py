@@ -191,8 +191,24 @@ class Node(anytree.NodeMixin):
         return self.children
 
     @property
+    def ancestors(self) -> tuple[Node, ...]:
+        """The nodes above this one, from the root down (anytree's meaning)."""
+        out = []
+        node = self.parent
+        while node is not None:
+            out.append(node)
+            node = node.parent
+        return tuple(reversed(out))
+
+    anchestors = ancestors
+
+    @property
     def path(self) -> str:
-        """Where the node is: the root's name, then branch labels, joined by ``/``."""
+        """Where the node is: the root's name, then branch labels, joined by ``/``.
+
+        Unlike anytree's ``path`` (a tuple of nodes) this is text, used in every
+        message; :attr:`ancestors` gives the nodes above.
+        """
         parts = []
         node: Node | None = self
         while node is not None:

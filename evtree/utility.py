@@ -53,7 +53,30 @@ class Utility:
 
     @property
     def is_linear(self) -> bool:
+        """Whether ``u(x) = x``: a risk-neutral decision maker."""
         return self.expr == symbol(OUTCOME)
+
+    @property
+    def has_delta_property(self) -> bool:
+        """Whether adding a sure amount to every outcome adds it to the certainty equivalent.
+
+        True for linear and exponential utilities (and any increasing affine
+        transformation of them); then the price of information equals the
+        difference of certainty equivalents.
+
+        Examples
+        --------
+        >>> exponential(10).has_delta_property
+        True
+        >>> resolve_utility({"expression": "log(x + 10)"}).has_delta_property
+        False
+        """
+        x = symbol(OUTCOME)
+        d1 = sympy.diff(self.expr, x)
+        if d1 == 0:
+            return False
+        ratio = sympy.simplify(sympy.diff(self.expr, x, 2) / d1)  # -(Arrow-Pratt risk aversion)
+        return bool(not ratio.has(x))
 
     # forward and inverse in each arithmetic ----------------------------------------------
     def forward(self, outcomes: Any, method: str, point: Mapping[str, Any]) -> Any:
@@ -79,7 +102,7 @@ class Utility:
             names = sorted(params, key=str)
             f = sympy.lambdify([var, *names], expr, "numpy")
             with np.errstate(all="ignore"):
-                out = np.asarray(f(values, *(point[s.name] for s in names)), dtype=float)
+                out = np.asarray(f(values, *(point[s.name] for s in names)), dtype=float) + 0.0  # no -0.0
             return np.broadcast_to(out, np.shape(values)).copy()
         fixed = expr.xreplace(
             {k: sympy.nsimplify(v) if not isinstance(v, sympy.Basic) else v for k, v in params.items()}

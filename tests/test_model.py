@@ -190,3 +190,9 @@ def test_copy_and_with_parameters(korea):
     assert changed.parameters["p_defect"].exact == evtree.parse_expression("1/2")
     assert korea.parameters["p_defect"].value == 0.25
     assert changed != korea
+
+
+def test_ancestors_are_nodes(korea):
+    node = korea.node("after_defect")
+    assert node.ancestors == (korea.root, korea.node("north_response"))
+    assert node.depth == 2 and node.path == "us_choice/talks/allies defect"

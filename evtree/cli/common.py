@@ -20,6 +20,7 @@ from ..model import DecisionTree
 
 __all__ = [
     "add_format_options",
+    "add_utility_options",
     "add_method_options",
     "add_set_option",
     "add_tree_argument",
@@ -28,6 +29,7 @@ __all__ = [
     "load_tree",
     "method_of",
     "parse_assignments",
+    "utility_of",
 ]
 
 
@@ -62,6 +64,37 @@ def method_of(args: argparse.Namespace) -> str:
     if getattr(args, "exact", False):
         return "exact"
     return "float"
+
+
+def add_utility_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--risk-tolerance``, ``--utility`` and ``--risk-neutral`` (the tree's utility by default)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--risk-tolerance",
+        metavar="R",
+        default=None,
+        help="exponential utility u(x) = 1 - exp(-x/R); R a number or an expression in the parameters",
+    )
+    group.add_argument(
+        "--utility",
+        metavar="EXPR",
+        default=None,
+        help="utility as an increasing expression in x, e.g. 'log(x + 100)'",
+    )
+    group.add_argument(
+        "--risk-neutral", action="store_true", help="ignore the tree's utility: expected values"
+    )
+
+
+def utility_of(args: argparse.Namespace) -> Any:
+    """Return the utility the flags ask for: a spec, ``None`` (risk neutral) or ``"tree"``."""
+    if getattr(args, "risk_neutral", False):
+        return None
+    if getattr(args, "risk_tolerance", None) is not None:
+        return {"type": "exponential", "risk_tolerance": args.risk_tolerance}
+    if getattr(args, "utility", None) is not None:
+        return {"expression": args.utility}
+    return "tree"
 
 
 def add_format_options(parser: argparse.ArgumentParser, *, csv: bool = True) -> None:

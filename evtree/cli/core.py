@@ -11,9 +11,11 @@ from .common import (
     add_method_options,
     add_set_option,
     add_tree_argument,
+    add_utility_options,
     emit,
     load_tree,
     method_of,
+    utility_of,
 )
 
 __all__ = ["register"]
@@ -24,6 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_tree_argument(p)
     add_set_option(p)
     add_method_options(p)
+    add_utility_options(p)
     add_format_options(p)
     p.set_defaults(func=run_evaluate)
 
@@ -36,13 +39,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_tree_argument(p)
     add_set_option(p)
     add_method_options(p)
+    add_utility_options(p)
     p.add_argument("--depth", type=int, default=None, help="collapse nodes below this depth")
     p.set_defaults(func=run_show)
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
     tree, values = load_tree(args)
-    result = evaluate(tree, values, method=method_of(args))
+    result = evaluate(tree, values, method=method_of(args), utility=utility_of(args))
     n = result.n_strategies
     table = result.strategies if n <= MAX_STRATEGIES else None
     data = {
@@ -84,6 +88,6 @@ def run_validate(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     tree, values = load_tree(args)
-    result = evaluate(tree, values, method=method_of(args))
+    result = evaluate(tree, values, method=method_of(args), utility=utility_of(args))
     print(render_text(tree, result, max_depth=args.depth))
     return 0
