@@ -123,6 +123,17 @@ def korea_talks() -> DecisionTree:
             "l_defect", 40, low=0, high=100, description="Loss from saying no alone after the allies defect"
         ),
     ]
+    # Distributions for probabilistic sensitivity analysis: each payoff over its bounds,
+    # peaked at its default (see trees/korea_talks.yaml).
+    distribution = {
+        "c_talk": {"type": "gamma", "mean": 2, "sd": 1},
+        "v_deal": {"type": "pert", "low": 0, "mode": 100, "high": 200},
+        "g_flout": {"type": "pert", "low": 0, "mode": 10, "high": 50},
+        "v_demands": {"type": "triangular", "low": -100, "mode": -50, "high": 0},
+        "v_soft": {"type": "triangular", "low": -100, "mode": -30, "high": 0},
+        "l_defect": {"type": "pert", "low": 0, "mode": 40, "high": 100},
+    }
+    params = [p.replace(distribution=distribution.get(p.name)) for p in params]
 
     def respond(name: str, accept: str, say_no: str) -> Decision:
         return Decision(name, [Branch("accept", Terminal(accept)), Branch("say no", Terminal(say_no))])
@@ -156,4 +167,62 @@ def korea_talks() -> DecisionTree:
         parameters=params,
         name="Bilateral talks with North Korea",
         description="Bordone & Chang, 'Real Superpowers Negotiate'; Drezner, 'When negotiations suck eggs'.",
+        distributions=[
+            {"type": "dirichlet", "node": "north_response", "mean": [0.25, 0.5, 0.25], "concentration": 20}
+        ],
+        claims=_KOREA_CLAIMS,
     )
+
+
+# The claims stated in trees/korea_talks.yaml (checked by evtree.claims; docs/claims.md).
+_KOREA_CLAIMS = [
+    {"name": "listening gives up nothing", "claim": "EV(talks) >= EV(no talks)", "region": ["p_defect"]},
+    {
+        "name": "listening gives up nothing when saying no costs nothing",
+        "claim": "EV(talks) >= EV(no talks)",
+        "assuming": [
+            "EV(us_choice/talks/complies/say no) >= EV(no talks)",
+            "EV(us_choice/talks/flouts/say no) >= EV(no talks)",
+            "EV(us_choice/talks/allies defect/say no) >= EV(no talks)",
+        ],
+    },
+    {
+        "name": "talks pay while allied defection is unlikely enough",
+        "claim": "EV(talks) >= EV(no talks)",
+        "vary": ["p_defect"],
+        "assuming": ["p_defect <= 53/130"],
+    },
+    {
+        "name": "our strongest asset is our power to say no",
+        "kind": "dominance",
+        "a": {},
+        "b": {"after_complies": "accept", "after_flouts": "accept", "after_defect": "accept"},
+    },
+    {
+        "name": "if the North flouts, the U.S. hand is strengthened",
+        "claim": "EV(after_flouts) >= EV(no talks)",
+        "region": ["g_flout", "c_talk"],
+    },
+    {
+        "name": "a flouting North strengthens the U.S. hand once the gain covers the cost of talking",
+        "claim": "EV(after_flouts) >= EV(no talks)",
+        "assuming": ["g_flout >= c_talk"],
+    },
+    {
+        "name": "after the North flouts, saying no is optimal",
+        "kind": "optimal",
+        "strategy": {"after_flouts": "say no"},
+        "at": "after_flouts",
+    },
+    {
+        "name": "if the allies defect, the U.S. is left in the lurch",
+        "claim": "EV(after_defect) <= EV(no talks)",
+    },
+    {
+        "name": "talks never lose more than 120 points",
+        "kind": "bound",
+        "node": "talks",
+        "sense": ">=",
+        "bound": -120,
+    },
+]
