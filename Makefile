@@ -21,13 +21,25 @@ setup: $(STAMP)
 
 demo: setup
 	@echo "== Texaco-Pennzoil (Clemen): the counteroffer is worth 4.6348; refuse \$$3B"
-	$(BIN)/evtree evaluate trees/texaco_pennzoil.yaml --exact
 	$(BIN)/evtree show trees/texaco_pennzoil.yaml
+	$(BIN)/evtree evaluate trees/texaco_pennzoil.yaml --exact
+	$(BIN)/evtree risk trees/texaco_pennzoil.yaml --strategy optimal --strategy "liedtke_on_3=accept 3" --exact
 	@echo
 	@echo "== Bilateral talks with North Korea: the essays' tree"
 	$(BIN)/evtree show trees/korea_talks.yaml
 	$(BIN)/evtree evaluate trees/korea_talks.yaml --exact
 	$(BIN)/evtree evaluate trees/korea_talks.yaml --symbolic
+	@echo
+	@echo "== The essays' claims, proved or refuted over every parameter value"
+	$(BIN)/evtree check trees/korea_talks.yaml
+	@echo
+	@echo "== What learning the North's intentions before deciding is worth"
+	$(BIN)/evtree voi trees/korea_talks.yaml --node north_response --exact
+	$(BIN)/evtree voi trees/korea_talks.yaml --node north_response --symbolic
+	@echo
+	@echo "== Probabilistic sensitivity: every reading of the essays at once"
+	$(BIN)/evtree psa trees/korea_talks.yaml --draws 100000 --seed 1 --no-progress
+	$(BIN)/evtree evppi trees/korea_talks.yaml --draws 100000 --seed 1 --params north_response --params v_soft,l_defect --params v_deal --no-progress
 
 lint: setup
 	$(BIN)/ruff check evtree tests benchmarks
