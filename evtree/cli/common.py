@@ -29,6 +29,7 @@ __all__ = [
     "load_tree",
     "method_of",
     "parse_assignments",
+    "save_figure",
     "utility_of",
 ]
 
@@ -127,6 +128,31 @@ def load_tree(args: argparse.Namespace) -> tuple[DecisionTree, dict[str, Any]]:
     tree = read_tree(args.file)
     values = parse_assignments(getattr(args, "assignments", []) or [], tree)
     return tree, values
+
+
+def save_figure(fig: Any, path: str, *, dpi: int = 120) -> None:
+    """Write a matplotlib figure to ``path`` (PNG, SVG or PDF by suffix) atomically, then close it."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    import matplotlib.pyplot as plt
+
+    target = Path(path)
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt not in ("png", "svg", "pdf"):
+        plt.close(fig)
+        raise CommandError(f"--plot: {path} should end in .png, .svg or .pdf")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or Path("."))
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            fig.savefig(handle, format=fmt, dpi=dpi)
+        os.replace(tmp, target)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        raise CommandError(f"--plot: cannot write {path}: {err.strerror or err}") from None
+    finally:
+        plt.close(fig)
 
 
 def jsonable(value: Any) -> Any:

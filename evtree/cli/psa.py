@@ -12,7 +12,15 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from .common import CommandError, add_format_options, add_set_option, add_tree_argument, emit, load_tree
+from .common import (
+    CommandError,
+    add_format_options,
+    add_set_option,
+    add_tree_argument,
+    emit,
+    load_tree,
+    save_figure,
+)
 
 __all__ = ["register"]
 
@@ -212,17 +220,9 @@ def _save_plot(result: Any, acc: Any, path: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from ..plots.psa import psa_figure
 
-    fig = psa_figure(result, acc)
-    try:
-        fig.savefig(path, dpi=120)
-    except (OSError, ValueError) as err:
-        raise CommandError(f"--plot: cannot write {path}: {err}") from None
-    finally:
-        plt.close(fig)
+    save_figure(psa_figure(result, acc), path)
 
 
 def run_evppi(args: argparse.Namespace) -> int:

@@ -1,9 +1,181 @@
-"""Subcommands of this analysis (to be filled in by its issue)."""
+"""Subcommands ``sensitivity``, ``threshold``, ``tornado`` and ``twoway``."""
 
 from __future__ import annotations
 
 import argparse
 
+from .common import (
+    CommandError,
+    add_format_options,
+    add_set_option,
+    add_tree_argument,
+    emit,
+    load_tree,
+    save_figure,
+)
+
+__all__ = ["register"]
+
+
+def _plot_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--plot", metavar="FILE", help="also draw the result to FILE (.png, .svg or .pdf)")
+
+
+def _mode_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--probability-mode",
+        choices=("auto", "rest", "proportional"),
+        default="auto",
+        help="how siblings of a varied branch probability keep the sum at 1 "
+        "(auto: the 'rest' branch absorbs if there is one, else the others rescale in proportion)",
+    )
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add this module's subcommands."""
+    p = subparsers.add_parser(
+        "sensitivity", help="one-way sweep: every strategy's value as one parameter varies"
+    )
+    add_tree_argument(p)
+    p.add_argument("--param", required=True, metavar="NAME", help="the parameter to vary")
+    p.add_argument(
+        "--range", nargs=2, metavar=("LOW", "HIGH"), help="range (default: the parameter's bounds)"
+    )
+    p.add_argument("--points", type=int, default=21, metavar="N", help="number of points (default 21)")
+    add_set_option(p)
+    _mode_option(p)
+    add_format_options(p)
+    _plot_option(p)
+    p.set_defaults(func=run_sensitivity)
+
+    p = subparsers.add_parser("threshold", help="exact points where the optimal strategy changes")
+    add_tree_argument(p)
+    p.add_argument("--param", required=True, metavar="NAME", help="the parameter to vary")
+    p.add_argument(
+        "--range", nargs=2, metavar=("LOW", "HIGH"), help="range (default: the parameter's bounds)"
+    )
+    add_set_option(p)
+    _mode_option(p)
+    add_format_options(p)
+    p.set_defaults(func=run_threshold)
+
+    p = subparsers.add_parser("tornado", help="each parameter at its low and high bound, sorted by swing")
+    add_tree_argument(p)
+    p.add_argument(
+        "--strategy",
+        metavar="NAME",
+        action="append",
+        help="draw for this strategy (repeatable; 'all' for the root and every strategy)",
+    )
+    add_set_option(p)
+    add_format_options(p)
+    _plot_option(p)
+    p.set_defaults(func=run_tornado)
+
+    p = subparsers.add_parser("twoway", help="where each strategy is optimal over two parameters")
+    add_tree_argument(p)
+    p.add_argument("--params", nargs=2, required=True, metavar=("A", "B"), help="the two parameters")
+    p.add_argument("--points", type=int, default=51, metavar="N", help="grid points per axis (default 51)")
+    add_set_option(p)
+    add_format_options(p)
+    _plot_option(p)
+    p.set_defaults(func=run_twoway)
+
+
+def _range(args: argparse.Namespace) -> tuple[str, str] | None:
+    return tuple(args.range) if args.range else None
+
+
+def _points(n: int) -> int:
+    if n < 2:
+        raise CommandError(f"--points must be at least 2, got {n}")
+    return n
+
+
+def run_sensitivity(args: argparse.Namespace) -> int:
+    from ..sensitivity import one_way
+
+    tree, values = load_tree(args)
+    result = one_way(
+        tree,
+        args.param,
+        range=_range(args),
+        points=_points(args.points),
+        values=values,
+        probability_mode=args.probability_mode,
+    )
+    text = [
+        f"One-way sensitivity of {tree.name or args.file} to {args.param} "
+        f"over [{result.range[0]}, {result.range[1]}]"
+    ]
+    if result.note:
+        text.append(f"  note: {result.note}")
+    text.append(result.thresholds.summary())
+    data = {
+        "parameter": args.param,
+        "range": [str(result.range[0]), str(result.range[1])],
+        "note": result.note,
+        "thresholds": [t.to_dict() for t in result.thresholds],
+        "points": result.frame,
+    }
+    if args.plot:
+        save_figure(result.plot().figure, args.plot)
+        text.append(f"  plot written to {args.plot}")
+    table = result.frame if getattr(args, "csv", False) else result.frame[[args.param, "value", "optimal"]]
+    emit(args, data=data, table=table.set_index(args.param), text="\n".join(text))
+    return 0
+
+
+def run_threshold(args: argparse.Namespace) -> int:
+    from ..sensitivity import thresholds
+
+    tree, values = load_tree(args)
+    result = thresholds(
+        tree, args.param, range=_range(args), values=values, probability_mode=args.probability_mode
+    )
+    data = {
+        "parameter": args.param,
+        "range": [str(result.range[0]), str(result.range[1])],
+        "note": result.note,
+        "optimal_at_low": result.optimal_at_low,
+        "thresholds": [t.to_dict() for t in result.thresholds],
+    }
+    text = result.summary() + (f"\n  note: {result.note}" if result.note else "")
+    emit(args, data=data, table=result.to_frame() if getattr(args, "csv", False) else None, text=text)
+    return 0
+
+
+def run_tornado(args: argparse.Namespace) -> int:
+    from ..sensitivity import tornado
+
+    tree, values = load_tree(args)
+    wanted = args.strategy
+    strategy = None if not wanted else ("all" if "all" in wanted else wanted)
+    result = tornado(tree, strategy=strategy, values=values)
+    text = f"Tornado for {tree.name or args.file}" + (f"\n  note: {result.note}" if result.note else "")
+    if args.plot:
+        save_figure(result.plot().figure, args.plot)
+        text += f"\n  plot written to {args.plot}"
+    emit(args, data={"note": result.note, "rows": result.frame}, table=result.frame, text=text)
+    return 0
+
+
+def run_twoway(args: argparse.Namespace) -> int:
+    from ..sensitivity import two_way
+
+    tree, values = load_tree(args)
+    result = two_way(tree, args.params, points=_points(args.points), values=values)
+    lines = [f"Two-way: {args.params[0]} x {args.params[1]} on a {args.points} x {args.points} grid"]
+    for b in result.boundaries:
+        lines.append(f"  boundary {b['a']} | {b['b']}: {b['boundary']}")
+    data = {
+        "parameters": list(args.params),
+        "regions": result.regions().reset_index(),
+        "boundaries": [{"a": b["a"], "b": b["b"], "boundary": str(b["boundary"])} for b in result.boundaries],
+        "grid": result.to_frame(),
+    }
+    if args.plot:
+        save_figure(result.plot().figure, args.plot)
+        lines.append(f"  plot written to {args.plot}")
+    table = result.to_frame() if getattr(args, "csv", False) else result.regions()
+    emit(args, data=data, table=table, text="\n".join(lines))
+    return 0

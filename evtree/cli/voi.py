@@ -25,6 +25,7 @@ from .common import (
     emit,
     load_tree,
     method_of,
+    save_figure,
     utility_of,
 )
 
@@ -269,7 +270,7 @@ def run_risk(args: argparse.Namespace) -> int:
         from ..plots.risk import plot_risk_profiles
 
         ax = plot_risk_profiles(profiles, title=f"{tree.name or 'tree'}: cumulative risk profile")
-        ax.figure.savefig(args.plot)
+        save_figure(ax.figure, args.plot)
         lines.append(f"  plot written to {args.plot}")
     emit(args, data=data, table=table, text="\n".join(lines))
     return 0
