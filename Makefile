@@ -30,6 +30,12 @@ demo: setup
 	$(BIN)/evtree evaluate trees/korea_talks.yaml --exact
 	$(BIN)/evtree evaluate trees/korea_talks.yaml --symbolic
 	@echo
+	@echo "== Where talks stop being the better choice: exact thresholds"
+	$(BIN)/evtree threshold trees/korea_talks.yaml --param p_defect
+	$(BIN)/evtree threshold trees/korea_talks.yaml --param p_flout
+	$(BIN)/evtree tornado trees/korea_talks.yaml
+	$(BIN)/evtree twoway trees/korea_talks.yaml --params p_flout p_defect --points 101
+	@echo
 	@echo "== The essays' claims, proved or refuted over every parameter value"
 	$(BIN)/evtree check trees/korea_talks.yaml
 	@echo
