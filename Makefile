@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint lab bench clean
+.PHONY: setup demo test lint browser lab bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,12 +46,22 @@ demo: setup
 	@echo "== Probabilistic sensitivity: every reading of the essays at once"
 	$(BIN)/evtree psa trees/korea_talks.yaml --draws 100000 --seed 1 --no-progress
 	$(BIN)/evtree evppi trees/korea_talks.yaml --draws 100000 --seed 1 --params north_response --params v_soft,l_defect --params v_deal --no-progress
+	@echo
+	@echo "== Pictures and the shareable report, in build/"
+	@mkdir -p build
+	$(BIN)/evtree render trees/texaco_pennzoil.yaml --exact -o build/texaco_pennzoil.svg
+	$(BIN)/evtree render trees/korea_talks.yaml -o build/korea_talks.svg
+	$(BIN)/evtree report trees/korea_talks.yaml -o build/korea_talks.html
 
 lint: setup
 	$(BIN)/ruff check evtree tests benchmarks
 
-test: setup lint
-	$(BIN)/python -m pytest -q --nbmake tests evtree notebooks
+test: setup lint browser
+	EVTREE_REQUIRE_ALL_DEPS=1 $(BIN)/python -m pytest -q --nbmake tests evtree notebooks
+
+# The report test opens pages in a real headless Chromium, from Debian's packages.
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
 lab: setup
 	$(BIN)/jupyter lab notebooks/

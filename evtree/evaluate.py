@@ -476,12 +476,14 @@ class Evaluation:
         return f"<Evaluation {self.method}: value={self.value!r}, policy={self.policy!r}>"
 
     def _repr_html_(self) -> str:  # pragma: no cover - notebook display
-        head = f"<p><b>{self.tree.name or 'tree'}</b> ({self.method}): value = {self.value}</p>"
-        try:
-            table = self.strategies.to_html()
-        except EvaluationError as err:
-            table = f"<p>{err}</p>"
-        return head + table
+        from .display import evaluation_html
+
+        return evaluation_html(self)
+
+    def _repr_latex_(self) -> str | None:  # pragma: no cover - notebook display
+        if self.method != "symbolic" or self.shape != ():
+            return None
+        return f"$\\displaystyle {self.latex()}$"
 
 
 def _strategy_is_optimal(row: Any, policy: Mapping[str, str], keys: list[str]) -> bool:

@@ -1,9 +1,87 @@
-"""Subcommands of this analysis (to be filled in by its issue)."""
+"""Subcommands ``report`` (one self-contained HTML page) and ``render`` (the tree as SVG)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+
+from .common import add_method_options, add_set_option, add_tree_argument, emit, load_tree, method_of
+
+__all__ = ["register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add this module's subcommands."""
+    """Add the ``report`` and ``render`` subcommands."""
+    p = subparsers.add_parser(
+        "report",
+        help="write one self-contained HTML page: tree, strategies, symbolic values, sensitivity, claims",
+    )
+    add_tree_argument(p)
+    p.add_argument("-o", "--output", required=True, metavar="HTML", help="the page to write (.html)")
+    add_set_option(p)
+    p.add_argument("--title", default=None, help="page title (default: the tree's name)")
+    p.add_argument("--depth", type=int, default=None, help="collapse the drawing below this depth")
+    p.add_argument("--no-sensitivity", action="store_true", help="leave out sensitivity and risk")
+    p.add_argument("--no-claims", action="store_true", help="leave out the claims' verdicts")
+    p.add_argument("--progress", action="store_true", help="show progress bars on standard error")
+    p.add_argument("--json", action="store_true", help="print what was written as JSON")
+    p.set_defaults(func=run_report)
+
+    p = subparsers.add_parser("render", help="draw the tree as SVG: values, optimal strategy, pruned options")
+    add_tree_argument(p)
+    p.add_argument(
+        "-o",
+        "--output",
+        default="-",
+        metavar="SVG",
+        help="the drawing to write (.svg; '-' for standard output)",
+    )
+    add_set_option(p)
+    add_method_options(p)
+    p.add_argument("--depth", type=int, default=None, help="collapse nodes below this depth")
+    p.add_argument("--subtree", default=None, metavar="NODE", help="draw only the subtree at this node")
+    p.add_argument("--no-values", action="store_true", help="draw the structure only")
+    p.add_argument("--no-legend", action="store_true", help="leave out the key to the symbols")
+    p.add_argument("--json", action="store_true", help="print what was written as JSON")
+    p.set_defaults(func=run_render)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from ..report import write_report
+
+    tree, values = load_tree(args)
+    n = write_report(
+        tree,
+        args.output,
+        values,
+        title=args.title,
+        source=Path(args.file).name,
+        max_depth=args.depth,
+        sensitivity=not args.no_sensitivity,
+        claims=not args.no_claims,
+        progress=args.progress,
+    )
+    emit(args, data={"output": args.output, "bytes": n}, text=f"wrote {args.output} ({n:,} bytes)")
+    return 0
+
+
+def run_render(args: argparse.Namespace) -> int:
+    from ..draw import tree_svg, write_svg
+    from ..evaluate import evaluate
+
+    tree, values = load_tree(args)
+    result = None if args.no_values else evaluate(tree, values, method=method_of(args))
+    options = {
+        "max_depth": args.depth,
+        "subtree": args.subtree,
+        "values": not args.no_values,
+        "legend": not args.no_legend,
+    }
+    if args.output == "-":
+        sys.stdout.write(tree_svg(tree, result, **options) + "\n")
+        return 0
+    write_svg(tree, args.output, result, **options)
+    n = Path(args.output).stat().st_size
+    emit(args, data={"output": args.output, "bytes": n}, text=f"wrote {args.output} ({n:,} bytes)")
+    return 0
