@@ -8,13 +8,21 @@ symbolic arithmetic::
     >>> evtree.evaluate(tree, method="exact").value
     11587/2500
 
-Model classes live at the top level; analyses are functions in their own
-modules (``evtree.sensitivity``, ``evtree.voi``, ``evtree.claims``, ``evtree.psa``).
+Model classes live at the top level; analyses are functions of a tree in their own
+modules, each returning a result record:
+
+    evtree.sensitivity  one-way, thresholds, two-way, tornado, spider, derivatives
+    evtree.risk         risk profiles and stochastic dominance
+    evtree.voi          value of perfect information and of control
+    evtree.bayes        tests, Bayes revision, EVSI, flipping chance nodes
+    evtree.claims       claims proved, refuted or undecided over the parameter space
+    evtree.psa          probabilistic sensitivity analysis, EVPPI (distributions: evtree.distributions)
+    evtree.draw         SVG drawings; evtree.report: the HTML report; evtree.explore: widgets
 """
 
 from __future__ import annotations
 
-from . import library
+from . import bayes, claims, distributions, draw, library, psa, report, risk, sensitivity, voi
 from .errors import (
     EvaluationError,
     EvtreeError,
@@ -48,15 +56,24 @@ __all__ = [
     "Terminal",
     "UnknownNameError",
     "ValidationError",
+    "bayes",
     "building",
+    "claims",
     "count_strategies",
+    "distributions",
+    "draw",
     "evaluate",
     "evaluate_strategy",
     "library",
     "parse_expression",
+    "psa",
     "read_tree",
+    "report",
+    "risk",
+    "sensitivity",
     "strategies",
     "symbol",
+    "voi",
     "write_tree",
 ]
 
