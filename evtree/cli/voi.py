@@ -158,7 +158,10 @@ def run_voi(args: argparse.Namespace) -> int:
         "method": result.method,
         "value": _number(at),
         "exact": str(at) if result.exact else None,
-        result.measure if result.measure != "control" else "value_of_control": _number(at),
+        result.measure if result.measure != "control" else "value_of_control": {
+            "value": _number(at),
+            "exact": str(at) if result.exact else None,
+        },
         "value_without": _number(result.without_info.value),
         "value_with": _number(result.with_info.value),
         "buying_price": _number(result.buying_price if method != "symbolic" else None),
