@@ -141,7 +141,13 @@ MEMORY_SCRIPT = textwrap.dedent(
     r = psa(tree, draws=10**7, seed=1, progress=False)
     stats = (r.evpi, r.probability_optimal, r.to_frame())
     elapsed = time.perf_counter() - start
-    print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    # VmHWM is this process's own peak; ru_maxrss would carry over the parent's peak across exec.
+    try:
+        with open("/proc/self/status") as status:
+            peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(elapsed, peak)
     """
 )
 

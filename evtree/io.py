@@ -142,26 +142,27 @@ def read_tree(source: str | os.PathLike[str] | IO[str], *, format: str | None = 
     name, text = _read_source(source)
     fmt = format or _guess_format(name, text)
     where = _Where(name)
-    if fmt == "json":
-        try:
-            with model.building():
+    # Parse and build with the collector paused: a large file makes millions of objects.
+    with model.building():
+        if fmt == "json":
+            try:
                 data = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise FileFormatError(
-                f"invalid JSON: {err.msg}", where=f"{name}:{err.lineno}:{err.colno}"
-            ) from None
-    elif fmt == "yaml":
-        try:
-            data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-        except yaml.MarkedYAMLError as err:
-            mark = err.problem_mark
-            at = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
-            raise FileFormatError(f"invalid YAML: {err.problem or err.context}", where=at) from None
-        except yaml.YAMLError as err:
-            raise FileFormatError(f"invalid YAML: {err}", where=name) from None
-    else:
-        raise ValueError(f"unknown format {fmt!r}; use 'yaml' or 'json'")
-    return tree_from_dict(data, where=where)
+            except json.JSONDecodeError as err:
+                raise FileFormatError(
+                    f"invalid JSON: {err.msg}", where=f"{name}:{err.lineno}:{err.colno}"
+                ) from None
+        elif fmt == "yaml":
+            try:
+                data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+            except yaml.MarkedYAMLError as err:
+                mark = err.problem_mark
+                at = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
+                raise FileFormatError(f"invalid YAML: {err.problem or err.context}", where=at) from None
+            except yaml.YAMLError as err:
+                raise FileFormatError(f"invalid YAML: {err}", where=name) from None
+        else:
+            raise ValueError(f"unknown format {fmt!r}; use 'yaml' or 'json'")
+        return tree_from_dict(data, where=where)
 
 
 def _read_source(source: Any) -> tuple[str, str]:
@@ -296,91 +297,125 @@ def _read_parameters(raw: Any, where: _Where, parent: Any) -> list[model.Paramet
     return out
 
 
-def _read_node(spec: Any, path: str, where: _Where, container: Any, key: Any, *, branch: bool) -> model.Node:
+class _Path:
+    """A field path such as ``root.branches[1].probability``, built only when an error needs it."""
+
+    __slots__ = ("parent", "part")
+
+    def __init__(self, parent: _Path | None, part: str | int) -> None:
+        self.parent = parent
+        self.part = part
+
+    def __str__(self) -> str:
+        parts = []
+        node: _Path | None = self
+        while node is not None:
+            part = node.part
+            parts.append(f".branches[{part}]" if isinstance(part, int) else part)
+            node = node.parent
+        return "".join(reversed(parts))
+
+    def field(self, name: str) -> str:
+        return f"{self}.{name}"
+
+
+_ROOT_KEYS = _NODE_KEYS | {"branches", "name"}
+
+
+def _read_node(spec: Any, path: Any, where: _Where, container: Any, key: Any, *, branch: bool) -> model.Node:
+    if isinstance(path, str):
+        path = _Path(None, path)
     if not isinstance(spec, Mapping):
-        raise FileFormatError("a node must be a mapping", where=where(path, container, key))
-    allowed = _BRANCH_KEYS if branch else (_NODE_KEYS | {"branches", "name"})
-    unknown = set(spec) - allowed
-    if unknown:
-        bad = sorted(map(str, unknown))[0]
+        raise FileFormatError("a node must be a mapping", where=where(str(path), container, key))
+    allowed = _BRANCH_KEYS if branch else _ROOT_KEYS
+    if not allowed.issuperset(spec):
+        bad = sorted(map(str, set(spec) - allowed))[0]
         raise FileFormatError(
             f"unknown key {bad!r} (allowed: {', '.join(sorted(allowed))})",
-            where=where(f"{path}.{bad}", spec, bad),
+            where=where(path.field(bad), spec, bad),
         )
-    kinds = [k for k in ("decision", "chance", "terminal") if k in spec]
-    if len(kinds) != 1:
+    is_terminal = "terminal" in spec
+    if is_terminal + ("decision" in spec) + ("chance" in spec) != 1:
+        kinds = [k for k in ("decision", "chance", "terminal") if k in spec]
         what = "none" if not kinds else " and ".join(kinds)
         raise FileFormatError(
             f"a node needs exactly one of 'decision', 'chance' or 'terminal' (found {what})",
-            where=where(path, container, key),
+            where=where(str(path), container, key),
         )
-    kind = kinds[0]
     try:
         node: model.Node
-        if kind == "terminal":
+        if is_terminal:
             if "branches" in spec:
                 raise FileFormatError(
-                    "a terminal cannot have branches", where=where(f"{path}.branches", spec, "branches")
+                    "a terminal cannot have branches", where=where(path.field("branches"), spec, "branches")
+                )
+            payoff = spec["terminal"]
+            if payoff is None:
+                raise ModelError("terminal has no payoff", field="terminal").in_file(
+                    where(path.field("terminal"), spec, "terminal")
                 )
             name = spec.get("name")
-            if spec["terminal"] is None:
-                raise ModelError("terminal has no payoff", field="terminal")
             node = model.Terminal(
-                _quantity(spec["terminal"], f"{path}.terminal", where, spec, "terminal"),
-                name=_name(name, f"{path}.name", where, spec),
+                _quantity(payoff, path, "terminal", where, spec),
+                name=None if name is None else _name(name, path, where, spec),
             )
         else:
+            kind = "decision" if "decision" in spec else "chance"
             if "name" in spec:
                 raise FileFormatError(
-                    f"give the name as the value of '{kind}'", where=where(f"{path}.name", spec, "name")
+                    f"give the name as the value of '{kind}'", where=where(path.field("name"), spec, "name")
                 )
-            name = _name(spec[kind], f"{path}.{kind}", where, spec, key=kind)
+            name = spec[kind]
+            if name is not None:
+                name = _name(name, path, where, spec, key=kind)
             children_spec = spec.get("branches")
             if not isinstance(children_spec, list):
                 raise FileFormatError(
                     f"a {kind} node needs a list of 'branches'",
                     where=where(
-                        f"{path}.branches" if "branches" in spec else path,
+                        path.field("branches") if "branches" in spec else str(path),
                         spec,
                         "branches" if "branches" in spec else None,
                     ),
                 )
             children = [
-                _read_node(c, f"{path}.branches[{i}]", where, children_spec, i, branch=True)
+                _read_node(c, _Path(path, i), where, children_spec, i, branch=True)
                 for i, c in enumerate(children_spec)
             ]
             node = (model.Decision if kind == "decision" else model.Chance)(name, children)
     except RecursionError:
-        raise FileFormatError("the tree is nested too deeply", where=where(path, container, key)) from None
+        raise FileFormatError(
+            "the tree is nested too deeply", where=where(str(path), container, key)
+        ) from None
     if branch:
-        if "label" not in spec:
-            raise FileFormatError("a branch needs a 'label'", where=where(path, container, key))
-        label = spec["label"]
-        if not isinstance(label, (str, int, float)) or isinstance(label, bool):
-            raise FileFormatError("'label' must be text", where=where(f"{path}.label", spec, "label"))
-        node._label = str(label)
+        label = spec.get("label")
+        if label is None:
+            raise FileFormatError("a branch needs a 'label'", where=where(str(path), container, key))
+        if type(label) is not str:
+            if not isinstance(label, (str, int, float)) or isinstance(label, bool):
+                raise FileFormatError("'label' must be text", where=where(path.field("label"), spec, "label"))
+            label = str(label)
+        node._label = label
         if "probability" in spec:
-            node._probability = _quantity(
-                spec["probability"], f"{path}.probability", where, spec, "probability", rest=True
-            )
+            node._probability = _quantity(spec["probability"], path, "probability", where, spec, rest=True)
         if "payoff" in spec:
-            node._branch_payoff = _quantity(spec["payoff"], f"{path}.payoff", where, spec, "payoff")
+            node._branch_payoff = _quantity(spec["payoff"], path, "payoff", where, spec)
     return node
 
 
-def _name(value: Any, path: str, where: _Where, spec: Any, key: str = "name") -> str | None:
+def _name(value: Any, path: _Path, where: _Where, spec: Any, key: str = "name") -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or not value.strip():
-        raise FileFormatError("a name must be non-empty text", where=where(path, spec, key))
+    if type(value) is not str or not value.strip():
+        raise FileFormatError("a name must be non-empty text", where=where(path.field(key), spec, key))
     return value
 
 
-def _quantity(value: Any, path: str, where: _Where, spec: Any, key: str, *, rest: bool = False) -> Any:
+def _quantity(value: Any, path: _Path, key: str, where: _Where, spec: Any, *, rest: bool = False) -> Any:
     try:
         return model._check_quantity(value, key, None, allow_rest=rest)
     except ModelError as err:
-        raise err.in_file(where(path, spec, key)) from None
+        raise err.in_file(where(path.field(key), spec, key)) from None
 
 
 # ----------------------------------------------------------------------------- writing
