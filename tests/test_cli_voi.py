@@ -24,7 +24,12 @@ def test_voi_korea_json(capsys):
     status, out, _ = run(capsys, "voi", KOREA, "--node", "north_response", "--exact", "--json")
     data = json.loads(out)
     assert status == 0
-    assert data["measure"] == "evpi" and data["value"] == 8 and data["evpi"] == {"value": 8, "exact": "8"} and data["exact"] == "8"
+    assert (
+        data["measure"] == "evpi"
+        and data["value"] == 8
+        and data["evpi"] == {"value": 8, "exact": "8"}
+        and data["exact"] == "8"
+    )
     assert (data["value_without"], data["value_with"]) == (20.5, 28.5)
     choices = {(r["observation"], r["decision"]): r["choice"] for r in data["informed_policy"]}
     assert choices[("allies defect", "us_choice")] == "no talks"
@@ -64,7 +69,12 @@ def test_voi_goferbroke_test_evsi(capsys):
         args += ["--likelihood", lik]
     status, out, _ = run(capsys, *args)
     data = json.loads(out)
-    assert data["measure"] == "evsi" and data["value"] == 53 and data["evsi"] == {"value": 53, "exact": "53"} and data["exact"] == "53"
+    assert (
+        data["measure"] == "evsi"
+        and data["value"] == 53
+        and data["evsi"] == {"value": 53, "exact": "53"}
+        and data["exact"] == "53"
+    )
     assert data["cost"] == 30 and data["net_value"] == 23
 
 
