@@ -55,6 +55,7 @@ demo: setup
 
 lint: setup
 	$(BIN)/ruff check evtree tests benchmarks
+	$(BIN)/lint-imports
 
 test: setup lint browser
 	EVTREE_REQUIRE_ALL_DEPS=1 $(BIN)/python -m pytest -q --nbmake tests evtree notebooks

@@ -39,9 +39,9 @@ from typing import Any
 
 import sympy
 
-from . import model
-from .errors import ModelError, ProbabilityError
-from .expressions import as_expr, parse_expression, symbol
+from .core import model
+from .core.errors import ModelError, ProbabilityError
+from .core.expressions import as_expr, parse_expression, symbol
 from .voi import (
     VOIResult,
     _add_payoffs,

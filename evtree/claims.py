@@ -57,9 +57,10 @@ from typing import Any
 
 import sympy
 
-from . import model
-from .errors import EvaluationError, ExpressionError, ModelError, UnknownNameError
-from .expressions import exact_number, parse_expression, symbol
+from .core import model
+from .core.errors import EvaluationError, ExpressionError, ModelError, UnknownNameError
+from .core.expressions import exact_number, parse_expression, symbol
+from .core.presenters import Presentable
 
 __all__ = [
     "Claim",
@@ -651,8 +652,8 @@ class _Context:
         self._params = set(tree.parameters)
 
     def probabilities(self) -> list[tuple[str, sympy.Expr]]:
-        from .compile import compile_tree, parameter_point
-        from .rollback import arithmetic
+        from .core.compile import compile_tree, parameter_point
+        from .core.rollback import arithmetic
 
         flat = compile_tree(self.tree)
         probs = arithmetic("symbolic").probabilities(
@@ -691,7 +692,7 @@ class _Context:
         raise UnknownNameError(f"no node is named {ref!r}, no path leads there, and no branch has that label")
 
     def _evaluation(self, policy: tuple[tuple[str, str], ...]) -> Any:
-        from .evaluate import evaluate
+        from .core.evaluate import evaluate
 
         if policy not in self._symbolic:
             self._symbolic[policy] = evaluate(self.tree, method="symbolic", policy=dict(policy))
@@ -703,7 +704,7 @@ class _Context:
         return sympy.sympify(r.value if node is None else r.value_of(node))
 
     def exact_value(self, ref: ValueOf, point: Mapping[str, Any]) -> Any:
-        from .evaluate import evaluate
+        from .core.evaluate import evaluate
 
         r = evaluate(self.tree, dict(point), method="exact", policy=dict(ref.policy))
         node = self.node_key(ref.node)
@@ -1923,7 +1924,7 @@ def check_claims(
 
 # ===================================================================== where a claim holds
 @dataclasses.dataclass(frozen=True, eq=False)
-class Region:
+class Region(Presentable):
     """Where a claim holds, exactly, as a function of one or two parameters.
 
     Attributes
@@ -2009,74 +2010,6 @@ class Region:
 
     def _repr_html_(self) -> str:  # pragma: no cover - notebook display
         return f"<p>{self.summary()}</p>" + self.to_frame().to_html(index=False)
-
-    def plot(self, ax: Any = None, *, n: int = 301, color: str = "#4C72B0") -> Any:
-        """Shade where the claim holds (grid for drawing only; the region itself is exact).
-
-        One parameter: a band on the parameter's range; two: the plane.
-        Returns the matplotlib Axes.
-        """
-        import matplotlib.pyplot as plt
-        import numpy as np
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(5.5, 4))
-        ranges = []
-        for name in self.parameters:
-            lo, hi = self._plot_range(name)
-            ranges.append(np.linspace(lo, hi, n))
-        syms = [symbol(p) for p in self.parameters]
-        f = sympy.lambdify(syms, self.difference, "numpy")
-        gs = [sympy.lambdify(syms, c.expr, "numpy") for c in self._domain_exprs]
-        if len(syms) == 1:
-            x = ranges[0]
-            d = np.broadcast_to(np.asarray(f(x), dtype=float), x.shape)
-            inside = (
-                np.all(
-                    [np.broadcast_to(np.asarray(g(x), dtype=float), x.shape) >= -1e-12 for g in gs], axis=0
-                )
-                if gs
-                else np.ones_like(x, bool)
-            )
-            ok = (d >= 0) & inside
-            ax.plot(x, d, color="black", lw=1.2, label="difference")
-            ax.axhline(0, color="gray", lw=0.8)
-            ax.fill_between(x, d.min(), d.max(), where=ok, color=color, alpha=0.25, label="claim holds")
-            ax.set_xlabel(self.parameters[0])
-            ax.set_ylabel("difference")
-            if self.holds is not None:
-                for b in sorted(self.holds.boundary):
-                    if b.is_real and x[0] < float(b) < x[-1]:
-                        ax.axvline(float(b), color=color, ls="--", lw=1)
-        else:
-            xx, yy = np.meshgrid(ranges[0], ranges[1])
-            d = np.broadcast_to(np.asarray(f(xx, yy), dtype=float), xx.shape)
-            inside = (
-                np.all(
-                    [np.broadcast_to(np.asarray(g(xx, yy), dtype=float), xx.shape) >= -1e-12 for g in gs],
-                    axis=0,
-                )
-                if gs
-                else np.ones_like(xx, bool)
-            )
-            state = np.where(~inside, np.nan, np.where(d >= 0, 1.0, 0.0))
-            from matplotlib.colors import ListedColormap
-
-            ax.pcolormesh(
-                xx,
-                yy,
-                state,
-                cmap=ListedColormap(["#DD8452", color]),
-                vmin=0,
-                vmax=1,
-                shading="auto",
-                alpha=0.5,
-            )
-            ax.contour(xx, yy, np.where(inside, d, np.nan), levels=[0], colors="black", linewidths=1.2)
-            ax.set_xlabel(self.parameters[0])
-            ax.set_ylabel(self.parameters[1])
-        ax.set_title(self.claim.title)
-        return ax
 
     def _plot_range(self, name: str) -> tuple[float, float]:
         """Finite plotting range of a varying parameter (its bounds, tightened by the domain)."""
@@ -2368,7 +2301,7 @@ def option_value(
     >>> option_value(korea_talks(), accept, node="talks").value
     30
     """
-    from .evaluate import evaluate
+    from .core.evaluate import evaluate
 
     ctx = _Context(tree)
     key = ctx.node_key(node)

@@ -47,8 +47,8 @@ from typing import Any
 
 import numpy as np
 
-from . import model
-from .errors import ModelError, UnknownNameError
+from .core import model
+from .core.errors import ModelError, UnknownNameError
 
 __all__ = [
     "KINDS",
@@ -109,7 +109,7 @@ class _Fail:
 
 
 def _number(value: Any, key: str, fail: _Fail) -> float:
-    from .expressions import exact_number
+    from .core.expressions import exact_number
 
     if isinstance(value, bool):
         raise fail(f"{key!r} must be a number, got {value!r}")
@@ -437,7 +437,7 @@ def parse(spec: Mapping[str, Any], *, field: str | None = None, node: str | None
     >>> parse({"type": "beta", "mean": 1.5, "sd": 0.1}, field="parameters.p.distribution")
     Traceback (most recent call last):
     ...
-    evtree.errors.ModelError: field 'parameters.p.distribution': beta: the mean 1.5 is outside (0, 1)
+    evtree.core.errors.ModelError: field 'parameters.p.distribution': beta: the mean 1.5 is outside (0, 1)
     """
     fail = _Fail(field, node)
     kind = _kind(spec, fail)

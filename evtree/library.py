@@ -9,7 +9,7 @@ and these functions describe equal trees.
 
 from __future__ import annotations
 
-from .model import REST, Branch, Chance, Decision, DecisionTree, Parameter, Terminal
+from .core.model import REST, Branch, Chance, Decision, DecisionTree, Parameter, Terminal
 
 __all__ = ["korea_talks", "texaco_pennzoil"]
 

@@ -30,10 +30,11 @@ from typing import Any
 import numpy as np
 import sympy
 
-from . import model
-from .errors import EvaluationError
-from .evaluate import evaluate
-from .utility import Utility
+from .core import model
+from .core.errors import EvaluationError
+from .core.evaluate import evaluate
+from .core.presenters import Presentable
+from .core.utility import Utility
 
 __all__ = ["Dominance", "RiskProfile", "dominance", "risk_profile"]
 
@@ -46,7 +47,7 @@ def _exact(v: Any) -> Any:
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class RiskProfile:
+class RiskProfile(Presentable):
     """The distribution of final outcomes under one strategy.
 
     Attributes
@@ -172,12 +173,6 @@ class RiskProfile:
         frame.attrs["strategy"] = self.name
         frame.attrs["method"] = self.method
         return frame
-
-    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
-        """Plot the cumulative risk profile (see :func:`evtree.plots.risk.plot_risk_profiles`)."""
-        from .plots.risk import plot_risk_profiles
-
-        return plot_risk_profiles([self], ax=ax, **kwargs)
 
     def __repr__(self) -> str:
         return f"<RiskProfile {self.name!r} {self.method}: {len(self.outcomes)} outcomes, mean={self.mean!r}>"

@@ -34,11 +34,12 @@ from typing import Any
 import numpy as np
 import sympy
 
-from . import model
-from .compile import compile_tree
-from .errors import EvaluationError, ModelError
-from .evaluate import count_strategies, evaluate, strategies
-from .expressions import as_expr, exact_number, symbol
+from .core import model
+from .core.compile import compile_tree
+from .core.errors import EvaluationError, ModelError
+from .core.evaluate import count_strategies, evaluate, strategies
+from .core.expressions import as_expr, exact_number, symbol
+from .core.presenters import Presentable
 
 __all__ = [
     "OneWayResult",
@@ -187,7 +188,7 @@ def _feasible_interval(
     tree: model.DecisionTree, name: str, fixed: Mapping[sympy.Symbol, Any], low: Any, high: Any
 ) -> tuple[sympy.Expr, sympy.Expr]:
     """Return the largest sub-interval of [low, high] where every probability lies in [0, 1]."""
-    from .rollback import arithmetic
+    from .core.rollback import arithmetic
 
     x = symbol(name)
     flat = compile_tree(tree)
@@ -268,7 +269,7 @@ def _optimal_index(
 
 # ------------------------------------------------------------------------------ one-way
 @dataclasses.dataclass(frozen=True, eq=False)
-class OneWayResult:
+class OneWayResult(Presentable):
     """Values of every strategy as one parameter varies.
 
     Attributes
@@ -299,12 +300,6 @@ class OneWayResult:
 
     def to_frame(self) -> Any:
         return self.frame
-
-    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
-        """Draw the sweep with crossings marked (see :func:`evtree.plots.sensitivity.plot_one_way`)."""
-        from .plots.sensitivity import plot_one_way
-
-        return plot_one_way(self, ax=ax, **kwargs)
 
     def _repr_html_(self) -> str:  # pragma: no cover - notebook display
         head = f"<p><b>One-way sensitivity to {self.parameter}</b> over [{self.range[0]}, {self.range[1]}]"
@@ -637,7 +632,7 @@ def thresholds(
 
 # ------------------------------------------------------------------------------ two-way
 @dataclasses.dataclass(frozen=True, eq=False)
-class TwoWayResult:
+class TwoWayResult(Presentable):
     """Where each strategy is optimal on a grid over two parameters.
 
     Attributes
@@ -686,11 +681,6 @@ class TwoWayResult:
 
         counts = pd.Series(self.to_frame()["optimal"]).value_counts(normalize=True)
         return counts.rename("share of grid").to_frame()
-
-    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
-        from .plots.sensitivity import plot_two_way
-
-        return plot_two_way(self, ax=ax, **kwargs)
 
     def _repr_html_(self) -> str:  # pragma: no cover - notebook display
         from html import escape
@@ -789,8 +779,8 @@ def _feasible_mask(
     tree: model.DecisionTree, fixed: Mapping[sympy.Symbol, Any], grid: Mapping[str, np.ndarray]
 ) -> np.ndarray:
     """Return True where every chance probability lies in [0, 1] (within the float tolerance)."""
-    from .compile import PROBABILITY_TOLERANCE
-    from .rollback import FloatArithmetic
+    from .core.compile import PROBABILITY_TOLERANCE
+    from .core.rollback import FloatArithmetic
 
     shape = next(iter(grid.values())).shape
     flat = compile_tree(tree)
@@ -803,7 +793,7 @@ def _feasible_mask(
 
 # ------------------------------------------------------------------------------ tornado, spider
 @dataclasses.dataclass(frozen=True, eq=False)
-class TornadoResult:
+class TornadoResult(Presentable):
     """Each parameter at its low and high bound, sorted by swing.
 
     ``frame`` has one row per parameter and target (the root value, or a
@@ -818,11 +808,6 @@ class TornadoResult:
 
     def to_frame(self) -> Any:
         return self.frame
-
-    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
-        from .plots.sensitivity import plot_tornado
-
-        return plot_tornado(self, ax=ax, **kwargs)
 
     def _repr_html_(self) -> str:  # pragma: no cover - notebook display
         return "<p><b>Tornado</b></p>" + self.frame.to_html()
@@ -926,7 +911,7 @@ def tornado(
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class SpiderResult:
+class SpiderResult(Presentable):
     """Values as each parameter moves by relative steps from its base value."""
 
     frame: Any
@@ -935,11 +920,6 @@ class SpiderResult:
 
     def to_frame(self) -> Any:
         return self.frame
-
-    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
-        from .plots.sensitivity import plot_spider
-
-        return plot_spider(self, ax=ax, **kwargs)
 
     def _repr_html_(self) -> str:  # pragma: no cover - notebook display
         return f"<p><b>Spider: {self.target}</b></p>" + self.frame.to_html()

@@ -50,11 +50,11 @@ from typing import Any
 import numpy as np
 import sympy
 
-from . import model
-from .errors import EvaluationError, ModelError, UnknownNameError
-from .evaluate import Evaluation, evaluate
-from .expressions import as_expr, symbol
-from .utility import Utility, resolve_utility
+from .core import model
+from .core.errors import EvaluationError, ModelError, UnknownNameError
+from .core.evaluate import Evaluation, evaluate
+from .core.expressions import as_expr, symbol
+from .core.utility import Utility, resolve_utility
 
 __all__ = [
     "VOIResult",
@@ -706,7 +706,7 @@ class VOIResult:
 # ----------------------------------------------------------------------------- computation
 def _exact_point(tree: model.DecisionTree, values: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """Return the parameter point as exact numbers; ``None`` if a value is an array or a symbol."""
-    from .compile import parameter_point
+    from .core.compile import parameter_point
 
     if values is not None:
         for v in values.values():

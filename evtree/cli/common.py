@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 import sympy
 
-from ..errors import EvtreeError, ModelError
-from ..expressions import exact_number
-from ..io import read_tree
-from ..model import DecisionTree
+from ..core.errors import EvtreeError, ModelError
+from ..core.expressions import exact_number
+from ..core.model import DecisionTree
+from ..formats.native import read_tree
 
 __all__ = [
     "add_format_options",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..evaluate import MAX_STRATEGIES, evaluate
-from ..render import render_text
+from ..core.evaluate import MAX_STRATEGIES, evaluate
+from ..presentation.render import render_text
 from .common import (
     add_format_options,
     add_method_options,

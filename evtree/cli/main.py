@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ..errors import EvtreeError
+from ..core.errors import EvtreeError
 
 __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 

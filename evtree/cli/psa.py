@@ -137,7 +137,7 @@ def _dask(address: str | None) -> Iterator[Any]:
 
 
 def _floats(text: str, flag: str) -> list[float]:
-    from ..expressions import exact_number
+    from ..core.expressions import exact_number
 
     try:
         return [float(exact_number(x.strip())) for x in text.split(",") if x.strip()]
@@ -220,7 +220,7 @@ def _save_plot(result: Any, acc: Any, path: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    from ..plots.psa import psa_figure
+    from ..presentation.plots.psa import psa_figure
 
     save_figure(psa_figure(result, acc), path)
 

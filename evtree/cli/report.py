@@ -48,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from ..report import write_report
+    from ..presentation.report import write_report
 
     tree, values = load_tree(args)
     n = write_report(
@@ -67,8 +67,8 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_render(args: argparse.Namespace) -> int:
-    from ..draw import tree_svg, write_svg
-    from ..evaluate import evaluate
+    from ..core.evaluate import evaluate
+    from ..presentation.draw import tree_svg, write_svg
 
     tree, values = load_tree(args)
     result = None if args.no_values else evaluate(tree, values, method=method_of(args))

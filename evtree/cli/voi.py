@@ -270,7 +270,7 @@ def run_risk(args: argparse.Namespace) -> int:
         lines.append(f"    choices: {', '.join(f'{k}={v}' for k, v in p.policy.items()) or '(none)'}")
     lines.extend(f"  {d.verdict}" for d in checks)
     if args.plot:
-        from ..plots.risk import plot_risk_profiles
+        from ..presentation.plots.risk import plot_risk_profiles
 
         ax = plot_risk_profiles(profiles, title=f"{tree.name or 'tree'}: cumulative risk profile")
         save_figure(ax.figure, args.plot)

@@ -35,10 +35,10 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 import sympy
 
-from . import model
+from ..core import model
+from ..core.errors import EvaluationError, EvtreeError, UnknownNameError
+from ..core.expressions import as_expr, symbol
 from .display import format_number, quantity_text
-from .errors import EvaluationError, EvtreeError, UnknownNameError
-from .expressions import as_expr, symbol
 from .plots.style import COLORS
 
 __all__ = ["text_width", "tree_svg", "write_svg"]
@@ -553,7 +553,7 @@ def tree_svg(
         if result.shape != ():
             raise EvaluationError(f"a drawing shows one parameter point; the result has shape {result.shape}")
     elif values:
-        from .evaluate import evaluate
+        from ..core.evaluate import evaluate
 
         try:
             result = evaluate(tree)
@@ -619,6 +619,6 @@ def write_svg(
 
     Options are those of :func:`tree_svg`.
     """
-    from .io import _atomic_write
+    from ..core.atomic import atomic_write
 
-    _atomic_write(Path(path), tree_svg(tree, result, **options) + "\n")
+    atomic_write(Path(path), tree_svg(tree, result, **options) + "\n")

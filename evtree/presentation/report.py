@@ -32,9 +32,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import model
+from ..core import model
+from ..core.errors import EvtreeError
 from .display import format_number, frame_html, mathml
-from .errors import EvtreeError
 
 __all__ = ["report_html", "write_report"]
 
@@ -168,7 +168,7 @@ def _strategies(result: Any) -> str:
 
 
 def _symbolic(tree: model.DecisionTree, values: Mapping[str, Any]) -> str:
-    from .evaluate import evaluate
+    from ..core.evaluate import evaluate
 
     if not tree.parameters:
         return _note("The tree has no parameters: its values are the numbers above.")
@@ -199,7 +199,7 @@ def _symbolic(tree: model.DecisionTree, values: Mapping[str, Any]) -> str:
 
 
 def _claims(tree: model.DecisionTree, progress: bool) -> str:
-    from .claims import check_claims
+    from ..claims import check_claims
 
     if not tree.claims:
         return _note("No claims are stated with this tree (add them under 'claims:' in the file).")
@@ -255,9 +255,9 @@ def report_html(
     str
         A complete HTML document with no external references.
     """
-    from . import __version__
+    from .. import __version__
+    from ..core.evaluate import evaluate
     from .draw import tree_svg
-    from .evaluate import evaluate
 
     values = dict(values or {})
     original = tree
@@ -311,17 +311,17 @@ def write_report(
 
     Options are those of :func:`report_html`.
     """
-    from .io import _atomic_write
+    from ..core.atomic import atomic_write
 
     text = report_html(tree, values, **options)
-    _atomic_write(Path(path), text)
+    atomic_write(Path(path), text)
     return len(text.encode("utf-8"))
 
 
 def _sensitivity(tree: model.DecisionTree, progress: bool) -> str:
     """Exact thresholds of every bounded parameter, a tornado, and one-way plots where the answer changes."""
+    from ..sensitivity import one_way, thresholds, tornado
     from .plots.sensitivity import plot_one_way, plot_tornado
-    from .sensitivity import one_way, thresholds, tornado
 
     names = [n for n, p in tree.parameters.items() if None not in p.bounds]
     if not names:
@@ -379,8 +379,8 @@ def _risk(tree: model.DecisionTree, values: Mapping[str, Any]) -> str:
     """Risk profiles of the optimal strategy and of each other option at the root decision."""
     import pandas as pd
 
+    from ..risk import risk_profile
     from .plots.risk import plot_risk_profiles
-    from .risk import risk_profile
 
     profiles = [risk_profile(tree, method="exact", name="optimal")]
     root = tree.root

@@ -26,11 +26,11 @@ from typing import Any
 
 import numpy as np
 
-from . import model
-from .compile import compile_tree, parameter_point
+from ..core import model
+from ..core.compile import compile_tree, parameter_point
+from ..core.errors import EvtreeError
+from ..core.evaluate import MAX_STRATEGIES, Evaluation, evaluate
 from .display import format_number, frame_html
-from .errors import EvtreeError
-from .evaluate import MAX_STRATEGIES, Evaluation, evaluate
 
 __all__ = ["Explorer", "clip_move", "explore", "parameter_range", "probability_parameters"]
 
@@ -71,7 +71,7 @@ def parameter_range(tree: model.DecisionTree, name: str) -> tuple[float, float]:
 
 def _consistent(tree: model.DecisionTree, point: Mapping[str, float]) -> bool:
     """Whether every chance node's probabilities lie in [0, 1] (strictly) and sum to 1."""
-    from .rollback import FloatArithmetic
+    from ..core.rollback import FloatArithmetic
 
     flat = compile_tree(tree)
     arith = FloatArithmetic(1)
@@ -286,7 +286,7 @@ class Explorer:
         The range is the slider's, narrowed to where the probabilities stay
         consistent; the result carries the exact thresholds within it.
         """
-        from .sensitivity import one_way
+        from ..sensitivity import one_way
 
         name = name or self.chooser.value
         others = {k: v for k, v in self.values.items() if k != name}

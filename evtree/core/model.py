@@ -32,6 +32,7 @@ import sympy
 
 from .errors import ExpressionError, ModelError, UnknownNameError, ValidationError
 from .expressions import FUNCTIONS, as_expr, exact_number, parse_expression
+from .presenters import presenter
 
 __all__ = [
     "REST",
@@ -684,7 +685,7 @@ class DecisionTree:
         return list(compile_tree(self).problems)
 
     def validate(self, *, exact: bool = True) -> None:
-        """Check the tree; raise :class:`~evtree.errors.ValidationError` listing every problem.
+        """Check the tree; raise :class:`~evtree.core.errors.ValidationError` listing every problem.
 
         Checks the structure (empty decision or chance nodes, missing labels,
         probabilities and payoffs, duplicate names and labels, unknown
@@ -744,16 +745,12 @@ class DecisionTree:
         )
 
     def _repr_html_(self) -> str | None:  # pragma: no cover - notebook display
-        try:
-            from .draw import tree_svg
-        except ImportError:
-            return None
-        return tree_svg(self)
+        func = presenter("html", self)
+        return None if func is None else func(self)
 
     def __str__(self) -> str:
-        from .render import render_text
-
-        return render_text(self)
+        func = presenter("text", self)
+        return repr(self) if func is None else func(self)
 
 
 def _copy_node(node: Node) -> Node:

@@ -31,6 +31,7 @@ from .compile import (
     raise_problems,
 )
 from .errors import EvaluationError, UnknownNameError
+from .presenters import present
 from .rollback import arithmetic, outcomes, reach_probabilities, rollback
 from .utility import Utility, resolve_utility
 
@@ -476,9 +477,7 @@ class Evaluation:
         return f"<Evaluation {self.method}: value={self.value!r}, policy={self.policy!r}>"
 
     def _repr_html_(self) -> str:  # pragma: no cover - notebook display
-        from .display import evaluation_html
-
-        return evaluation_html(self)
+        return present("html", self)
 
     def _repr_latex_(self) -> str | None:  # pragma: no cover - notebook display
         if self.method != "symbolic" or self.shape != ():

@@ -31,7 +31,7 @@ def _shown(
     if strategies is not None:
         unknown = [s for s in strategies if s not in names]
         if unknown:
-            from ..errors import UnknownNameError
+            from ...core.errors import UnknownNameError
 
             raise UnknownNameError(f"no strategy {unknown[0]!r} (strategies: {', '.join(map(repr, names))})")
         return [s for s in strategies if s != exclude]
@@ -106,7 +106,7 @@ def plot_differences(
         return finish(ax, title="Strategy values over the draws", xlabel=f"value of '{ref}'", ylabel="value")
     draws = result.draws_frame()
     if x not in draws.columns:
-        from ..errors import UnknownNameError
+        from ...core.errors import UnknownNameError
 
         raise UnknownNameError(f"no sampled input {x!r} (inputs: {', '.join(draws.columns)})")
     xs = draws[x].to_numpy()[:n]

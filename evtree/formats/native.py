@@ -15,16 +15,16 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
 import yaml
 
-from . import model
-from .errors import ExpressionError, FileFormatError, ModelError
-from .expressions import expression_text
+from ..core import model
+from ..core.atomic import atomic_write
+from ..core.errors import ExpressionError, FileFormatError, ModelError
+from ..core.expressions import expression_text
 
 __all__ = ["FORMAT_VERSION", "read_tree", "tree_from_dict", "tree_to_dict", "write_tree"]
 
@@ -236,7 +236,7 @@ def tree_from_dict(data: Any, *, where: Any = None) -> model.DecisionTree:
         field = err.field or "objective"
         raise err.in_file(where(field.split(".")[0], data, field.split(".")[0])) from None
     if tree.utility is not None:
-        from .utility import resolve_utility
+        from ..core.utility import resolve_utility
 
         try:
             resolve_utility(tree.utility, tree.parameters)
@@ -507,26 +507,9 @@ def write_tree(
     if hasattr(target, "write"):
         target.write(text)
         return None
-    _atomic_write(Path(target), text)
+    atomic_write(Path(target), text)
     return None
 
 
 def _small(tree: model.DecisionTree) -> bool:
     return sum(1 for _ in itertools.islice(tree.nodes(), 10_000)) < 10_000
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise

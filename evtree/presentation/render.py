@@ -11,8 +11,8 @@ from typing import Any
 
 import anytree
 
-from . import model
-from .expressions import expression_text
+from ..core import model
+from ..core.expressions import expression_text
 
 __all__ = ["render_text"]
 

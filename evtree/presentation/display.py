@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import sympy
 
-from .expressions import expression_text
+from ..core.expressions import expression_text
 
 __all__ = [
     "MINUS",
@@ -241,7 +241,7 @@ def evaluation_html(result: Any, *, picture: bool = True, max_nodes: int = 200) 
         Include the tree drawing with values when the tree has at most
         ``max_nodes`` nodes.
     """
-    from .errors import EvtreeError
+    from ..core.errors import EvtreeError
 
     tree = result.tree
     name = html.escape(tree.name or "tree")
