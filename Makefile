@@ -39,7 +39,7 @@ demo: setup
 	@echo "== The essays' claims, proved or refuted over every parameter value"
 	$(BIN)/evtree check trees/korea_talks.yaml
 	@echo
-	@echo "== What learning the North's intentions before deciding is worth"
+	@echo "== EVPI of north_response: foreseeing the outcome of talks (in this tree, allied defection) before deciding"
 	$(BIN)/evtree voi trees/korea_talks.yaml --node north_response --exact
 	$(BIN)/evtree voi trees/korea_talks.yaml --node north_response --symbolic
 	@echo
