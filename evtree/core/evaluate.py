@@ -146,7 +146,7 @@ def evaluate(
     else:
         arith.check_probabilities(flat, probs)
     outcome = outcomes(flat, arith, point)
-    leaves = outcome if util is None else util.forward(outcome, method, point)
+    leaves = outcome if util is None else util.of_outcomes(outcome, method, point)
     rolled = rollback(flat, arith, leaves, probs, tree.objective, forced, overwrite=leaves is not outcome)
     base = None
     if method == "symbolic":

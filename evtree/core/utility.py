@@ -11,11 +11,20 @@ certainty equivalent ``u⁻¹(E[u(x)])``.  A utility is stated on a tree (the
   parameters;
 - ``{"expression": "log(x + 10)"}``: any increasing expression in ``x`` and the
   parameters, parsed through the whitelist.
+
+``x`` is the utility's own variable: a parameter named ``x`` is refused. The inverse
+``u⁻¹`` is found structurally (sympy's ``invert_real``, which only unwinds the
+expression and cannot run away); when that gives no single closed form, certainty
+equivalents are found numerically (Brent's method), in float arithmetic, and the
+result says so (:attr:`Utility.inverse_method`). At every evaluation the utility is
+checked where it is used: defined, finite and real at every outcome, never decreasing
+from one outcome to a larger one, and, for the exponential, a positive risk tolerance.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
@@ -41,15 +50,24 @@ class Utility:
     expr : sympy.Expr
         ``u`` as an expression in the outcome symbol ``x`` and the parameters.
     inverse_expr : sympy.Expr or None
-        ``u⁻¹`` as an expression in the utility symbol ``y``; ``None`` when
-        sympy cannot invert ``u``, in which case inverses are found numerically.
+        ``u⁻¹`` as an expression in :data:`UTILITY_SYMBOL` (a symbol no parameter can
+        be named); ``None`` when there is no single closed form, in which case inverses
+        are found numerically.
     spec : dict
         The specification it was made from, as saved in files.
+    risk_tolerance : sympy.Expr or None
+        ``R`` of an exponential utility (checked positive at every evaluation).
     """
 
     expr: sympy.Expr
     inverse_expr: sympy.Expr | None
     spec: Mapping[str, Any]
+    risk_tolerance: sympy.Expr | None = None
+
+    @property
+    def inverse_method(self) -> str:
+        """How certainty equivalents are found: ``"closed form"`` or ``"numeric (Brent)"``."""
+        return "closed form" if self.inverse_expr is not None else "numeric (Brent)"
 
     @property
     def is_linear(self) -> bool:
@@ -83,15 +101,71 @@ class Utility:
         """Return ``u`` of every entry of ``outcomes``."""
         return self._apply(self.expr, symbol(OUTCOME), outcomes, method, point)
 
+    def of_outcomes(self, outcomes: Any, method: str, point: Mapping[str, Any]) -> Any:
+        """Return ``u`` of every outcome, checked: defined, finite, real and never decreasing.
+
+        ``outcomes`` holds one entry per terminal (in float arithmetic possibly an array
+        of points per terminal).
+
+        Raises
+        ------
+        EvaluationError
+            If the risk tolerance is not positive at the point, or ``u`` is undefined,
+            infinite or complex at an outcome, or smaller at a larger outcome.
+        """
+        self._check_risk_tolerance(method, point)
+        out = self.forward(outcomes, method, point)
+        if method == "symbolic":
+            return out
+        if method == "float":
+            x = np.asarray(outcomes, dtype=float)
+            u = np.asarray(out, dtype=float)
+            bad = ~np.isfinite(u) & np.isfinite(x)
+            if bad.any():
+                at = float(x[bad].flat[0])
+                raise EvaluationError(
+                    f"the utility {self.expr} is undefined or infinite at the outcome x = {at:g}"
+                )
+            _check_increasing(self.expr, x.reshape(len(x), -1), u.reshape(len(u), -1))
+            return out
+        values = []
+        for xv, uv in zip(outcomes, out):
+            if not _is_real_number(uv):
+                raise EvaluationError(
+                    f"the utility {self.expr} is not a finite real number at the outcome x = {xv}"
+                )
+            values.append(uv)
+        if len(values) > 1:
+            xs = np.array([float(v) for v in outcomes], dtype=float).reshape(-1, 1)
+            us = np.array([float(v) for v in values], dtype=float).reshape(-1, 1)
+            _check_increasing(self.expr, xs, us)
+        return out
+
+    def _check_risk_tolerance(self, method: str, point: Mapping[str, Any]) -> None:
+        if self.risk_tolerance is None or method == "symbolic":
+            return
+        r = self.risk_tolerance
+        if r.free_symbols:
+            names = sorted(str(s) for s in r.free_symbols)
+            if method == "float":
+                f = sympy.lambdify([symbol(n) for n in names], r, "numpy")
+                with np.errstate(all="ignore"):
+                    value = np.asarray(f(*(np.asarray(point[n], dtype=float) for n in names)), dtype=float)
+                ok = bool(np.all(np.isfinite(value) & (value > 0)))
+            else:
+                value = r.xreplace({symbol(n): sympy.nsimplify(point[n]) for n in names})
+                ok = bool(value.is_positive) and bool(value.is_finite)
+        else:
+            value, ok = r, bool(r.is_positive)
+        if not ok:
+            raise EvaluationError(f"the risk tolerance {r} must be positive, got {value}")
+
     def inverse(self, utilities: Any, method: str, point: Mapping[str, Any]) -> Any:
         """Return ``u⁻¹`` of every entry of ``utilities`` (the certainty equivalents)."""
-        y = sympy.Symbol("_y", real=True)
         if self.inverse_expr is not None:
-            return self._apply(
-                self.inverse_expr.xreplace({sympy.Symbol("y", real=True): y}), y, utilities, method, point
-            )
+            return self._apply(self.inverse_expr, UTILITY_SYMBOL, utilities, method, point)
         if method == "symbolic":
-            raise EvaluationError(f"sympy cannot invert the utility {self.expr}; use float arithmetic")
+            raise EvaluationError(f"the utility {self.expr} has no closed-form inverse; use float arithmetic")
         return self._numeric_inverse(utilities, point, exact=method == "exact")
 
     def _apply(
@@ -123,20 +197,97 @@ class Utility:
 
         x = symbol(OUTCOME)
         names = sorted((symbol(k) for k in point if symbol(k) in self.expr.free_symbols), key=str)
-        f = sympy.lambdify([x, *names], self.expr, "math")
+        g = sympy.lambdify([x, *names], self.expr, "math")
+
+        def f(v: float, *a: float) -> float:
+            try:
+                out = complex(g(v, *a))
+            except (ValueError, OverflowError, ZeroDivisionError):
+                return math.nan
+            return out.real if out.imag == 0 else math.nan
+
         args = [float(point[s.name]) if np.ndim(point[s.name]) == 0 else None for s in names]
         if any(a is None for a in args):
             raise EvaluationError("numeric inversion of a utility needs scalar parameters")
         flat = np.asarray(utilities, dtype=float).reshape(-1)
         out = np.empty_like(flat)
         for i, target in enumerate(flat):
-            lo, hi = -1.0, 1.0
-            for _ in range(200):
-                if f(lo, *args) <= target <= f(hi, *args):
+            lo = hi = None
+            for k in range(-60, 1024):  # a bracket on the doubling grid +-2**k, inside u's domain
+                for v in (-(2.0**k), 2.0**k) if k > -60 else (0.0,):
+                    fv = f(v, *args)
+                    if math.isnan(fv):
+                        continue
+                    if fv <= target and (lo is None or v > lo):
+                        lo = v
+                    if fv >= target and (hi is None or v < hi):
+                        hi = v
+                if lo is not None and hi is not None:
                     break
-                lo, hi = lo * 2, hi * 2
-            out[i] = brentq(lambda v, t=target: f(v, *args) - t, lo, hi, xtol=1e-14, rtol=1e-15)
+            if lo is None or hi is None:
+                raise EvaluationError(f"no outcome has the utility {target:g} under {self.expr}")
+            out[i] = (
+                lo
+                if lo == hi
+                else brentq(lambda v, t=target: f(v, *args) - t, lo, hi, xtol=1e-14, rtol=1e-15)
+            )
         return out.reshape(np.shape(utilities)) if not exact else np.array(list(out), dtype=object)
+
+
+#: The symbol ``u⁻¹`` is written in: a Dummy, so no parameter name can collide with it.
+UTILITY_SYMBOL = sympy.Dummy("u", real=True)
+
+
+def _is_real_number(v: Any) -> bool:
+    if isinstance(v, Fraction | int):
+        return True
+    if isinstance(v, float):
+        return bool(np.isfinite(v))
+    if isinstance(v, sympy.Basic):
+        return bool(v.is_real) and bool(v.is_finite)
+    return False
+
+
+def _check_increasing(expr: sympy.Expr, x: np.ndarray, u: np.ndarray) -> None:
+    """Refuse a utility that is smaller at a larger outcome (columns are points)."""
+    order = np.argsort(x, axis=0, kind="stable")
+    xs = np.take_along_axis(x, order, axis=0)
+    us = np.take_along_axis(u, order, axis=0)
+    drop = (np.diff(xs, axis=0) > 0) & (np.diff(us, axis=0) < 0)
+    if drop.any():
+        i, j = (int(a[0]) for a in np.nonzero(drop))
+        raise EvaluationError(
+            f"the utility {expr} decreases from the outcome {xs[i, j]:g} to {xs[i + 1, j]:g}; "
+            "a utility must be increasing, or decisions pick the worse option"
+        )
+
+
+def _closed_form_inverse(expr: sympy.Expr) -> sympy.Expr | None:
+    """Return ``u⁻¹`` in :data:`UTILITY_SYMBOL` when sympy's structural inverter gives exactly one branch."""
+    from sympy.solvers.solveset import invert_real
+
+    x = symbol(OUTCOME)
+    try:
+        rest, solutions = invert_real(expr, UTILITY_SYMBOL, x)
+    except (NotImplementedError, ValueError, TypeError):
+        return None
+    if rest != x:
+        return None
+    return _single_solution(solutions)
+
+
+def _single_solution(solutions: Any) -> sympy.Expr | None:
+    """Return the one element of a solution set built of FiniteSet, Intersection and ImageSet."""
+    if isinstance(solutions, sympy.FiniteSet):
+        return next(iter(solutions)) if len(solutions) == 1 else None
+    if isinstance(solutions, sympy.Intersection):
+        finite = [_single_solution(a) for a in solutions.args if not isinstance(a, sympy.Interval)]
+        finite = [f for f in finite if f is not None]
+        return finite[0] if len(finite) == 1 else None
+    if isinstance(solutions, sympy.ImageSet) and len(solutions.lamda.variables) == 1:
+        inner = _single_solution(solutions.base_sets[0])
+        return None if inner is None else solutions.lamda(inner)
+    return None
 
 
 def exponential(risk_tolerance: Any) -> Utility:
@@ -165,7 +316,7 @@ def resolve_utility(spec: Any, parameters: Any = None) -> Utility | None:
         raise ModelError(f"a utility is a mapping, got {type(spec).__name__}", field="utility")
     allowed = None if parameters is None else set(parameters) | {OUTCOME}
     x = symbol(OUTCOME)
-    y = sympy.Symbol("y", real=True)
+    y = UTILITY_SYMBOL
     kind = spec.get("type", "expression" if "expression" in spec else "linear")
     unknown_keys = set(spec) - {"type", "risk_tolerance", "expression"}
     if unknown_keys:
@@ -176,21 +327,35 @@ def resolve_utility(spec: Any, parameters: Any = None) -> Utility | None:
         if "risk_tolerance" not in spec:
             raise ModelError("an exponential utility needs a risk_tolerance", field="utility.risk_tolerance")
         raw = spec["risk_tolerance"]
+        if isinstance(raw, bool) or not isinstance(raw, str | int | float | Fraction | sympy.Basic):
+            raise ModelError(
+                f"the risk tolerance is a number or expression text, got {type(raw).__name__}",
+                field="utility.risk_tolerance",
+            )
         r = parse_expression(raw, allowed) if isinstance(raw, str) else as_expr(raw)
-        if r.is_number and not r.is_positive:
+        if x in r.free_symbols:
+            raise ModelError(
+                "the risk tolerance cannot depend on the outcome x", field="utility.risk_tolerance"
+            )
+        if r.is_number and not (r.is_positive and r.is_finite):
             raise ModelError(f"risk tolerance must be positive, got {raw}", field="utility.risk_tolerance")
-        return Utility(1 - sympy.exp(-x / r), -r * sympy.log(1 - y), dict(spec))
+        return Utility(1 - sympy.exp(-x / r), -r * sympy.log(1 - y), dict(spec), risk_tolerance=r)
     if kind == "expression":
         text = spec.get("expression")
         if not isinstance(text, str):
             raise ModelError("give the utility as expression text in x", field="utility.expression")
+        if parameters is not None and OUTCOME in parameters:
+            raise ModelError(
+                f"the parameter {OUTCOME!r} has the name of the utility's outcome variable; rename it",
+                field="utility.expression",
+            )
         expr = parse_expression(text, allowed)
         if x not in expr.free_symbols:
             raise ModelError(f"utility {text!r} does not depend on the outcome x", field="utility.expression")
-        try:
-            sols = sympy.solve(sympy.Eq(expr, y), x)
-        except (NotImplementedError, ValueError):
-            sols = []
-        inverse = sols[0] if len(sols) == 1 else None
-        return Utility(expr, inverse, dict(spec))
+        slope = sympy.diff(expr, x)
+        if slope.is_number and not slope.is_positive:
+            raise ModelError(
+                f"utility {text!r} is not increasing in x (its slope is {slope})", field="utility.expression"
+            )
+        return Utility(expr, _closed_form_inverse(expr), dict(spec))
     raise ModelError(f"unknown utility type {kind!r} (linear, exponential, expression)", field="utility.type")
