@@ -12,6 +12,7 @@ file.  The one-line ``str()`` of an error is what the command line prints.
     ValidationError        several model problems found at once
     FileFormatError        a tree file is malformed; says where in the file
     EvaluationError        a well-formed tree cannot be evaluated as asked
+    OutputError            a result cannot be written where it was asked to go
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ __all__ = [
     "ExpressionError",
     "FileFormatError",
     "ModelError",
+    "OutputError",
     "ProbabilityError",
     "UnknownNameError",
     "ValidationError",
@@ -164,3 +166,7 @@ class FileFormatError(ModelError):
 
 class EvaluationError(EvtreeError):
     """A well-formed tree cannot be evaluated as asked."""
+
+
+class OutputError(EvtreeError, OSError):
+    """A result cannot be written where it was asked to go; the message names the path."""
