@@ -13,6 +13,7 @@ evaluate     ``evaluate(tree, values, method=...)`` -> Evaluation, strategies, c
 utility      utility functions (linear, exponential, expression) with their inverses
 presenters   hooks through which the presentation layer shows core and analysis records
 atomic       atomic file writes, for every layer that writes a file
+files        reading input files within bounds (regular files, size cap)
 _random      the one seed normaliser of every sampling function
 """
 
