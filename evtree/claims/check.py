@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -9,10 +10,12 @@ import sympy
 
 from ..core import model
 from ..core.expressions import symbol
+from .construction import _by_construction
 from .context import _Context
 from .prover import _Prover
 from .regions import _holds_where
 from .results import ClaimReport, ClaimResult
+from .solver import DEFAULT_TIMEOUT
 from .space import _space
 from .spec import PROVEN, REFUTED, UNDECIDED, Claim, _claim_holds, _difference, _side_text
 
@@ -57,8 +60,8 @@ def check(
     --------
     >>> from evtree.library import korea_talks
     >>> r = check(korea_talks(), Claim.optimal({"after_flouts": "say no"}, at="after_flouts"))
-    >>> r.verdict, r.method
-    ('proven', 'case split (2 regions): certificate, constant')
+    >>> r.verdict, r.method, r.by_construction
+    ('proven', 'z3', True)
     >>> r = check(korea_talks(), "EV(talks) >= EV(no talks)")
     >>> r.verdict, r.counterexample["p_defect"], r.violation["lhs"]
     ('refuted', 1, -120)
@@ -70,15 +73,24 @@ def check(
 
 
 def _check(
-    ctx: _Context, claim: Claim, *, search: bool, seed: int, region: Sequence[str] | None
+    ctx: _Context,
+    claim: Claim,
+    *,
+    search: bool,
+    seed: int,
+    region: Sequence[str] | None,
+    timeout: float = DEFAULT_TIMEOUT,
+    fast: bool = True,
+    construction: bool = True,
 ) -> ClaimResult:
+    start = time.perf_counter()
     space = _space(ctx, claim.assuming, dict(claim.fix), claim.vary)
     lhs = ctx.side_expr(claim.lhs)
     rhs = ctx.side_expr(claim.rhs)
     fixed = {symbol(k): v for k, v in space.fixed.items()}
     lhs, rhs = lhs.xreplace(fixed), rhs.xreplace(fixed)
     D, strict = _difference(claim, lhs, rhs)
-    prover = _Prover(D, space, strict, search=search, seed=seed)
+    prover = _Prover(D, space, strict, search=search, seed=seed, timeout=timeout, fast=fast)
     outcome = prover.run()
     D = prover.D
     counter = violation = None
@@ -95,6 +107,15 @@ def _check(
         else:
             sides = f"{_side_text(claim.lhs)} = {lv}, {_side_text(claim.rhs)} = {rv}"
             lines.append(f"exact evaluation of the tree there: {sides}")
+    constructed = False
+    if verdict == PROVEN and construction:
+        constructed = _by_construction(ctx, claim, timeout=timeout)
+        if constructed:
+            lines.append(
+                "by construction: still proven with every chance node's probabilities free on the "
+                "simplex (the verdict follows from the bounds, the tree's structure and the assumptions, "
+                "whatever the probabilities)"
+            )
     params = tuple(region) if region is not None else claim.region
     reg = None
     if params and verdict != PROVEN:
@@ -116,6 +137,9 @@ def _check(
         region=reg,
         regions=outcome.regions,
         identity=outcome.identity,
+        decided_by=outcome.decided_by,
+        by_construction=constructed,
+        seconds=time.perf_counter() - start,
     )
 
 

@@ -54,6 +54,17 @@ class ClaimResult:
         identically, every ``y >= 0``, ``c0 >= 0``, and every factor a
         constraint of the space or a fact ``Max(...) - arg``: check it with
         ``sympy.expand``.
+    decided_by : str
+        What decided the verdict: the solver and its version (``"z3 4.13.0"``),
+        ``"certificate (...)"`` for a proof re-checked by exact expansion,
+        ``"constant"``, or the search and exact evaluation behind a counterexample.
+    by_construction : bool
+        For a proof: it stays proven with every chance node's probabilities
+        free on the simplex, i.e. it follows from the payoffs' bounds, the
+        tree's shape and the assumptions, not from the probabilities (see
+        ``docs/claims.md``).  False for other verdicts.
+    seconds : float or None
+        Time spent deciding, in seconds.
     """
 
     claim: Claim
@@ -72,6 +83,9 @@ class ClaimResult:
     region: Region | None = None
     regions: int = 1
     identity: Any = None
+    decided_by: str = ""
+    by_construction: bool = False
+    seconds: float | None = None
 
     @property
     def holds(self) -> bool:
@@ -118,7 +132,8 @@ class ClaimResult:
 
     def summary(self) -> str:
         """Return a few readable lines."""
-        lines = [f"{self.claim.title}: {self.verdict.upper()} ({self.method})"]
+        flag = ", by construction" if self.by_construction else ""
+        lines = [f"{self.claim.title}: {self.verdict.upper()} ({self.method}{flag})"]
         if self.claim.name:
             lines.append(f"  claim: {self.claim}")
         if self.conditions() != "whole parameter space":
@@ -134,6 +149,9 @@ class ClaimResult:
             "assuming": list(self.claim.assuming),
             "verdict": self.verdict,
             "method": self.method,
+            "decided_by": self.decided_by,
+            "by_construction": self.by_construction,
+            "seconds": self.seconds,
             "difference": str(self.difference),
             "certificate": list(self.certificate),
         }
@@ -161,6 +179,8 @@ class ClaimResult:
             "claim": self.claim.title,
             "verdict": self.verdict,
             "method": self.method,
+            "decided_by": self.decided_by,
+            "by_construction": self.by_construction,
             "conditions": self.conditions(),
             "detail": self.detail(),
         }
@@ -209,7 +229,8 @@ class ClaimReport:
         import pandas as pd
 
         return pd.DataFrame(
-            [r._row() for r in self.results], columns=["claim", "verdict", "method", "conditions", "detail"]
+            [r._row() for r in self.results],
+            columns=["claim", "verdict", "method", "decided_by", "by_construction", "conditions", "detail"],
         ).set_index("claim")
 
     def summary(self) -> str:
