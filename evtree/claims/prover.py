@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -14,7 +14,7 @@ import sympy
 from ..core.errors import EvaluationError, ModelError
 from ..core.expressions import symbol
 from .certificates import _handelman
-from .exact import _compile_exact, _fraction_or_sym, _prepare
+from .exact import _compile_exact, _fraction_or_sym, _prepare, _top_atoms
 from .solver import DEFAULT_TIMEOUT, decide
 from .space import Constraint, ParameterSpace
 from .spec import PROVEN, REFUTED, UNDECIDED
@@ -84,7 +84,7 @@ class _Prover:
         for fn, strict in self._checks:
             try:
                 v = fn(point)
-            except (ZeroDivisionError, EvaluationError):
+            except (ZeroDivisionError, EvaluationError, ValueError, TypeError):
                 return False
             if v.has(sympy.zoo, sympy.nan) if isinstance(v, sympy.Basic) else False:
                 return False
@@ -98,7 +98,7 @@ class _Prover:
             return False
         try:
             v = self.value_at(point)
-        except (ZeroDivisionError, EvaluationError):
+        except (ZeroDivisionError, EvaluationError, ValueError, TypeError):
             return False
         if isinstance(v, sympy.Basic) and v.has(sympy.zoo, sympy.nan):
             return False
@@ -129,7 +129,7 @@ class _Prover:
             if ok:
                 return _Outcome(PROVEN, "constant", line, lower_bound=D, decided_by="constant")
             return _Outcome(REFUTED, "constant", line, point={}, value=D, decided_by="constant")
-        if self.fast:
+        if self.fast and _certificate_may_exist(D, self.cons):
             found = _handelman(D, self.cons, self.strict)
             if found is not None:
                 cert, c0 = found
@@ -277,6 +277,19 @@ class _Prover:
             worst=worst,
             worst_point=worst_point,
         )
+
+
+def _certificate_may_exist(D: sympy.Expr, cons: Sequence[Constraint]) -> bool:
+    """Whether a degree-2 certificate is worth looking for: no division, degree <= 2 in the atoms."""
+    from .solver import _has_division
+
+    if _has_division(D) or any(_has_division(c.expr) for c in cons):
+        return False
+    gens = sorted(D.free_symbols, key=str) + sorted(_top_atoms(D), key=sympy.default_sort_key)
+    try:
+        return sympy.Poly(D, *gens).total_degree() <= 2
+    except (sympy.PolynomialError, sympy.CoercionFailed, ValueError, TypeError):
+        return False
 
 
 def _assumptions(space: ParameterSpace) -> str:

@@ -184,6 +184,103 @@ class _Translator:
         raise _NotAlgebraic(type(cond).__name__)
 
 
+class _Clearing:
+    """Clear denominators of known sign: ``n / d`` with ``d > 0`` wherever defined becomes ``n``.
+
+    ``Max(a / d, b / d)`` is ``Max(a, b) / d`` when ``d > 0``, and a product
+    ``d * Max(a / d, b)`` then cancels to ``Max(a, b d)``: the form Bayes
+    posteriors take.  A denominator is cleared only when z3 proves it never
+    negative from the box bounds and the constraints without division (a subset
+    of the space, so the proof holds on the space); it stays a denominator of
+    the claim, which is undefined where it vanishes.
+    """
+
+    def __init__(self, polynomial_constraints: Sequence[Any], names: Sequence[str], timeout: float) -> None:
+        self.base = polynomial_constraints
+        self.names = names
+        self.timeout = timeout
+        self.sign: dict[Any, bool] = {}
+        self.cache: dict[Any, tuple[Any, Any]] = {}
+        self.nonzero: set[Any] = set()  # every denominator cleared: the claim is undefined where one is 0
+
+    def positive(self, d: Any) -> bool:
+        d = sympy.expand(d)
+        if d.is_number:
+            return bool(d > 0)
+        if d not in self.sign:
+            tr = _Translator(self.names)
+            try:
+                space = [tr(c.expr) > 0 if c.strict else tr(c.expr) >= 0 for c in self.base]
+                status, _ = _solve(space + [tr(d) < 0], min(self.timeout, 2.0))
+            except _NotAlgebraic:  # pragma: no cover - polynomial constraints translate
+                status = "unknown"
+            self.sign[d] = status == "unsat"
+        return self.sign[d]
+
+    def orient(self, n: Any, d: Any) -> tuple[Any, Any] | None:
+        """Return ``(n, d)`` or ``(-n, -d)``, whichever has the positive denominator; None if neither."""
+        if d == 1:
+            return n, d
+        if self.positive(d):
+            self.nonzero.add(sympy.expand(d))
+            return n, d
+        if self.positive(-d):
+            self.nonzero.add(sympy.expand(-d))
+            return sympy.expand(-n), sympy.expand(-d)
+        return None
+
+    def __call__(self, e: Any) -> tuple[Any, Any]:
+        """Return ``(numerator, denominator)`` with the denominator proven positive where defined."""
+        hit = self.cache.get(e)
+        if hit is None:
+            hit = self._clear(e)
+            self.cache[e] = hit
+        return hit
+
+    def _clear(self, e: Any) -> tuple[Any, Any]:
+        one = sympy.Integer(1)
+        if e.is_Atom:
+            return e, one
+        if isinstance(e, sympy.Add):
+            parts = [self(a) for a in e.args]
+            den = one
+            for _, d in parts:
+                den = sympy.lcm(den, d) if d != 1 else den
+            num = sympy.Add(*[n * sympy.cancel(den / d) for n, d in parts])
+            oriented = self.orient(num, den)
+            return oriented if oriented is not None else (e, one)
+        if isinstance(e, sympy.Mul):
+            num, den = one, one
+            for a in e.args:
+                n, d = self(a)
+                num, den = num * n, den * d
+            if den == 1:
+                return num, den
+            n, d = _cancel(num, den)
+            oriented = self.orient(n, d)
+            return oriented if oriented is not None else (n / d, one)
+        if isinstance(e, sympy.Pow) and e.exp.is_Integer:
+            n, d = self(e.base)
+            k = int(e.exp)
+            if k >= 0:
+                return n**k, d**k
+            oriented = self.orient(d ** (-k), n ** (-k))
+            return oriented if oriented is not None else (e, one)
+        if isinstance(e, (sympy.Max, sympy.Min)):
+            parts = [self(a) for a in e.args]
+            den = one
+            for _, d in parts:
+                den = sympy.lcm(den, d) if d != 1 else den
+            if den != 1:
+                oriented = self.orient(one, den)
+                if oriented is None:
+                    return e, one
+                den = oriented[1]
+            args = [sympy.expand(n * sympy.cancel(den / d)) for n, d in parts]
+            return type(e)(*args, evaluate=False), den
+        return e, one
+
+
 def _value(model: Any, v: Any, digits: int) -> tuple[Fraction, bool]:
     """Return a model value as an exact rational, and whether it was rounded from an algebraic number."""
     import z3
@@ -228,11 +325,23 @@ def decide(
     start = time.perf_counter()
     tr = _Translator(names)
     try:
+        polynomial = [c for c in constraints if not _has_division(c.expr)]
+        clear = _Clearing(polynomial, names, timeout)
         space = []
         for c in constraints:
-            t = tr(c.expr)
+            if not _has_division(c.expr):
+                t = tr(c.expr)
+                space.append(t > 0 if c.strict else t >= 0)
+                continue
+            n, den = clear(sympy.sympify(c.expr))
+            if not c.strict and clear.positive(n) or c.strict and n.is_number and n > 0:
+                continue  # implied by the constraints without division (a posterior in [0, 1])
+            t = tr(n)
             space.append(t > 0 if c.strict else t >= 0)
-        d = tr(D)
+        n, den = clear(sympy.sympify(D)) if _has_division(D) else (D, 1)
+        d = tr(n)
+        # a cleared denominator is never negative; where it is 0 the claim is undefined
+        space += [tr(x) > 0 for x in sorted(clear.nonzero, key=sympy.default_sort_key)]
     except _NotAlgebraic as err:
         return Z3Outcome("unknown", seconds=time.perf_counter() - start, reason=f"cannot translate {err}")
     negation = d <= 0 if strict else d < 0
@@ -262,6 +371,24 @@ def decide(
         if not rounded or accept is None or accept(point):
             break
     return Z3Outcome("model", point, rounded, time.perf_counter() - start, solver_name)
+
+
+def _cancel(num: Any, den: Any) -> tuple[Any, Any]:
+    """Cancel the common polynomial factors of ``num / den`` (Max and other atoms as generators)."""
+    gens = sorted(num.free_symbols | den.free_symbols, key=str)
+    gens += sorted(sympy.sympify(num).atoms(sympy.Max, sympy.Min), key=sympy.default_sort_key)
+    try:
+        p = sympy.Poly(num, *gens, domain="QQ")
+        q = sympy.Poly(den, *gens, domain="QQ")
+    except (sympy.PolynomialError, sympy.CoercionFailed, ValueError, TypeError):
+        n, d = sympy.fraction(sympy.cancel(num / den))
+        return n, d
+    c, p, q = p.cancel(q)
+    return sympy.expand(c * p.as_expr()), q.as_expr()
+
+
+def _has_division(e: Any) -> bool:
+    return any(p.exp.is_negative for p in sympy.sympify(e).atoms(sympy.Pow))
 
 
 def _solve(assertions: list[Any], timeout: float) -> tuple[str, Any]:
