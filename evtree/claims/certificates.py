@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
 import sympy
 
+from ..core import model
+from ..core.expressions import symbol
 from .exact import _is_maxmin, _top_atoms
 from .space import Constraint
 
@@ -158,3 +160,90 @@ def _exact_multipliers(attempt: Any, support: list[int], y: Any, cols: list, row
 
 def _con_label(c: Constraint) -> str:
     return f"{c.expr} {'>' if c.strict else '>='} 0 ({c.origin})" if c.origin else str(c)
+
+
+# ===================================================================== bounds over the tree
+def tree_bounds(
+    tree: Any, node_ref: str | None, policy: Mapping[str, str], space: Any
+) -> tuple[Any, list[str]] | None:
+    """Bound a node's value over the box of the space, whatever the probabilities.
+
+    Bottom-up interval arithmetic (sympy ``AccumBounds``, exact): a terminal's
+    payoff over the parameters' bounds; a chance node's value lies between its
+    branches' lowest and highest (probabilities on the simplex); a decision's
+    between the best lows and the best highs (or the chosen branch's when the
+    policy fixes it); branch payoffs add.  Sound for the space, which lies
+    inside the box and the simplex.  Returns the interval of the node's value
+    (``AccumBounds`` or a number) and one line per node, or None when the tree
+    has a utility or a policy names a decision this does not resolve.
+    """
+    from sympy.calculus.accumulationbounds import AccumBounds
+
+    from ..core.expressions import as_expr
+
+    if tree.utility is not None:
+        return None
+    subs: dict[Any, Any] = {}
+    for name in tree.parameters:
+        if name in space.fixed:
+            subs[symbol(name)] = space.fixed[name]
+            continue
+        lo, hi = space.bounds.get(name, (None, None))
+        lo = sympy.S.NegativeInfinity if lo is None else lo
+        hi = sympy.S.Infinity if hi is None else hi
+        subs[symbol(name)] = AccumBounds(lo, hi) if lo != hi else lo
+
+    def interval(q: Any) -> Any:
+        if q is None:
+            return sympy.Integer(0)
+        return sympy.sympify(as_expr(q)).xreplace(subs)
+
+    def lo_hi(v: Any) -> tuple[Any, Any]:
+        return (v.min, v.max) if isinstance(v, AccumBounds) else (v, v)
+
+    lines: list[str] = []
+    maximise = tree.objective == "max"
+
+    def fixed_label(node: Any) -> str | None:
+        for key in (node.key, node.name, node.path):
+            if key is not None and key in policy:
+                return policy[key]
+        return None
+
+    def value(node: Any) -> Any:
+        kids = list(node.children)
+        if not kids:
+            out = interval(node.payoff)
+        else:
+            parts = [interval(c.branch_payoff) + value(c) for c in kids]
+            if isinstance(node, model.Chance):
+                los, his = zip(*(lo_hi(v) for v in parts))
+                lo, hi = min(los), max(his)
+                out = AccumBounds(lo, hi) if lo != hi else lo
+            else:
+                label = fixed_label(node)
+                if label is not None:
+                    chosen = [v for c, v in zip(kids, parts) if c.label == label]
+                    if len(chosen) != 1:
+                        raise KeyError(label)
+                    out = chosen[0]
+                else:
+                    los, his = zip(*(lo_hi(v) for v in parts))
+                    pick = max if maximise else min
+                    lo, hi = pick(los), pick(his)
+                    out = AccumBounds(lo, hi) if lo != hi else lo
+        lines.append(f"{node.path or 'root'}: value in {out}")
+        return out
+
+    target = tree.root if node_ref is None else tree.node(node_ref)
+    try:
+        inner = value(target)
+    except (KeyError, TypeError, ValueError):
+        return None
+    path_payoff = sympy.Integer(0)
+    n = target
+    while n.parent is not None:
+        path_payoff = path_payoff + interval(n.branch_payoff)
+        n = n.parent
+    # decisions fixed above the node do not change its value given that it is reached
+    return inner + path_payoff, lines

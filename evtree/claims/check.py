@@ -10,14 +10,25 @@ import sympy
 
 from ..core import model
 from ..core.expressions import symbol
+from .certificates import tree_bounds
 from .construction import _by_construction
 from .context import _Context
-from .prover import _Prover
+from .prover import _Outcome, _Prover
 from .regions import _holds_where
 from .results import ClaimReport, ClaimResult
 from .solver import DEFAULT_TIMEOUT
 from .space import _space
-from .spec import PROVEN, REFUTED, UNDECIDED, Claim, _claim_holds, _difference, _side_text
+from .spec import (
+    PROVEN,
+    REFUTED,
+    UNDECIDED,
+    Claim,
+    ValueOf,
+    _claim_holds,
+    _difference,
+    _parse_side,
+    _side_text,
+)
 
 
 def check(
@@ -91,7 +102,9 @@ def _check(
     lhs, rhs = lhs.xreplace(fixed), rhs.xreplace(fixed)
     D, strict = _difference(claim, lhs, rhs)
     prover = _Prover(D, space, strict, search=search, seed=seed, timeout=timeout, fast=fast)
-    outcome = prover.run()
+    outcome = _bound_by_propagation(ctx, claim, space, lhs, rhs, prover) if fast else None
+    if outcome is None:
+        outcome = prover.run()
     D = prover.D
     counter = violation = None
     verdict, method, lines = outcome.verdict, outcome.method, list(outcome.certificate)
@@ -109,7 +122,8 @@ def _check(
             lines.append(f"exact evaluation of the tree there: {sides}")
     constructed = False
     if verdict == PROVEN and construction:
-        constructed = _by_construction(ctx, claim, timeout=timeout)
+        # bounds propagated up the tree hold whatever the probabilities: by construction
+        constructed = method == "bounds over the tree" or _by_construction(ctx, claim, timeout=timeout)
         if constructed:
             lines.append(
                 "by construction: still proven with every chance node's probabilities free on the "
@@ -140,6 +154,50 @@ def _check(
         decided_by=outcome.decided_by,
         by_construction=constructed,
         seconds=time.perf_counter() - start,
+    )
+
+
+def _value_ref(side: Any) -> ValueOf | None:
+    """Return the :class:`ValueOf` a side is, when it is one value (``EV(ref)`` alone)."""
+    if isinstance(side, ValueOf):
+        return side
+    if isinstance(side, str):
+        expr, refs = _parse_side(side)
+        if expr in refs:
+            return refs[expr]
+    return None
+
+
+def _bound_by_propagation(
+    ctx: _Context, claim: Claim, space: Any, lhs: Any, rhs: Any, prover: _Prover
+) -> _Outcome | None:
+    """Prove ``EV(node) >= c`` (or ``<=``) from bounds propagated up the tree, when they suffice."""
+    from sympy.calculus.accumulationbounds import AccumBounds
+
+    left, right = _value_ref(claim.lhs), _value_ref(claim.rhs)
+    if left is not None and right is None and rhs.is_number:
+        ref, c, sense = left, rhs, claim.sense
+    elif right is not None and left is None and lhs.is_number:
+        ref, c = right, lhs
+        sense = {">=": "<=", ">": "<", "<=": ">=", "<": ">"}[claim.sense]
+    else:
+        return None
+    found = tree_bounds(ctx.tree, ctx.node_key(ref.node), dict(ref.policy), space)
+    if found is None:
+        return None
+    value, lines = found
+    lo, hi = (value.min, value.max) if isinstance(value, AccumBounds) else (value, value)
+    ok = {">=": lo >= c, ">": lo > c, "<=": hi <= c, "<": hi < c}[sense]
+    if not bool(ok):
+        return None
+    prover.check_nonempty()
+    text = f"{ref} lies in [{lo}, {hi}] for every point of the parameters' box and every probability"
+    return _Outcome(
+        PROVEN,
+        "bounds over the tree",
+        [text, *lines],
+        lower_bound=(lo - c) if sense in (">=", ">") else (c - hi),
+        decided_by="certificate (interval bounds propagated up the tree, exact)",
     )
 
 
