@@ -217,7 +217,8 @@ def test_claims_in_the_file(korea):
     first = report["listening gives up nothing"]
     assert first.region.holds == sympy.Interval(0, sympy.Rational(53, 130))
     frame = report.to_frame()
-    assert list(frame.columns) == ["verdict", "method", "conditions", "detail"]
+    # issue 12 adds what decided each verdict and the by-construction flag to the table
+    assert list(frame.columns) == ["verdict", "method", "decided_by", "by_construction", "conditions", "detail"]
     assert len(report.refuted) == 2
     assert "REFUTED" in report.summary()
     d = first.to_dict()
@@ -259,9 +260,10 @@ def test_vertex_method_on_a_degree_three_value():
     cx = r.counterexample
     assert cx["p"] * cx["q"] * cx["r"] < Fraction(1, 8)
     # p - p q r = p (1 - q r) has a degree-3 monomial, out of reach of degree-2 certificates,
-    # so the vertices decide (it is 0 at p = 0 and at q = r = 1, never negative)
+    # so z3 decides (it is 0 at p = 0 and at q = r = 1, never negative); issue 12 replaced the
+    # hand-written vertex enumeration that decided it before
     r = check(tree, Claim.inequality("EV() <= p"))
-    assert r.verdict == "proven" and "vertices" in r.method
+    assert r.verdict == "proven" and r.method == "z3" and r.decided_by.startswith("z3 ")
     assert r.lower_bound == 0
     # by hand p q r + (1-p)(1-q)(1-r) is 1 at (0,0,0) and (1,1,1) and 0 at the other vertices
     r = check(tree, Claim.inequality("EV() + (1 - p)*(1 - q)*(1 - r) >= 1/4"))
