@@ -191,7 +191,7 @@ def test_evaluation_html(korea):
     import evtree
 
     html = evaluation_html(evtree.evaluate(korea, method="exact"))
-    assert "<b>20.5</b>" in html and "evtree-tree" in html
+    assert "<b>41/2 = 20.5</b>" in html and "evtree-tree" in html  # issue 18: fraction and decimal
     sym = evaluation_html(evtree.evaluate(korea, method="symbolic"))
     assert "$$" in sym and "\\max" in sym  # LaTeX for JupyterLab's MathJax
     assert "At the default parameters: 20.5" in sym

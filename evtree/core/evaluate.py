@@ -740,7 +740,9 @@ def _named_policy(tree: model.DecisionTree, text: str) -> dict[str, str]:
         return dict(names[text])
     if "=" not in text:
         shown = [n for n in names if "=" in n and ";" not in n]
-        raise _no_strategy(text, shown, f"no strategy is named {text!r}")
+        raise _no_strategy(
+            text, shown, f"no strategy is named {text!r} (a strategy is DECISION=LABEL[, DECISION=LABEL...])"
+        )
     # decision=label pairs; a piece without '=' belongs to the label before it (a label with a comma)
     pieces: list[list[str]] = []
     for part in text.replace(";", ",").split(","):

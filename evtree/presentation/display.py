@@ -62,6 +62,7 @@ __all__ = [
     "format_number",
     "frame_html",
     "join_notes",
+    "labelled_expression",
     "latex",
     "mathml",
     "number_text",
@@ -397,9 +398,8 @@ def wrap_expression(text: str, width: int | None = None, *, indent: str = "    "
 
     Examples
     --------
-    >>> print(wrap_expression("a + b*(c + d) - e", 10, indent="  "))
-    a
-      + b*(c + d)
+    >>> print(wrap_expression("a + b*(c + d) - e", 13, indent="  "))
+    a + b*(c + d)
       - e
     >>> print(wrap_expression("max(0, a + b, c)", 8, indent=""))
     max(0,
@@ -436,9 +436,29 @@ def wrap_expression(text: str, width: int | None = None, *, indent: str = "    "
     for piece in pieces:
         if lines and len(lines[-1]) + 1 + len(piece) <= width:
             lines[-1] += " " + piece
-        else:
-            lines.append(piece if not lines else indent + piece)
+            continue
+        room = width - len(indent)
+        sub = wrap_expression(piece, room, indent="  ").splitlines() if len(piece) > room else [piece]
+        if not lines:
+            lines.append(sub[0])
+            sub = sub[1:]
+        lines.extend(indent + line for line in sub)
     return "\n".join(lines)
+
+
+def labelled_expression(label: str, text: str, width: int | None = None) -> str:
+    """Return ``label`` then the expression's text, wrapped so that continuation lines align under it.
+
+    Examples
+    --------
+    >>> print(labelled_expression("  EVPI: ", "alpha + beta + gamma", 24))
+      EVPI: alpha + beta
+              + gamma
+    """
+    if width is None:
+        width = shutil.get_terminal_size((100, 24)).columns
+    wrapped = wrap_expression(text, max(10, width - len(label)), indent="  ")
+    return label + wrapped.replace("\n", "\n" + " " * len(label))
 
 
 # -- text tables ---------------------------------------------------------------------------------

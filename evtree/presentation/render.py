@@ -16,7 +16,7 @@ import anytree
 
 from ..core import model
 from ..core.expressions import expression_text
-from .display import expression_display, format_number, probability_symbols, tree_unit, wrap_expression
+from .display import expression_display, format_number, labelled_expression, probability_symbols, tree_unit
 
 __all__ = ["evaluation_text", "render_text", "strategies_text"]
 
@@ -100,9 +100,7 @@ def evaluation_text(result: Any, *, width: int | None = None) -> str:
     lines = [f"{tree.name or 'tree'} ({result.method} arithmetic)"]
     if result.method == "symbolic":
         shown = format_number(expression_display(result.value, probability_symbols(tree)), ascii=True)
-        prefix = f"  {label}: "
-        wrapped = wrap_expression(shown, (width or _width()) - len(prefix), indent="  ")
-        lines.append(prefix + wrapped.replace("\n", "\n" + " " * len(prefix)))
+        lines.append(labelled_expression(f"  {label}: ", shown, width))
         if result._base is not None:
             at = format_number(result._base.value, exact="both", ascii=True, unit=unit)
             lines.append(f"  at the default parameters: {at}")
@@ -129,9 +127,7 @@ def strategies_text(result: Any, *, width: int | None = None) -> str:
         mark = "*" if bool(row.get("optimal", False)) else " "
         lines.append(f"{mark}{i:>3}  {strategy_name(policy)}")
         shown = format_number(expression_display(row["value"], symbols), ascii=True)
-        lines.append(
-            "       = " + wrap_expression(shown, width - 9, indent="  ").replace("\n", "\n" + " " * 9)
-        )
+        lines.append(labelled_expression("       = ", shown, width))
     return "\n".join(lines)
 
 
