@@ -775,7 +775,7 @@ def _named_policy(tree: model.DecisionTree, text: str) -> dict[str, str]:
 def _completed(tree: model.DecisionTree, policy: dict[str, str]) -> dict[str, str]:
     reached = _reached_decisions(tree, policy)
     matches = (
-        [p for p in strategies(tree) if all(p.get(k, policy[k]) == policy[k] for k in policy)]
+        [p for p in strategies(tree) if all(p.get(k) == policy[k] for k in reached)]
         if count_strategies(tree) <= MAX_STRATEGIES
         else []
     )
