@@ -276,6 +276,10 @@ def plot_tornado(result: Any, *, target: str | None = None, ax: Any = None) -> A
     compare.  Returns the (first) Axes.  A result without rows says why in one
     line instead of a chart.
     """
+    if len(result.frame) == 0 or "target" not in result.frame.columns:
+        ax = axes(ax)
+        _tornado_panel(ax, result, None)
+        return ax
     targets = [target] if target is not None else list(result.targets)
     if target is not None and result.frame[result.frame["target"] == target].empty:
         raise ValueError(f"no tornado rows for {target!r}; targets: {', '.join(result.targets)}")
