@@ -64,8 +64,9 @@ test: setup lint browser
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
+# as root (a container), Jupyter refuses to start without --allow-root
 lab: setup
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 bench: setup
 	$(BIN)/python benchmarks/run.py

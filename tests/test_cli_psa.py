@@ -143,3 +143,56 @@ def test_bad_draws_is_a_usage_error(capsys):
         main(["psa", ADOPT, "--draws", "0"])
     assert info.value.code == 2
     assert "positive integer" in capsys.readouterr().err
+
+
+CLOSE_CALL = """evtree: 1
+name: close call
+parameters:
+  x:
+    value: 1.01
+    distribution: {{type: normal, mean: {mean}, sd: 1}}
+root:
+  decision: d
+  branches:
+    - {{label: safe, terminal: 1}}
+    - {{label: risky, terminal: x}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("mean", "verdict"), [(0.995, "within Monte Carlo error"), (0.5, "beyond Monte Carlo error")]
+)
+def test_psa_headline_says_when_its_best_is_not_the_rollbacks(capsys, tmp_path, mean, verdict):
+    # at the default x = 1.01 the rollback takes the risk; over the draws x averages `mean` < 1
+    path = tmp_path / "close.yaml"
+    path.write_text(CLOSE_CALL.format(mean=mean))
+    argv = ["psa", str(path), "--draws", "4000", "--seed", "1", "--no-progress"]
+    data = _json(capsys, [*argv, "--json"])
+    rows = {row["strategy"]: row for row in data["strategies"]}
+    assert data["best"] == "safe"
+    # the difference risky - safe is x - 1: its Monte Carlo se is the sd of x over sqrt(draws)
+    gap = rows["safe"]["mean"] - rows["risky"]["mean"]
+    se = rows["risky"]["sd"] / 4000**0.5
+    assert (gap <= 2 * se) == (verdict.startswith("within"))
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "best by expected value: d=safe" in out
+    assert "note: the rollback at the base values chooses d=risky" in out and verdict in out
+
+
+def test_psa_headline_is_quiet_when_they_agree(capsys):
+    assert main(["psa", TEXACO, "--draws", "2000", "--seed", "4", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "best by expected value: liedtke=counteroffer 5, liedtke_on_3=refuse 3" in out
+    assert "note: the rollback" not in out
+
+
+def test_evppi_table_has_no_repeated_evpi_and_no_inner_zero(capsys):
+    argv = ["evppi", KOREA, "--params", "v_soft", "--method", "both", "--draws", "2000", "--seed", "1"]
+    assert main([*argv, "--outer", "30", "--inner", "40", "--no-progress"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = lines[2].split()
+    assert header == ["evppi", "se", "draws", "outer", "inner"]
+    regression = next(line for line in lines if "regression" in line).split()
+    nested = next(line for line in lines if "nested" in line).split()
+    assert regression[-1] == "2,000" and nested[-2:] == ["30", "40"]

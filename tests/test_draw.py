@@ -296,7 +296,7 @@ def test_collapsed_drawing_counts(tree, depth):
         (4.634800000000001, "4.6348"),
         (-2.0, "\u22122"),
         (1 / 3, "0.333333"),
-        (123456.7, "123457"),
+        (123456.7, "123,457"),  # issue 18: thousands separated everywhere
         (2_500_000.4, "2,500,000"),
         (1.5e-7, "1.500e\u221207"),
         (sympy.Rational(11587, 2500), "4.6348"),
@@ -355,3 +355,53 @@ def test_certainty_equivalents_under_a_utility(texaco):
     ]
     assert "liedtke/counteroffer 5/counteroffers 3/refuse 3" in branch_groups(svg, "evt-pruned")
     assert node_text(svg, "liedtke/counteroffer 5/counteroffers 3", "evt-value") == ["3"]
+
+
+# -- issue 18: names, end-point probabilities, the objective, deep trees -------------------------
+def test_names_and_end_point_probabilities(texaco):
+    svg = parse(tree_svg(texaco, names=True, probabilities=True))
+    assert node_text(svg, "liedtke", "evt-name") == ["liedtke"]
+    assert node_text(svg, "liedtke/counteroffer 5", "evt-name") == ["texaco"]
+    # Clemen's tree: refuses (0.5) then an award of 10.3 (0.2): 0.1; counters (0.33), refuse, award 5 (0.5): 0.165
+    assert node_text(svg, "liedtke/counteroffer 5/refuses/award 10.3", "evt-reach") == ["p = 0.1"]
+    path = "liedtke/counteroffer 5/counteroffers 3/refuse 3/award 5"
+    assert node_text(svg, path, "evt-reach") == ["p = 0.165"]
+    assert node_text(svg, "liedtke/accept 2", "evt-reach") == ["p = 1"]
+    plain = parse(tree_svg(texaco))
+    assert texts(plain, "evt-name") == [] and texts(plain, "evt-reach") == []
+
+
+def test_legend_names_the_objective():
+    tree = DecisionTree(Decision("d", [Branch("a", Terminal(1)), Branch("b", Terminal(2))]), objective="min")
+    svg = parse(tree_svg(tree))
+    assert "optimal strategy (lowest value)" in texts(svg, "evt-legend-text")
+    assert "objective: minimise" in texts(svg, "evt-caption")[0]
+    tree.objective = "max"
+    assert "optimal strategy (highest value)" in texts(parse(tree_svg(tree)), "evt-legend-text")
+
+
+def _binary(depth: int):
+    if depth == 0:
+        return Terminal(1)
+    kind = Chance if depth % 2 else Decision
+    if kind is Chance:
+        return Chance(
+            None,
+            [
+                Branch("a", _binary(depth - 1), probability=0.5),
+                Branch("b", _binary(depth - 1), probability=evtree.REST),
+            ],
+        )
+    return Decision(None, [Branch("x", _binary(depth - 1), payoff=1), Branch("y", _binary(depth - 1))])
+
+
+def test_a_deep_tree_stays_a_few_screens_tall():
+    # 8 levels of two branches: 256 end points, 11,264 px of rows drawn in full; with at most 120
+    # rows the drawing is cut at depth 6 (64 nodes there, each a row) and says so
+    tree = DecisionTree(_binary(8))
+    svg = parse(tree_svg(tree))
+    assert float(svg.get("height")) < 64 * 44 + 200
+    assert "collapsed below depth 6 to keep within 120 rows" in texts(svg, "evt-caption")[0]
+    assert len(texts(svg, "evt-collapsed")) == 64
+    full = parse(tree_svg(tree, max_rows=None))
+    assert len(shapes(full, "evt-terminal")) == 256

@@ -136,8 +136,13 @@ def test_report_thresholds_and_plots(korea_page):
     v_deal = dict(rows)["v_deal"]
     assert re.findall(r"<td>([^<]+)</td>", v_deal)[-2:] == ["no talks", "talks, accept, say no, accept"]
     assert "not verified" not in section
-    # a tornado and one one-way plot for each of the five parameters with a threshold
-    assert section.count('src="data:image/svg+xml;base64,') == 1 + 5
+    # a tornado, one one-way plot for each of the five parameters with a threshold, and (issue 18)
+    # the two-way regions of the first two, drawn from their exact boundaries
+    images = re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', section)
+    assert len(images) == 1 + 5 + 1
+    import base64
+
+    assert "exact boundaries" in base64.b64decode(images[-1]).decode()
 
 
 def test_report_claims_verdicts(korea_page):
@@ -191,10 +196,10 @@ def test_evaluation_html(korea):
     import evtree
 
     html = evaluation_html(evtree.evaluate(korea, method="exact"))
-    assert "<b>20.5</b>" in html and "evtree-tree" in html
+    assert "<b>41/2 = 20.5</b>" in html and "evtree-tree" in html  # issue 18: fraction and decimal
     sym = evaluation_html(evtree.evaluate(korea, method="symbolic"))
     assert "$$" in sym and "\\max" in sym  # LaTeX for JupyterLab's MathJax
-    assert "At the default parameters: 20.5" in sym
+    assert "At the default parameters: 41/2 = 20.5" in sym  # issue 18: fraction and decimal
 
 
 def test_frame_html_and_mathml():

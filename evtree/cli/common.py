@@ -26,10 +26,12 @@ __all__ = [
     "add_tree_argument",
     "emit",
     "jsonable",
+    "number",
     "load_tree",
     "method_of",
     "parse_assignments",
     "save_figure",
+    "strategy_of",
     "utility_of",
 ]
 
@@ -184,9 +186,22 @@ def jsonable(value: Any) -> Any:
 
 
 def emit(
-    args: argparse.Namespace, *, data: Mapping[str, Any], table: Any = None, text: str | None = None
+    args: argparse.Namespace,
+    *,
+    data: Mapping[str, Any],
+    table: Any = None,
+    text: str | None = None,
+    kinds: Mapping[str, str] | None = None,
+    unit: str | None = None,
+    empty: str | None = None,
 ) -> None:
-    """Print a result: JSON with ``--json``, CSV of ``table`` with ``--csv``, else text."""
+    """Print a result: JSON with ``--json``, CSV of ``table`` with ``--csv``, else text.
+
+    JSON and CSV keep full precision.  The text table writes its numbers as
+    :mod:`evtree.presentation.display` does (``kinds`` maps columns to kinds of
+    quantity, ``unit`` is added to the headers of value columns); an empty table
+    prints one line saying why (``empty``), never ``Empty DataFrame``.
+    """
     out = sys.stdout
     if getattr(args, "json", False):
         json.dump(jsonable(data), out, indent=2)
@@ -199,7 +214,32 @@ def emit(
         if text is not None:
             out.write(text.rstrip("\n") + "\n")
         if table is not None:
-            import pandas as pd
+            from ..presentation.display import empty_note, text_table
 
-            with pd.option_context("display.max_rows", 200, "display.max_columns", 50, "display.width", 200):
-                out.write(table.to_string() + "\n")
+            if len(table) == 0:
+                out.write(
+                    empty_note(f"evtree {getattr(args, 'command', '')}".strip(), empty or "no rows") + "\n"
+                )
+            else:
+                out.write(text_table(table, kinds=kinds, unit=unit) + "\n")
+
+
+# -- numbers and strategies in text --------------------------------------------------------------
+def number(value: Any, kind: str = "value", **options: Any) -> str:
+    """Return a number as the command line writes it (see :func:`evtree.presentation.display.number_text`)."""
+    from ..presentation.display import number_text
+
+    return number_text(value, kind, **options)
+
+
+def strategy_of(tree: DecisionTree, text: str | None, *, complete: bool = False) -> dict[str, str] | None:
+    """Return the policy a ``--strategy`` value names; ``None`` for ``optimal`` or nothing.
+
+    Accepts ``decision=label, ...`` pairs and evtree 0.1's comma-joined labels
+    (:func:`evtree.core.evaluate.parse_strategy`).
+    """
+    from ..core.evaluate import parse_strategy
+
+    if text is None or text.strip() in ("", "optimal"):
+        return None
+    return parse_strategy(tree, text, complete=complete)

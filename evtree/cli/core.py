@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from ..core.evaluate import MAX_STRATEGIES, evaluate
-from ..presentation.render import render_text
+from ..presentation.display import tree_unit
+from ..presentation.render import evaluation_text, render_text, strategies_text
 from .common import (
     add_format_options,
     add_method_options,
@@ -59,20 +60,25 @@ def run_evaluate(args: argparse.Namespace) -> int:
         "parameters": {k: result.parameters[k] for k in tree.parameters},
     }
     if table is not None:
-        keys = [c for c in table.columns if c not in ("value", "optimal")]
+        decisions = table.attrs.get("decisions") or {
+            c: c for c in table.columns if c not in ("value", "optimal")
+        }
         data["strategies"] = [
             {
-                "policy": {k: row[k] for k in keys if row[k]},
+                "policy": {key: row[col] for col, key in decisions.items() if row[col]},
                 "value": row["value"],
                 "optimal": bool(row["optimal"]),
             }
             for _, row in table.iterrows()
         ]
     lines = [
-        result.summary(),
+        evaluation_text(result),
         f"  strategies: {n}" + ("" if table is not None else f" (more than {MAX_STRATEGIES}; not listed)"),
     ]
-    emit(args, data=data, table=table, text="\n".join(lines))
+    if table is not None and result.method == "symbolic" and not getattr(args, "csv", False):
+        lines.append(strategies_text(result))  # formulas read better as a list than in a table
+        table = None if not getattr(args, "json", False) else table
+    emit(args, data=data, table=table, text="\n".join(lines), unit=tree_unit(tree))
     return 0
 
 

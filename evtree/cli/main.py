@@ -2,7 +2,8 @@
 
 Each module in :data:`COMMAND_MODULES` defines ``register(subparsers)``, which
 adds its subcommands and sets ``func`` on them.  Errors evtree raises on purpose
-are printed as one line and exit with status 2; nothing prints a traceback
+are printed as one line (followed by the nearest names, one per line, when a name
+was not recognised) and exit with status 2; nothing prints a traceback
 unless ``EVTREE_DEBUG=1`` is set.
 """
 
@@ -57,6 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("EVTREE_DEBUG"):
             raise
         print(f"evtree {args.command}: error: {str(err).splitlines()[0]}", file=sys.stderr)
+        for name in getattr(err, "suggestions", ()):  # nearest names, one per line
+            print(f"  {name}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"evtree {args.command}: interrupted", file=sys.stderr)

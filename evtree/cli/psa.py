@@ -19,6 +19,7 @@ from .common import (
     add_tree_argument,
     emit,
     load_tree,
+    number,
     save_figure,
 )
 
@@ -146,6 +147,7 @@ def _floats(text: str, flag: str) -> list[float]:
 
 
 def run_psa(args: argparse.Namespace) -> int:
+    from ..presentation.display import text_table
     from ..psa import acceptability, psa
 
     tree, values = load_tree(args)
@@ -191,7 +193,7 @@ def run_psa(args: argparse.Namespace) -> int:
             for (name, row), policy in zip(table.iterrows(), result.policies)
         ],
     }
-    text = result.summary()
+    text = _psa_text(result, tree, values)
     if acc is not None:
         frame = acc.to_frame()
         never = [s for i, s in enumerate(acc.strategies) if not acc.probability_optimal[:, i].any()]
@@ -207,13 +209,73 @@ def run_psa(args: argparse.Namespace) -> int:
             f"\n\nacceptability against {acc.parameter} "
             "(probability optimal; strategies never optimal left out):\n"
         )
-        text += frame.to_string()
+        text += text_table(frame, kinds={s: "probability" for s in frame.columns})
         text += "\n\nstrategies:"
     if args.plot:
         _save_plot(result, acc, args.plot)
         text += f"\n  plot written to {args.plot}"
-    emit(args, data=data, table=table, text=text)
+    if not getattr(args, "csv", False):  # the text table names strategies by decision=label
+        from ..core.evaluate import strategy_name
+
+        table = table.copy()
+        table.index = [strategy_name(p) for p in result.policies]
+        table.index.name = "strategy"
+    emit(args, data=data, table=table, text=text, kinds=_PSA_KINDS)
     return 0
+
+
+_PSA_KINDS = {"probability_optimal": "probability", "best": "value"}
+
+
+def _rollback_index(result: Any, tree: Any, values: Any) -> int | None:
+    """Index of the strategy the rollback at the defaults (and --set values) chooses, if analysed."""
+    from ..core.errors import EvtreeError
+    from ..core.evaluate import evaluate, parse_strategy
+
+    try:
+        chosen = parse_strategy(tree, evaluate(tree, values, utility=None).policy, complete=True)
+    except EvtreeError:
+        return None
+    for i, policy in enumerate(result.policies):
+        if dict(policy) == chosen:
+            return i
+    return None
+
+
+def _psa_text(result: Any, tree: Any, values: Any) -> str:
+    """Return the PSA headline; say so when its best strategy is not the rollback's optimum."""
+    import math
+
+    from ..core.evaluate import strategy_name
+
+    best = result.best_index
+    lines = [
+        f"PSA of {tree.name or 'tree'}: {result.n_draws:,} draws, seed {result.seed.entropy}",
+        f"  method: {result.method}",
+        f"  sampled: {', '.join(result.columns) or '-'}",
+    ]
+    if result.fixed:
+        lines.append(f"  held fixed: {', '.join(f'{k}={number(v)}' for k, v in result.fixed.items())}")
+    lines.append(
+        f"  best by expected value: {strategy_name(result.policies[best])} "
+        f"(mean {number(result.mean[best])}); optimal at {result.probability_optimal[best]:.1%} of draws"
+    )
+    rolled = _rollback_index(result, tree, values)
+    if rolled is not None and rolled != best and result.n_draws > 1:
+        diff = result.values[best] - result.values[rolled]
+        se = float(diff.std(ddof=1) / math.sqrt(result.n_draws))
+        gap = abs(float(diff.mean()))
+        verdict = (
+            "within Monte Carlo error: these draws do not tell the two apart"
+            if gap <= 2 * se
+            else "beyond Monte Carlo error: uncertainty changes the choice"
+        )
+        lines.append(
+            f"  note: the rollback at the base values chooses {strategy_name(result.policies[rolled])}; "
+            f"the means differ by {number(gap)} (se {number(se, 'se')}), {verdict}"
+        )
+    lines.append(f"  EVPI: {number(result.evpi)} (Monte Carlo se {number(result.evpi_se, 'se')})")
+    return "\n".join(lines)
 
 
 def _save_plot(result: Any, acc: Any, path: str) -> None:
@@ -284,7 +346,27 @@ def run_evppi(args: argparse.Namespace) -> int:
     }
     text = (
         f"EVPPI for {tree.name or args.file}: {result.n_draws:,} PSA draws, seed {result.seed.entropy}\n"
-        f"  EVPI: {result.evpi:.6g} (Monte Carlo se {result.evpi_se:.2g})"
+        f"  EVPI: {number(result.evpi)} (Monte Carlo se {number(result.evpi_se, 'se')}), "
+        "the most any EVPPI can be"
     )
-    emit(args, data=data, table=table, text=text)
+    if not getattr(args, "csv", False):
+        table = _evppi_text_table(rows)
+    emit(args, data=data, table=table, text=text, kinds={"inner": "count", "draws": "count"})
     return 0
+
+
+def _evppi_text_table(rows: list[Any]) -> Any:
+    """Return the table a person reads: no repeated EVPI column, inner draws only where nested."""
+    import pandas as pd
+
+    nested = any(r.method == "nested" for r in rows)
+    records = []
+    for r in rows:
+        rec = {"parameters": ", ".join(r.parameters), "method": r.method, "evppi": r.value, "se": r.se}
+        rec["draws" if r.method == "regression" else "outer"] = r.n
+        records.append(rec)
+        if nested:
+            rec["inner"] = r.inner if r.method == "nested" else None
+    frame = pd.DataFrame(records).set_index(["parameters", "method"])
+    cols = [c for c in ("evppi", "se", "draws", "outer", "inner") if c in frame.columns]
+    return frame[cols]

@@ -25,7 +25,9 @@ from .common import (
     emit,
     load_tree,
     method_of,
+    number,
     save_figure,
+    strategy_of,
     utility_of,
 )
 
@@ -188,9 +190,7 @@ def run_voi(args: argparse.Namespace) -> int:
         data["net_value"] = (
             _number(net) if net is None or not isinstance(net, sympy.Basic) or net.is_number else str(net)
         )
-    text = result.summary()
-    if method == "symbolic":
-        text += f"\n  formula within the parameter bounds: {result.formula_in_bounds}"
+    text = _voi_text(result, tree)
     policy = result.informed_policy
     if len(policy):
         text += "\n\nchoices with the information:"
@@ -198,22 +198,39 @@ def run_voi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _voi_text(result: Any, tree: Any) -> str:
+    """Return the result's quantities, each in the one number format (full precision in --json)."""
+    from ..presentation.display import expression_display, labelled_expression, probability_symbols, tree_unit
+
+    unit = tree_unit(tree)
+    label = {"evpi": "EVPI", "evsi": "EVSI", "control": "value of control"}[result.measure]
+    lines = [f"{label} on {', '.join(result.nodes)} ({result.method} arithmetic)"]
+    frame = result.to_frame()
+    values = [v for v in frame["value"] if isinstance(v, (int, float)) or getattr(v, "is_number", False)]
+    scale = max((abs(float(v)) for v in values), default=None)
+    symbols = probability_symbols(tree)
+    for quantity, v in frame["value"].items():
+        if isinstance(v, sympy.Basic) and not v.is_number:
+            shown = number(expression_display(v, symbols))
+            lines.append(labelled_expression(f"  {quantity}: ", shown))
+        else:
+            lines.append(f"  {quantity}: {number(v, scale=scale, unit=unit)}")
+    if result.method == "symbolic":
+        lines.append(f"  at the defaults: {number(result.at_defaults, unit=unit)}")
+        shown = number(expression_display(result.formula_in_bounds, symbols))
+        lines.append(labelled_expression("  formula within the parameter bounds: ", shown))
+    return "\n".join(lines)
+
+
 def _strategy(text: str, tree: Any) -> dict[str, str] | None:
-    text = text.strip()
-    if text in ("", "optimal"):
-        return None
-    policy: dict[str, str] = {}
-    for part in text.split(","):
-        key, eq, label = part.partition("=")
-        if not eq or not key.strip() or not label.strip():
-            raise CommandError(f"--strategy expects DECISION=LABEL[,DECISION=LABEL...], got {text!r}")
-        policy[key.strip()] = label.strip()
-    return policy
+    """Return a ``--strategy`` value's policy: ``decision=label`` pairs or 0.1's labels; ``optimal``: None."""
+    return strategy_of(tree, text)
 
 
 def run_risk(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from ..core.evaluate import strategy_name
     from ..risk import dominance, risk_profile
 
     tree, values = load_tree(args)
@@ -228,7 +245,11 @@ def run_risk(args: argparse.Namespace) -> int:
     if any(not 0 <= q <= 100 for q in qs):
         raise CommandError("--percentiles must lie in [0, 100]")
     specs = args.strategies or ["optimal"]
-    profiles = [risk_profile(tree, _strategy(s, tree), values, method=method, utility=utility) for s in specs]
+    profiles = []
+    for spec in specs:
+        policy = _strategy(spec, tree)
+        name = strategy_name(policy, tree) if policy else None
+        profiles.append(risk_profile(tree, policy, values, method=method, utility=utility, name=name))
     pairs = [(a, b) for i, a in enumerate(profiles) for b in profiles[i + 1 :]]
     checks = [dominance(a, b) for a, b in pairs]
     frames = []
@@ -266,8 +287,8 @@ def run_risk(args: argparse.Namespace) -> int:
     lines = [f"{tree.name or 'tree'}: risk profiles ({method} arithmetic)"]
     for p in profiles:
         stats = p.statistics(qs)
-        lines.append(f"  {p.name}: " + ", ".join(f"{k} {v}" for k, v in stats.items()))
-        lines.append(f"    choices: {', '.join(f'{k}={v}' for k, v in p.policy.items()) or '(none)'}")
+        lines.append(f"  {p.name}: " + ", ".join(f"{k} {number(v)}" for k, v in stats.items()))
+        lines.append(f"    choices: {strategy_name(p.policy) if p.policy else '(none)'}")
     lines.extend(f"  {d.verdict}" for d in checks)
     if args.plot:
         from ..presentation.plots.risk import plot_risk_profiles

@@ -4,6 +4,8 @@ evaluate           roll a tree back and return an :class:`Evaluation`
 evaluate_strategy  the value of one (possibly partial) strategy
 strategies         every complete strategy of a tree, as policies
 count_strategies   how many complete strategies a tree has
+strategy_name      the one name of a strategy: ``decision=label`` pairs
+parse_strategy     the policy a strategy's name (or evtree 0.1's name, or a mapping) stands for
 Evaluation         the frozen result record
 """
 
@@ -42,7 +44,10 @@ __all__ = [
     "count_strategies",
     "evaluate",
     "evaluate_strategy",
+    "parse_strategy",
     "strategies",
+    "strategy_name",
+    "strategy_names",
 ]
 
 #: The arithmetics :func:`evaluate` offers.
@@ -64,6 +69,8 @@ def _policy_forced(
 ) -> np.ndarray | None:
     if not policy:
         return None
+    if isinstance(policy, str):
+        policy = parse_strategy(tree, policy)
     forced = np.full(flat.size, -1, dtype=np.int64)
     for key, label in policy.items():
         node = tree.node(key) if isinstance(key, str) else key
@@ -95,8 +102,9 @@ def evaluate(
         In ``"symbolic"`` arithmetic parameters not given stay symbols.
     method : {"float", "exact", "symbolic"}, default "float"
         The arithmetic: numpy floats, exact rationals, or sympy expressions.
-    policy : mapping of decision name to branch label, optional
-        Fix these decisions; the others are chosen optimally.
+    policy : mapping of decision name to branch label, or a strategy's name, optional
+        Fix these decisions; the others are chosen optimally.  A name is
+        ``"decision=label, ..."`` (:func:`parse_strategy`).
     utility : "tree", None, mapping or Utility, default "tree"
         The utility function: the tree's own by default, ``None`` for risk
         neutral.  With a utility, decisions maximise expected utility and node
@@ -134,6 +142,8 @@ def evaluate(
         util = None
     if util is not None and tree.objective != "max":
         raise EvaluationError("a utility function needs objective 'max'")
+    if isinstance(policy, str):
+        policy = parse_strategy(tree, policy)
     forced = _policy_forced(flat, tree, policy)
     point = parameter_point(tree, values, method=method)
     shape: tuple[int, ...] = ()
@@ -388,8 +398,14 @@ class Evaluation:
         """How many complete strategies the tree has."""
         return count_strategies(self.tree)
 
-    def strategy_value(self, policy: Mapping[str, str]) -> Any:
-        """Value of a strategy given as decision name → label (others chosen optimally)."""
+    def strategy_value(self, policy: Mapping[str, str] | str) -> Any:
+        """Value of a strategy given as decision name → label, or by name (others chosen optimally).
+
+        ``policy`` may be the strategy's name, ``"decision=label, ..."`` (see
+        :func:`parse_strategy`).
+        """
+        if isinstance(policy, str):
+            policy = parse_strategy(self.tree, policy)
         merged = {**self.policy_fixed, **policy}
         values = self.parameters if self.method != "symbolic" else None
         if self.method == "float" and self.shape != ():
@@ -401,7 +417,10 @@ class Evaluation:
         """Every complete strategy and its value, as a DataFrame.
 
         One column per decision node holding the chosen label (empty where the
-        node is not reached), then ``value`` and ``optimal``.  Raises
+        node is not reached; a decision named ``value`` or ``optimal`` gets the
+        column ``"value (decision)"``, and the index is ``strategy #`` when a
+        decision is named ``strategy``; ``frame.attrs["decisions"]`` maps columns
+        to decisions), then ``value`` and ``optimal``.  Raises
         :class:`EvaluationError` when the tree has more than
         :data:`MAX_STRATEGIES`; use :meth:`strategy_value` for chosen ones.
         """
@@ -414,20 +433,27 @@ class Evaluation:
                 "evaluate chosen ones with Evaluation.strategy_value(policy)"
             )
         keys = [d.key for d in self.tree.decision_nodes]
+        # a decision named like a column of the table keeps its own column (no clash)
+        columns = {k: f"{k} (decision)" if k in ("value", "optimal") else k for k in keys}
         rows = []
         for pol in strategies(self.tree):
             v = self.strategy_value(pol)
-            rows.append({**{k: pol.get(k, "") for k in keys}, "value": v})
-        frame = pd.DataFrame(rows, columns=[*keys, "value"])
+            rows.append({**{columns[k]: pol.get(k, "") for k in keys}, "value": v})
+        frame = pd.DataFrame(rows, columns=[*columns.values(), "value"])
+        frame.attrs["decisions"] = {c: k for k, c in columns.items()}
         if self.shape == ():
             best = self.value
             if self.method == "symbolic":
-                frame["optimal"] = [_strategy_is_optimal(r, self.policy, keys) for _, r in frame.iterrows()]
+                policy = {columns[k]: v for k, v in self.policy.items()}
+                frame["optimal"] = [
+                    _strategy_is_optimal(r, policy, list(columns.values())) for _, r in frame.iterrows()
+                ]
             elif self.method == "exact":
                 frame["optimal"] = [v == best for v in frame["value"]]
             else:
                 frame["optimal"] = np.isclose(frame["value"].astype(float), best, rtol=1e-9, atol=1e-12)
-        frame.index = pd.RangeIndex(1, len(frame) + 1, name="strategy")
+        index_name = "strategy" if "strategy" not in columns.values() else "strategy #"
+        frame.index = pd.RangeIndex(1, len(frame) + 1, name=index_name)
         return frame
 
     # -- display --------------------------------------------------------------------------
@@ -560,3 +586,220 @@ def evaluate_strategy(
 ) -> Any:
     """Return the value of a strategy: ``policy`` fixes decisions, the rest are optimal."""
     return evaluate(tree, values, method=method, policy=policy).value
+
+
+# ----------------------------------------------------------------------------- strategy names
+#: How many nearest names a strategy mismatch suggests.
+SUGGESTIONS = 5
+
+
+def _reached_decisions(tree: model.DecisionTree, policy: Mapping[str, str]) -> list[str]:
+    """Return the keys of the decisions that ``policy`` reaches, in pre-order."""
+    out: list[str] = []
+
+    def walk(node: model.Node) -> None:
+        if isinstance(node, model.Decision):
+            if node.key not in policy:
+                for child in node.children:
+                    walk(child)
+                return
+            out.append(node.key)
+            walk(node.branch(policy[node.key]))
+        else:
+            for child in node.children:
+                walk(child)
+
+    walk(tree.root)
+    return out
+
+
+def strategy_name(policy: Mapping[str, str], tree: model.DecisionTree | None = None) -> str:
+    """Return the one name evtree gives a strategy: ``decision=label`` pairs, in pre-order.
+
+    With ``tree``, decisions the strategy does not reach are left out (so every
+    complete strategy has one name, however its policy was written).  Every
+    command and function that takes a strategy accepts this name
+    (:func:`parse_strategy`).
+
+    Examples
+    --------
+    >>> from evtree.library import texaco_pennzoil
+    >>> [strategy_name(s) for s in strategies(texaco_pennzoil())]  # doctest: +NORMALIZE_WHITESPACE
+    ['liedtke=accept 2', 'liedtke=counteroffer 5, liedtke_on_3=accept 3',
+     'liedtke=counteroffer 5, liedtke_on_3=refuse 3']
+    >>> strategy_name({"liedtke": "accept 2", "liedtke_on_3": "refuse 3"}, texaco_pennzoil())
+    'liedtke=accept 2'
+    """
+    keys = [str(k if isinstance(k, str) else k.key) for k in policy]
+    labels = {str(k if isinstance(k, str) else k.key): str(v) for k, v in policy.items()}
+    if tree is not None:
+        keys = _reached_decisions(tree, labels)
+    return ", ".join(f"{k}={labels[k]}" for k in keys) or "(no decision)"
+
+
+def _labels_name(policy: Mapping[str, str]) -> str:
+    """Return the name evtree 0.1 gave a strategy: its labels joined by commas."""
+    return ", ".join(str(v) for v in policy.values()) or "(no decision)"
+
+
+def strategy_names(tree: model.DecisionTree) -> dict[str, dict[str, str]]:
+    """Return every complete strategy by its name (:func:`strategy_name`), in tree order.
+
+    Raises
+    ------
+    EvaluationError
+        If the tree has more than :data:`MAX_STRATEGIES` strategies.
+    """
+    n = count_strategies(tree)
+    if n > MAX_STRATEGIES:
+        raise EvaluationError(f"the tree has {n} strategies, more than {MAX_STRATEGIES}, to name one by one")
+    return {strategy_name(p): p for p in strategies(tree)}
+
+
+def _nearest(text: str, names: list[str]) -> list[str]:
+    import difflib
+
+    close = difflib.get_close_matches(text, names, n=SUGGESTIONS, cutoff=0.0)
+    return close or names[:SUGGESTIONS]
+
+
+def _no_strategy(text: str, names: list[str], why: str) -> UnknownNameError:
+    nearest = _nearest(text, names)
+    err = UnknownNameError(f"{why}; nearest:" + "".join(f"\n  {n}" for n in nearest))
+    err.suggestions = nearest  # type: ignore[attr-defined]
+    return err
+
+
+def parse_strategy(tree: model.DecisionTree, spec: Any, *, complete: bool = False) -> dict[str, str]:
+    """Return the policy a strategy names: decision key to branch label.
+
+    Parameters
+    ----------
+    tree : DecisionTree
+    spec : str or mapping
+        ``"decision=label, decision=label"`` (the name :func:`strategy_name`
+        gives; decisions not given are left free), the labels alone as evtree
+        0.1 named strategies (``"counteroffer 5, refuse 3"``, complete
+        strategies only), or a mapping of decision (name, path or node) to label.
+    complete : bool, default False
+        Require a complete strategy: one choice at every decision it reaches.
+        A partial one matching exactly one complete strategy is completed.
+
+    Returns
+    -------
+    dict
+        The policy, keyed by decision name (or path), in pre-order.
+
+    Raises
+    ------
+    UnknownNameError
+        If the text names no strategy, decision or branch; the message ends with
+        the nearest names, one per line (also in the error's ``suggestions``).
+
+    Examples
+    --------
+    >>> from evtree.library import texaco_pennzoil
+    >>> tree = texaco_pennzoil()
+    >>> parse_strategy(tree, "liedtke=counteroffer 5, liedtke_on_3=refuse 3")
+    {'liedtke': 'counteroffer 5', 'liedtke_on_3': 'refuse 3'}
+    >>> parse_strategy(tree, "counteroffer 5, refuse 3")  # the old name
+    {'liedtke': 'counteroffer 5', 'liedtke_on_3': 'refuse 3'}
+    >>> parse_strategy(tree, "liedtke=accept 2", complete=True)
+    {'liedtke': 'accept 2'}
+    """
+    if isinstance(spec, Mapping):
+        policy = _checked_policy(tree, spec)
+    else:
+        text = " ".join(str(spec).split())
+        policy = _named_policy(tree, text)
+    if complete:
+        policy = _completed(tree, policy)
+    return policy
+
+
+def _checked_policy(tree: model.DecisionTree, spec: Mapping[Any, Any]) -> dict[str, str]:
+    policy: dict[str, str] = {}
+    for key, label in spec.items():
+        node = key if isinstance(key, model.Node) else tree.node(str(key))
+        if not isinstance(node, model.Decision):
+            raise UnknownNameError(f"a strategy fixes decisions; this is a {node.kind} node", node=node.path)
+        node.branch(str(label))
+        policy[node.key] = str(label)
+    order = {n.key: i for i, n in enumerate(tree.decision_nodes)}
+    return dict(sorted(policy.items(), key=lambda kv: order.get(kv[0], 0)))
+
+
+def _named_policy(tree: model.DecisionTree, text: str) -> dict[str, str]:
+    names: dict[str, dict[str, str]] = {}
+    if count_strategies(tree) <= MAX_STRATEGIES:
+        for p in strategies(tree):
+            names.setdefault(strategy_name(p), p)
+            names.setdefault(_labels_name(p), p)
+            names.setdefault("; ".join(f"{k}={v}" for k, v in p.items()), p)
+    if text in names:
+        return dict(names[text])
+    if "=" not in text:
+        shown = [n for n in names if "=" in n and ";" not in n]
+        raise _no_strategy(
+            text, shown, f"no strategy is named {text!r} (a strategy is DECISION=LABEL[, DECISION=LABEL...])"
+        )
+    # decision=label pairs; a piece without '=' belongs to the label before it (a label with a comma)
+    pieces: list[list[str]] = []
+    for part in text.replace(";", ",").split(","):
+        if "=" in part or not pieces:
+            pieces.append([part])
+        else:
+            pieces[-1].append(part)
+    spec: dict[str, str] = {}
+    decisions = {d.key: d for d in tree.decision_nodes}
+    for parts in pieces:
+        key, eq, label = ",".join(parts).partition("=")
+        key, label = key.strip(), label.strip()
+        if not eq or not key or not label:
+            raise _no_strategy(
+                text,
+                [n for n in names if "=" in n and ";" not in n],
+                f"a strategy is DECISION=LABEL[, DECISION=LABEL...], not {text!r}",
+            )
+        if key not in decisions:
+            raise _no_strategy(key, list(decisions), f"no decision {key!r} in the strategy {text!r}")
+        labels = [c.label for c in decisions[key].children]
+        if label not in labels:
+            raise _no_strategy(
+                label, [f"{key}={x}" for x in labels], f"decision {key!r} has no branch {label!r}"
+            )
+        spec[key] = label
+    return _checked_policy(tree, spec)
+
+
+def _completed(tree: model.DecisionTree, policy: dict[str, str]) -> dict[str, str]:
+    reached = _reached_decisions(tree, policy)
+    matches = (
+        [p for p in strategies(tree) if all(p.get(k) == policy[k] for k in reached)]
+        if count_strategies(tree) <= MAX_STRATEGIES
+        else []
+    )
+    if len(matches) == 1:
+        return dict(matches[0])
+    missing = [d.key for d in tree.decision_nodes if d.key not in policy and _is_reached(tree, policy, d)]
+    if not missing and matches:
+        return {k: policy[k] for k in reached}
+    shown = [strategy_name(p) for p in matches] or list(strategy_names(tree))
+    raise _no_strategy(
+        strategy_name(policy),
+        shown,
+        f"the strategy {strategy_name(policy)!r} does not choose at {missing[0]!r}, which it reaches"
+        if missing
+        else f"no complete strategy matches {strategy_name(policy)!r}",
+    )
+
+
+def _is_reached(tree: model.DecisionTree, policy: Mapping[str, str], node: model.Node) -> bool:
+    """Whether ``node`` can be reached when the decisions in ``policy`` choose as it says."""
+    child = node
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, model.Decision) and parent.key in policy and policy[parent.key] != child.label:
+            return False
+        child, parent = parent, parent.parent
+    return True

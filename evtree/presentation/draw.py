@@ -17,7 +17,11 @@ each, a node sits midway between its first and last child, and every depth gets
 a column just wide enough for its text, measured with DejaVu Sans metrics (the
 font named first; Verdana, the usual fallback, is as wide).  Large trees are
 collapsed below a depth (``max_depth``, or chosen automatically so that at most
-``max_nodes`` nodes are drawn) or drawn from a chosen node (``subtree``).
+``max_nodes`` nodes and ``max_rows`` rows are drawn, which keeps a deep tree a
+few screens tall; the caption says where it was cut) or drawn from a chosen node
+(``subtree``).  Node names (``names=True``) and each end point's probability of
+being reached (``probabilities=True``) can be shown; the legend says whether the
+optimal strategy maximises or minimises.
 
 Every shape carries a class (``evt-decision``, ``evt-chance``, ``evt-terminal``)
 and every node and branch group a ``data-path``, so the SVG can be styled or
@@ -108,6 +112,8 @@ class _Item:
     value_title: str = ""
     end: str = ""  # text right of an end point
     end_formula: str = ""
+    end_probability: str = ""  # chance of reaching the end point, if the decisions on the way choose it
+    name: str = ""  # the node's name, shown above it
     optimal: bool = False  # an optimal option of its decision parent
     pruned: bool = False
     on_path: bool = False  # on the optimal strategy
@@ -145,6 +151,27 @@ def _auto_depth(root: model.Node, max_nodes: int) -> int | None:
     return fits[-1] if fits else 0
 
 
+def _depth_for_rows(root: model.Node, max_rows: int) -> int | None:
+    """Deepest cut-off depth at which at most ``max_rows`` rows are drawn (None: the whole tree fits).
+
+    Cut at depth d, the rows are the end points above d and every node at d; they
+    never decrease with d, so the first depth that needs too many ends the search.
+    """
+    level, depth, leaves_above = [root], 0, 0
+    best: int | None = None
+    while True:
+        rows = leaves_above + len(level)
+        inner = [n for n in level if n.children]
+        if not inner:  # the deepest level: the whole tree
+            return None if rows <= max_rows else (best if best is not None else 0)
+        if rows > max_rows:
+            return best if best is not None else 0
+        best = depth
+        leaves_above += len(level) - len(inner)
+        level = [c for n in inner for c in n.children]
+        depth += 1
+
+
 def _scalar(v: Any) -> Any:
     if isinstance(v, np.ndarray):
         return v.reshape(-1)[0]
@@ -164,7 +191,26 @@ def _outcome_formula(node: model.Node) -> Any:
     return sympy.Add(*terms) if terms else sympy.Integer(0)
 
 
-def _annotate(items: list[_Item], tree: model.DecisionTree, result: Any, max_chars: int) -> None:
+def _path_probability(node: model.Node, result: Any, positions: dict[int, int]) -> Any:
+    """Product of the chance probabilities from the root to ``node`` (decisions on the way taken)."""
+    p: Any = 1
+    n = node
+    while n.parent is not None:
+        if isinstance(n.parent, model.Chance):
+            p = p * _scalar(result._probs[positions[id(n)]])
+        n = n.parent
+    return p
+
+
+def _annotate(
+    items: list[_Item],
+    tree: model.DecisionTree,
+    result: Any,
+    max_chars: int,
+    *,
+    names: bool = False,
+    probabilities: bool = False,
+) -> None:
     numeric = result is not None and result.method != "symbolic"
     flat = result._flat if result is not None else None
     positions = flat.index if flat is not None else {}
@@ -172,6 +218,8 @@ def _annotate(items: list[_Item], tree: model.DecisionTree, result: Any, max_cha
     for item in items:
         node = item.node
         i = positions.get(id(node)) if flat is not None else None
+        if names and node.name:
+            item.name = node.name
         if node.parent is not None:
             item.label = node.label or ""
             if isinstance(node.parent, model.Chance):
@@ -205,6 +253,9 @@ def _annotate(items: list[_Item], tree: model.DecisionTree, result: Any, max_cha
                         item.end_formula = shown
             else:
                 item.end = format_number(formula, max_chars=max_chars)
+            if probabilities and result is not None:
+                reach = _path_probability(node, result, positions)
+                item.end_probability = "p = " + format_number(reach, kind="probability", max_chars=max_chars)
 
 
 def _eval_quantity(given: Any, point: dict[str, Any]) -> Any:
@@ -254,7 +305,8 @@ def _layout(items: list[_Item], top: float, show_values: bool) -> tuple[float, f
         if item.value and not isinstance(item.node, model.Terminal):
             overhang = max(0.0, text_width(item.value, VALUE_SIZE, bold=True) - SIZE) + 8
         mark = 22 if item.pruned else 0
-        seg[item.depth] = max(seg[item.depth], label_w + 12 + mark, below_w + 12 + overhang, 64)
+        name_w = text_width(item.name, SMALL_SIZE) / 2 + 4 if item.name else 0.0
+        seg[item.depth] = max(seg[item.depth], label_w + 12 + mark + name_w, below_w + 12 + overhang, 64)
     root_value_w = text_width(items[0].value, VALUE_SIZE, bold=True) if show_values else 0
     xs = [MARGIN + max(SIZE / 2, root_value_w - SIZE / 2)]
     for d in range(1, depth + 1):
@@ -267,6 +319,8 @@ def _layout(items: list[_Item], top: float, show_values: bool) -> tuple[float, f
             extent += 8 + text_width(item.end, VALUE_SIZE, bold=True)
             if item.end_formula:
                 extent += 8 + text_width(f"({item.end_formula})", SMALL_SIZE)
+            if item.end_probability:
+                extent += 8 + text_width(item.end_probability, SMALL_SIZE)
         elif item.collapsed:
             extent += 8 + text_width(_collapsed_text(item.collapsed), SMALL_SIZE)
         right = max(right, extent)
@@ -372,6 +426,11 @@ def _node(item: _Item) -> str:
             out.append(
                 _text(tx, item.y + 4, f"({item.end_formula})", cls="evt-formula", size=SMALL_SIZE, fill=SOFT)
             )
+            tx += text_width(f"({item.end_formula})", SMALL_SIZE) + 8
+        if item.end_probability:
+            out.append(
+                _text(tx, item.y + 4, item.end_probability, cls="evt-reach", size=SMALL_SIZE, fill=PROB_INK)
+            )
     else:
         if item.value:
             out.append(
@@ -398,11 +457,18 @@ def _node(item: _Item) -> str:
                     fill=SOFT,
                 )
             )
+    if item.name:  # above the node; the root's starts at its left edge so it stays on the page
+        anchor, nx = ("start", item.x - h) if item.depth == 0 else ("middle", item.x)
+        out.append(
+            _text(
+                nx, item.y - h - 4, item.name, cls="evt-name", size=SMALL_SIZE, fill=SOFT, text_anchor=anchor
+            )
+        )
     out.append("</g>")
     return "".join(out)
 
 
-def _legend(x: float, y: float, show_values: bool) -> tuple[str, float]:
+def _legend(x: float, y: float, show_values: bool, objective: str = "max") -> tuple[str, float]:
     """Return a one-line key to the symbols, as SVG, and its width."""
     parts = ['<g class="evt-legend">']
     cx = x
@@ -449,7 +515,7 @@ def _legend(x: float, y: float, show_values: bool) -> tuple[str, float]:
         word("under node")
         parts.append(_line(cx, y, cx + 22, y, OPTIMAL, 3))
         cx += 26
-        word("optimal strategy")
+        word(f"optimal strategy ({'highest' if objective == 'max' else 'lowest'} value)")
         parts.append(_line(cx - 4, y, cx + 16, y, LINE, 1.4) + _bars(cx + 6, y, cls="evt-legend-mark"))
         cx += 22
         word("pruned option")
@@ -475,6 +541,8 @@ def _caption(tree: model.DecisionTree, result: Any, note: str) -> str:
             else "at the default parameters"
         )
     text = f"{kind}, {result.method} arithmetic, {where}"
+    if tree.objective == "min":
+        text += "; objective: minimise"
     if result.policy_fixed:
         text += "; fixed: " + ", ".join(f"{k} = {v}" for k, v in result.policy_fixed.items())
     units = tree.metadata.get("units") if isinstance(tree.metadata, dict) else None
@@ -496,6 +564,9 @@ def tree_svg(
     title: str | None = None,
     legend: bool = True,
     max_chars: int = 40,
+    max_rows: int | None = 120,
+    names: bool = False,
+    probabilities: bool = False,
 ) -> str:
     """Return an SVG drawing of the tree in the textbook convention.
 
@@ -526,6 +597,15 @@ def tree_svg(
         Draw a one-line key to the symbols.
     max_chars : int, default 40
         Cut longer symbolic values short (the full value is in the node's tooltip).
+    max_rows : int or None, default 120
+        When ``max_depth`` is not given and more rows (end points) than this would
+        be drawn, collapse at the deepest depth that keeps within it, so a deep
+        tree stays a few screens tall (``None``: no limit).  The caption says so.
+    names : bool, default False
+        Write each node's name above it.
+    probabilities : bool, default False
+        Write at each end point the probability of reaching it when the decisions
+        on the way choose it (the product of the chance probabilities on its path).
 
     Returns
     -------
@@ -572,12 +652,17 @@ def tree_svg(
     if max_depth is not None and max_depth < 0:
         raise ValueError(f"max_depth must be 0 or more, got {max_depth}")
     if max_depth is None:
-        max_depth = _auto_depth(root, max_nodes)
-        if max_depth is not None:
-            cut = f"collapsed below depth {max_depth} to keep within {max_nodes} nodes"
+        by_nodes = _auto_depth(root, max_nodes)
+        by_rows = _depth_for_rows(root, max_rows) if max_rows is not None else None
+        cut = ""
+        if by_nodes is not None and (by_rows is None or by_nodes <= by_rows):
+            max_depth, cut = by_nodes, f"collapsed below depth {by_nodes} to keep within {max_nodes} nodes"
+        elif by_rows is not None:
+            max_depth, cut = by_rows, f"collapsed below depth {by_rows} to keep within {max_rows} rows"
+        if cut:
             note = f"{note}; {cut}" if note else cut
     items = _collect(root, max_depth)
-    _annotate(items, tree, result, max_chars)
+    _annotate(items, tree, result, max_chars, names=names, probabilities=probabilities)
     _mark_path(items, result)
 
     heading = title if title is not None else (tree.name or "Decision tree")
@@ -586,7 +671,7 @@ def tree_svg(
     caption = _caption(tree, result, note)
     top = 34 + (22 if legend else 0) + 12
     width, height = _layout(items, top, result is not None)
-    legend_svg, legend_w = _legend(MARGIN, 52, result is not None) if legend else ("", 0.0)
+    legend_svg, legend_w = _legend(MARGIN, 52, result is not None, tree.objective) if legend else ("", 0.0)
     width = max(width, MARGIN + legend_w + MARGIN, MARGIN + text_width(heading, 15, bold=True) + MARGIN)
     width = max(width, MARGIN + text_width(caption, SMALL_SIZE) + MARGIN)
 

@@ -1,8 +1,11 @@
-"""Text rendering of a tree, annotated with probabilities, payoffs and values.
+"""Text rendering of a tree and of an evaluation, with numbers written by :mod:`.display`.
 
-The rows come from :class:`anytree.RenderTree`; each node shows its branch
-label, probability and payoff, its rolled-back value, and a ``*`` on the
-branches of the optimal policy.
+    render_text       the tree, one node per line (``str(tree)``, ``evtree show``)
+    evaluation_text   an evaluation's value, policy and strategies (``evtree evaluate``)
+
+The rows of :func:`render_text` come from :class:`anytree.RenderTree`; each node
+shows its branch label, probability and payoff, its rolled-back value, and a
+``*`` on the branches of the optimal policy.
 """
 
 from __future__ import annotations
@@ -13,14 +16,15 @@ import anytree
 
 from ..core import model
 from ..core.expressions import expression_text
+from .display import expression_display, format_number, labelled_expression, probability_symbols, tree_unit
 
-__all__ = ["render_text"]
+__all__ = ["evaluation_text", "render_text", "strategies_text"]
 
 
-def _fmt(value: Any, digits: int = 6) -> str:
-    if isinstance(value, float):
-        return f"{value:.{digits}g}"
-    return str(value)
+def _fmt(value: Any, symbols: Any = None) -> str:
+    if symbols is not None:
+        value = expression_display(value, symbols)
+    return format_number(value, ascii=True)
 
 
 def render_text(tree: model.DecisionTree, result: Any = None, *, max_depth: int | None = None) -> str:
@@ -43,6 +47,7 @@ def render_text(tree: model.DecisionTree, result: Any = None, *, max_depth: int 
     [D] liedtke  = 4.6348
     """
     symbols = {"decision": "[D]", "chance": "(C)", "terminal": "<T>"}
+    collect = probability_symbols(tree) if result is not None and result.method == "symbolic" else None
     lines = []
     optimal = result._optimal if result is not None else None
     flat = result._flat if result is not None else None
@@ -67,8 +72,66 @@ def render_text(tree: model.DecisionTree, result: Any = None, *, max_depth: int 
         if isinstance(node, model.Terminal):
             parts.append(f"payoff={expression_text(node.payoff)}")
         if result is not None:
-            parts.append(f" = {_fmt(result.value_of(node))}")
+            parts.append(f" = {_fmt(result.value_of(node), collect)}")
         if max_depth is not None and node.depth == max_depth and node.children:
             parts.append(f"[+{len(node.descendants)} nodes below]")
         lines.append(pre + " ".join(parts))
     return "\n".join(lines)
+
+
+def evaluation_text(result: Any, *, width: int | None = None) -> str:
+    """Return an evaluation as text: value (with the tree's unit), policy and ties.
+
+    Numbers are written as :func:`~evtree.presentation.display.number_text` does
+    (an exact value as its fraction and decimal); a symbolic value is collected
+    by the tree's branch probabilities and wrapped to ``width`` (the terminal's
+    by default), followed by its value at the defaults.
+
+    Examples
+    --------
+    >>> from evtree.library import texaco_pennzoil
+    >>> from evtree import evaluate
+    >>> print(evaluation_text(evaluate(texaco_pennzoil(), method="exact")).splitlines()[1])
+      expected value: 11587/2500 = 4.6348 billion USD
+    """
+    tree = result.tree
+    unit = tree_unit(tree)
+    label = "certainty equivalent" if result.utility is not None else "expected value"
+    lines = [f"{tree.name or 'tree'} ({result.method} arithmetic)"]
+    if result.method == "symbolic":
+        shown = format_number(expression_display(result.value, probability_symbols(tree)), ascii=True)
+        lines.append(labelled_expression(f"  {label}: ", shown, width))
+        if result._base is not None:
+            at = format_number(result._base.value, exact="both", ascii=True, unit=unit)
+            lines.append(f"  at the default parameters: {at}")
+    else:
+        lines.append(f"  {label}: {format_number(result.value, exact='both', ascii=True, unit=unit)}")
+    for k, v in result.policy.items():
+        tie = f"  (tied: {', '.join(result.ties[k])})" if k in result.ties else ""
+        lines.append(f"  {k}: {v}{tie}")
+    return "\n".join(lines)
+
+
+def strategies_text(result: Any, *, width: int | None = None) -> str:
+    """Return every strategy of a symbolic evaluation as a list: its name, then its value, collected.
+
+    ``*`` marks the optimal strategies (at the defaults).
+    """
+    from ..core.evaluate import strategies, strategy_name
+
+    width = width or _width()
+    symbols = probability_symbols(result.tree)
+    table = result.strategies
+    lines = []
+    for i, (policy, (_, row)) in enumerate(zip(strategies(result.tree), table.iterrows()), start=1):
+        mark = "*" if bool(row.get("optimal", False)) else " "
+        lines.append(f"{mark}{i:>3}  {strategy_name(policy)}")
+        shown = format_number(expression_display(row["value"], symbols), ascii=True)
+        lines.append(labelled_expression("       = ", shown, width))
+    return "\n".join(lines)
+
+
+def _width() -> int:
+    import shutil
+
+    return shutil.get_terminal_size((100, 24)).columns

@@ -322,6 +322,7 @@ def _sensitivity(tree: model.DecisionTree, progress: bool) -> str:
     """Exact thresholds of every bounded parameter, a tornado, and one-way plots where the answer changes."""
     from ..sensitivity import one_way, thresholds, tornado
     from .plots.sensitivity import plot_one_way, plot_tornado
+    from .plots.style import strategy_palette
 
     names = [n for n, p in tree.parameters.items() if None not in p.bounds]
     if not names:
@@ -359,9 +360,23 @@ def _sensitivity(tree: model.DecisionTree, progress: bool) -> str:
         f'<table class="evtree-table thresholds"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
+    palette = strategy_palette(tree)  # one colour per strategy in every plot of the page
     plots = [_img(plot_tornado(tornado(tree, parameters=names)), "tornado diagram of the value")]
     for name in changing[:6]:
-        plots.append(_img(plot_one_way(one_way(tree, name)), f"one-way sensitivity to {name}"))
+        plots.append(
+            _img(plot_one_way(one_way(tree, name), palette=palette), f"one-way sensitivity to {name}")
+        )
+    if len(changing) >= 2:
+        from ..sensitivity import two_way
+        from .plots.sensitivity import plot_two_way
+
+        pair = (changing[0], changing[1])
+        plots.append(
+            _img(
+                plot_two_way(two_way(tree, pair, points=101), tree=tree, palette=palette),
+                f"optimal strategy by {pair[0]} and {pair[1]}",
+            )
+        )
     return (
         "<h3>Thresholds</h3>"
         + _note(
@@ -389,7 +404,9 @@ def _risk(tree: model.DecisionTree, values: Mapping[str, Any]) -> str:
         for child in root.children:
             if child.label != chosen:
                 profiles.append(risk_profile(tree, {root.key: child.label}, method="exact", name=child.label))
-    ax = plot_risk_profiles(profiles, title="Cumulative risk profiles")
+    from .plots.style import strategy_palette
+
+    ax = plot_risk_profiles(profiles, title="Cumulative risk profiles", palette=strategy_palette(tree))
     rows = []
     for prof in profiles:
         stats = prof.statistics()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .style import axes, color, finish
+from .style import axes, finish, strategy_color
 
 __all__ = ["plot_risk_profiles"]
 
@@ -17,6 +17,7 @@ def plot_risk_profiles(
     cumulative: bool = True,
     title: str | None = None,
     xlabel: str = "outcome",
+    palette: Any = None,
 ) -> Any:
     """Plot risk profiles: ``P(outcome <= x)`` as steps, or the probability mass as stems.
 
@@ -30,6 +31,9 @@ def plot_risk_profiles(
         Cumulative risk profile (steps); otherwise the probability of each outcome.
     title, xlabel : str
         Labels.
+    palette : mapping of strategy name to colour, optional
+        A tree's :func:`~evtree.presentation.plots.style.strategy_palette`: each
+        profile takes the colour of the strategy it follows, as in every other plot.
 
     Returns
     -------
@@ -50,17 +54,21 @@ def plot_risk_profiles(
     lo = min(float(p.outcomes[0]) for p in profiles)
     hi = max(float(p.outcomes[-1]) for p in profiles)
     pad = 0.05 * (hi - lo) if hi > lo else 1.0
+    from ...core.evaluate import strategy_name
+    from ..display import format_number
+
     for i, p in enumerate(profiles):
         xs = [float(x) for x in p.outcomes]
         ps = [float(q) for q in p.probabilities]
-        label = f"{p.name} (mean {float(p.mean):.4g})"
+        label = f"{p.name} (mean {format_number(float(p.mean))})"
+        c = strategy_color(strategy_name(p.policy) if p.policy else p.name, i, palette)
         if cumulative:
             cum = [float(c) for c in p.cumulative]
-            ax.step([lo - pad, *xs, hi + pad], [0.0, *cum, 1.0], where="post", color=color(i), label=label)
+            ax.step([lo - pad, *xs, hi + pad], [0.0, *cum, 1.0], where="post", color=c, label=label)
         else:
             offset = (i - (len(profiles) - 1) / 2) * pad * 0.2
-            ax.vlines([x + offset for x in xs], 0, ps, color=color(i), label=label)
-            ax.plot([x + offset for x in xs], ps, "o", color=color(i))
+            ax.vlines([x + offset for x in xs], 0, ps, color=c, label=label)
+            ax.plot([x + offset for x in xs], ps, "o", color=c)
     ax.set_ylim(0, 1.05 if cumulative else None)
     ax.legend(frameon=False, fontsize="small")
     default = "Cumulative risk profile" if cumulative else "Risk profile"
