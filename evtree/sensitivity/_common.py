@@ -10,7 +10,7 @@ import numpy as np
 import sympy
 
 from ..core import model
-from ..core.compile import DECISION, FlatTree, compile_tree
+from ..core.compile import CHANCE, DECISION, FlatTree, compile_tree
 from ..core.errors import EvaluationError, ModelError
 from ..core.evaluate import count_strategies, evaluate, strategies
 from ..core.expressions import as_expr, exact_number, symbol
@@ -300,3 +300,109 @@ def float_point(fixed: Mapping[sympy.Symbol, Any]) -> dict[str, float]:
 
 def evaluate_float(tree: model.DecisionTree, point: Mapping[str, Any], policy: Any = None) -> Any:
     return evaluate(tree, dict(point), utility=None, policy=policy)
+
+
+class PolicyPolynomials:
+    """Values of fixed policies as exact polynomials in a few free parameters.
+
+    Only the nodes a policy reaches are visited, in sympy's sparse polynomial
+    ring over the rationals; the result is converted to a sympy expression once.
+    Raises :class:`NotImplementedError` from :meth:`value` when a probability or
+    payoff is not a polynomial in the free parameters.
+    """
+
+    def __init__(self, tree: model.DecisionTree, fixed: Mapping[str, Any], free: Sequence[str]) -> None:
+        from sympy.polys.domains import QQ
+        from sympy.polys.rings import ring
+
+        from ..core.rollback import arithmetic
+
+        self.flat = flat = compile_tree(tree)
+        self.ring, *_gens = ring([symbol(n) for n in free], QQ)
+        point: dict[str, Any] = {k: sympy.sympify(v) for k, v in fixed.items()}
+        point.update({n: symbol(n) for n in free})
+        self._cache: dict[Any, Any] = {}
+        self.probs = arithmetic("symbolic").probabilities(flat, point)
+        subs = {symbol(k): v for k, v in point.items()}
+        self._payoff = self._node_table(flat.payoff, subs)
+        self._along = self._node_table(flat.branch_payoff, subs)
+
+    def _node_table(self, q: Any, subs: Mapping[Any, Any]) -> list[Any]:
+        exprs = [e.xreplace(subs) for e in q.exprs]
+        out: list[Any] = []
+        for i, r in enumerate(q.raw):
+            j = q.expr_index[i]
+            if j >= 0:
+                out.append(exprs[j])
+            elif r is None:
+                out.append(sympy.Integer(0))
+            else:
+                out.append(exact_number(as_expr(r) if isinstance(r, str) else r))
+        return out
+
+    def _poly(self, e: Any) -> Any:
+        p = self._cache.get(e)
+        if p is None:
+            try:
+                p = self.ring.from_expr(sympy.sympify(e))
+            except (ValueError, TypeError, sympy.CoercionFailed, sympy.PolynomialError) as err:
+                raise NotImplementedError(f"{e} is not a polynomial") from err
+            self._cache[e] = p
+        return p
+
+    def value(self, policy: Mapping[str, str]) -> sympy.Expr:
+        """The value of the (reachable) ``policy`` as a sympy expression in the free parameters."""
+        flat = self.flat
+        kind, first, count, nodes = flat.kind, flat.first_child, flat.n_children, flat.nodes
+        ring = self.ring
+
+        def val(i: int, acc: Any) -> Any:
+            acc = acc + self._poly(self._along[i])
+            k = kind[i]
+            if k == DECISION:
+                a = int(first[i])
+                labels = [nodes[c].label for c in range(a, a + int(count[i]))]
+                return val(a + labels.index(policy[nodes[i].key]), acc)
+            if k == CHANCE:
+                a = int(first[i])
+                total = ring.zero
+                for c in range(a, a + int(count[i])):
+                    total += self._poly(self.probs[c]) * val(c, acc)
+                return total
+            return acc + self._poly(self._payoff[i])
+
+        return val(0, ring.zero).as_expr()
+
+
+
+def grid_policies(
+    tree: model.DecisionTree, points: Mapping[str, Any], *, chunk: int = 1024
+) -> tuple[np.ndarray, np.ndarray, list[dict[str, str]]]:
+    """Float rollback at many points, in chunks that stay in cache.
+
+    Returns the root value at each point, a code per point, and the reachable
+    optimal policy of each code.
+    """
+    flat = compile_tree(tree)
+    arrays = {k: np.asarray(v, dtype=float) for k, v in points.items()}
+    n = max((a.size for a in arrays.values() if a.ndim), default=1)
+    arrays = {k: np.broadcast_to(a, (n,)) if a.ndim else a for k, a in arrays.items()}
+    values = np.empty(n)
+    codes = np.empty(n, dtype=np.int64)
+    policies: list[dict[str, str]] = []
+    seen: dict[tuple, int] = {}
+    for start in range(0, n, chunk):
+        part = {k: (a[start : start + chunk] if a.ndim else a) for k, a in arrays.items()}
+        r = evaluate_float(tree, part)
+        size = min(chunk, n - start)
+        values[start : start + size] = np.broadcast_to(np.asarray(r.value, dtype=float), (size,))
+        local, pols = policy_codes(flat, r)
+        remap = []
+        for pol in pols:
+            key = tuple(pol.items())
+            if key not in seen:
+                seen[key] = len(policies)
+                policies.append(pol)
+            remap.append(seen[key])
+        codes[start : start + size] = np.asarray(remap, dtype=np.int64)[local]
+    return values, codes, policies

@@ -169,12 +169,14 @@ def _ancestors(flat: FlatTree) -> dict[int, list[tuple[int, int]]]:
 
 
 def _path_probability(flat: FlatTree, probs: list[Any], d: int) -> Any:
-    total = None
+    import flint
+
+    total = flint.fmpq_poly([1])
     i = d
     while i > 0:
         p = int(flat.parent[i])
         if flat.kind[p] == CHANCE:
-            total = probs[i] if total is None else total * probs[i]
+            total = total * probs[i]
         i = p
     return total
 
@@ -223,7 +225,7 @@ def _exact_thresholds(
         for d in flipping:
             path = _path_probability(flat, probs, d)
             reach_poly = path if reach_poly is None else reach_poly + path
-        reach = 1.0 if reach_poly is None else _value_float(reach_poly, t)
+        reach = _value_float(reach_poly, t)
         keys = tuple(flat.nodes[d].key for d in sorted(flipping))
         out.append(
             Threshold(

@@ -87,22 +87,23 @@ class TwoWayResult(Presentable):
         return f"{title}{self.regions().to_html()}<ul>{bounds}</ul>"
 
 
-def _boundary(diff: sympy.Expr, b: sympy.Symbol) -> sympy.Expr:
-    """``diff = 0`` solved for ``b`` where it is linear (or quadratic with one root), else as an equation."""
-    try:
-        poly = sympy.Poly(diff, b)
-    except sympy.PolynomialError:
-        return sympy.Eq(diff, 0)
-    if poly.degree() == 1:
-        c1, c0 = poly.all_coeffs()
-        sol = -c0 / c1
-        sol = sympy.expand(sol) if c1.is_number else sympy.cancel(sol)
-        return sympy.Eq(b, sol)
-    if poly.degree() == 2:
-        sols = sympy.solve(diff, b, dict=True)
-        if len(sols) == 1:
-            return sympy.Eq(b, sympy.simplify(sols[0][b]))
-    return sympy.Eq(diff, 0)
+def _boundary(diff: sympy.Expr, a: sympy.Symbol, b: sympy.Symbol) -> sympy.Expr:
+    """``diff = 0`` solved for ``b`` (else ``a``) where it is linear in it, else as an equation."""
+    for s, other in ((b, a), (a, b)):
+        try:
+            poly = sympy.Poly(diff, s)
+        except sympy.PolynomialError:
+            continue
+        if poly.degree() == 1:
+            c1, c0 = poly.all_coeffs()
+            if c1.is_number:
+                return sympy.Eq(s, sympy.expand(-c0 / c1), evaluate=False)
+            factor, num, den = sympy.Poly(-c0, other, domain="QQ").cancel(
+                sympy.Poly(c1, other, domain="QQ"), include=False
+            )
+            sol = factor * num.as_expr() / den.as_expr()
+            return sympy.Eq(s, sol, evaluate=False)
+    return sympy.Eq(diff, 0, evaluate=False)
 
 
 def two_way(
@@ -171,8 +172,7 @@ def two_way(
     index = {n: i for i, n in enumerate(listed)}
     policy_of: dict[str, dict[str, str]] = {}
     if feasible.any():
-        r = common.evaluate_float(tree, {**others, a: A[feasible], b: B[feasible]})
-        codes, policies = common.policy_codes(flat, r)
+        root, codes, policies = common.grid_policies(tree, {**others, a: A[feasible], b: B[feasible]})
         local = []
         for pol in policies:
             name = common.strategy_name(pol)
@@ -182,7 +182,7 @@ def two_way(
                 listed.append(name)
             local.append(index[name])
         best[feasible] = np.asarray(local, dtype=np.int64)[codes]
-        value[feasible] = np.asarray(r.value, dtype=float)
+        value[feasible] = root
     touching = set()
     for u, v in ((best[1:, :], best[:-1, :]), (best[:, 1:], best[:, :-1])):
         diff = (u != v) & (u >= 0) & (v >= 0)
@@ -190,12 +190,19 @@ def two_way(
     exprs: dict[int, sympy.Expr] = {}
     exact_others = {k.name: v for k, v in fixed.items()}
 
+    polys: common.PolicyPolynomials | None = None
+
     def expr_of(i: int) -> sympy.Expr:
+        nonlocal polys
         if i not in exprs:
             pol = policy_of[listed[i]]
-            exprs[i] = sympy.expand(
-                evaluate(tree, exact_others, method="symbolic", policy=pol, utility=None).value
-            )
+            try:
+                if polys is None:
+                    polys = common.PolicyPolynomials(tree, exact_others, (a, b))
+                exprs[i] = polys.value(pol)
+            except NotImplementedError:
+                value = evaluate(tree, exact_others, method="symbolic", policy=pol, utility=None).value
+                exprs[i] = sympy.expand(value)
         return exprs[i]
 
     boundaries, identical = [], []
@@ -204,7 +211,7 @@ def two_way(
         if diff == 0:
             identical.append(f"{listed[i]} | {listed[j]}")
             continue
-        boundaries.append({"a": listed[i], "b": listed[j], "boundary": _boundary(diff, symbol(b))})
+        boundaries.append({"a": listed[i], "b": listed[j], "boundary": _boundary(diff, symbol(a), symbol(b))})
     note = ""
     if identical:
         note = "regions with identical values (they differ only where nothing is at stake): " + "; ".join(
