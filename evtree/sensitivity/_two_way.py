@@ -88,8 +88,12 @@ class TwoWayResult(Presentable):
 
 
 def _boundary(diff: sympy.Expr, a: sympy.Symbol, b: sympy.Symbol) -> sympy.Expr:
-    """``diff = 0`` solved for ``b`` (else ``a``) where it is linear in it, else as an equation."""
-    for s, other in ((b, a), (a, b)):
+    """``diff = 0`` solved for ``b`` (else ``a``) where it is linear with a constant coefficient.
+
+    Otherwise the equation itself: dividing by a coefficient that can vanish
+    would lose part of the curve.
+    """
+    for s in (b, a):
         try:
             poly = sympy.Poly(diff, s)
         except sympy.PolynomialError:
@@ -98,11 +102,6 @@ def _boundary(diff: sympy.Expr, a: sympy.Symbol, b: sympy.Symbol) -> sympy.Expr:
             c1, c0 = poly.all_coeffs()
             if c1.is_number:
                 return sympy.Eq(s, sympy.expand(-c0 / c1), evaluate=False)
-            factor, num, den = sympy.Poly(-c0, other, domain="QQ").cancel(
-                sympy.Poly(c1, other, domain="QQ"), include=False
-            )
-            sol = factor * num.as_expr() / den.as_expr()
-            return sympy.Eq(s, sol, evaluate=False)
     return sympy.Eq(diff, 0, evaluate=False)
 
 
