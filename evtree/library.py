@@ -2,6 +2,7 @@
 
     texaco_pennzoil   Clemen's Texaco–Pennzoil negotiation (*Making Hard Decisions*)
     korea_talks       the essays' tree: bilateral talks with North Korea, or not
+    balanced          the benchmark tree of issue 11: alternating decision and chance levels
 
 The same trees are kept as files in ``trees/``; the tests check that the files
 and these functions describe equal trees.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from .core.model import REST, Branch, Chance, Decision, DecisionTree, Parameter, Terminal
 
-__all__ = ["korea_talks", "texaco_pennzoil"]
+__all__ = ["balanced", "korea_talks", "texaco_pennzoil"]
 
 
 def texaco_pennzoil() -> DecisionTree:
@@ -226,3 +227,44 @@ _KOREA_CLAIMS = [
         "bound": -120,
     },
 ]
+
+
+def balanced(depth: int) -> DecisionTree:
+    """The benchmark tree of issue 11: ``depth`` levels of two-way nodes above the terminals.
+
+    Levels alternate two-way decisions and two-way chance nodes from a decision
+    root.  With ``i`` counting nodes in pre-order (the root is 0), a chance node's
+    branches have probabilities ``p{i % 2}`` and ``rest``, a decision's first
+    branch has the payoff ``i % 3``, and a terminal's payoff is ``v{i % 4} + {i % 7}``.
+    Parameters: ``v0`` .. ``v3`` (defaults 0 .. 3, bounds -10 .. 10) and ``p0``,
+    ``p1`` (default 1/3, bounds 0 .. 1).  ``balanced(depth)`` has
+    ``2 ** (depth + 1) - 1`` nodes.
+
+    Examples
+    --------
+    >>> from evtree import count_strategies, evaluate
+    >>> tree = balanced(5)
+    >>> len(list(tree.nodes())), count_strategies(tree)
+    (63, 128)
+    >>> [terminal.payoff for terminal in balanced(1).root.children]
+    ['v1 + 1', 'v2 + 2']
+    """
+    if depth < 0:
+        raise ValueError(f"depth must be at least 0, got {depth}")
+    counter = iter(range(2 ** (depth + 1)))
+
+    def node(level: int) -> Decision | Chance | Terminal:
+        i = next(counter)
+        if level == depth:
+            return Terminal(f"v{i % 4} + {i % 7}")
+        if level % 2 == 0:
+            first, second = node(level + 1), node(level + 1)
+            return Decision(f"d{i}", [Branch("a", first, payoff=i % 3), Branch("b", second)])
+        first, second = node(level + 1), node(level + 1)
+        return Chance(
+            f"c{i}", [Branch("h", first, probability=f"p{i % 2}"), Branch("t", second, probability=REST)]
+        )
+
+    parameters = [Parameter(f"v{k}", k, low=-10, high=10) for k in range(4)]
+    parameters += [Parameter(f"p{k}", "1/3", low=0, high=1) for k in range(2)]
+    return DecisionTree(node(0), parameters=parameters, name=f"balanced({depth})")

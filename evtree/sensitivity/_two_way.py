@@ -1,0 +1,235 @@
+"""Two parameters: where each strategy is optimal, and the exact boundaries between the regions."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import sympy
+
+from ..core import model
+from ..core.compile import compile_tree
+from ..core.errors import ModelError
+from ..core.evaluate import evaluate
+from ..core.expressions import exact_number, symbol
+from ..core.presenters import Presentable
+from . import _common as common
+
+__all__ = ["TwoWayResult", "two_way"]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class TwoWayResult(Presentable):
+    """Where each strategy is optimal on a grid over two parameters.
+
+    Attributes
+    ----------
+    parameters : (str, str)
+    grid : (ndarray, ndarray)
+        The values of each parameter along its axis.
+    optimal : ndarray of int
+        Index into ``strategies`` of the optimal strategy at each grid point
+        (shape ``(len(grid[0]), len(grid[1]))``); -1 where a probability leaves [0, 1].
+    strategies : list of str
+        Every strategy when the tree has at most :data:`MAX_STRATEGY_LINES`,
+        else those optimal somewhere on the grid.
+    values : ndarray
+        The optimum at each point (NaN where infeasible).
+    boundaries : list of dict
+        For every pair of strategies whose regions touch on the grid, the exact
+        boundary ``Eq(value_a, value_b)`` as a sympy relation (solved for the
+        second parameter where possible).  Pairs whose values are identical
+        (they differ only where nothing is at stake) are left out and named in ``note``.
+    note : str
+    """
+
+    parameters: tuple[str, str]
+    grid: tuple[np.ndarray, np.ndarray]
+    optimal: np.ndarray
+    strategies: list[str]
+    values: np.ndarray
+    boundaries: list[dict[str, Any]]
+    method: str = "float rollback on the grid; exact boundaries between touching regions"
+    note: str = ""
+
+    def to_frame(self) -> Any:
+        import pandas as pd
+
+        a, b = self.parameters
+        ga, gb = np.meshgrid(*self.grid, indexing="ij")
+        names = np.array([*self.strategies, "infeasible"], dtype=object)
+        return pd.DataFrame(
+            {
+                a: ga.ravel(),
+                b: gb.ravel(),
+                "optimal": names[self.optimal.ravel()],
+                "value": self.values.ravel(),
+            }
+        )
+
+    def regions(self) -> Any:
+        """Share of the grid where each strategy is optimal."""
+        import pandas as pd
+
+        counts = pd.Series(self.to_frame()["optimal"]).value_counts(normalize=True)
+        return counts.rename("share of grid").to_frame()
+
+    def _repr_html_(self) -> str:  # pragma: no cover - notebook display
+        from html import escape
+
+        bounds = "".join(
+            f"<li>{escape(b['a'])} | {escape(b['b'])}: {escape(str(b['boundary']))}</li>"
+            for b in self.boundaries
+        )
+        title = f"<p><b>Two-way: {self.parameters[0]} × {self.parameters[1]}</b></p>"
+        return f"{title}{self.regions().to_html()}<ul>{bounds}</ul>"
+
+
+def _boundary(diff: sympy.Expr, a: sympy.Symbol, b: sympy.Symbol) -> sympy.Expr:
+    """``diff = 0`` solved for ``b`` (else ``a``) where it is linear with a constant coefficient.
+
+    Otherwise the equation itself: dividing by a coefficient that can vanish
+    would lose part of the curve.
+    """
+    for s in (b, a):
+        try:
+            poly = sympy.Poly(diff, s)
+        except sympy.PolynomialError:
+            continue
+        if poly.degree() == 1:
+            c1, c0 = poly.all_coeffs()
+            if c1.is_number:
+                return sympy.Eq(s, sympy.expand(-c0 / c1), evaluate=False)
+    return sympy.Eq(diff, 0, evaluate=False)
+
+
+def two_way(
+    tree: model.DecisionTree,
+    parameters: Sequence[str],
+    *,
+    ranges: Sequence[Sequence[Any] | None] | None = None,
+    points: int | Sequence[int] = 101,
+    values: Mapping[str, Any] | None = None,
+) -> TwoWayResult:
+    """Find where each strategy is optimal on a grid over two parameters.
+
+    The grid is the float rollback, vectorised over every point at once (no
+    strategy is listed to find the optimum).  For each pair of optimal
+    strategies whose regions touch, the boundary is exact: their values as
+    polynomials in the two parameters (one symbolic rollback each), set equal.
+
+    Parameters
+    ----------
+    tree : DecisionTree
+    parameters : (str, str)
+    ranges : pair of (low, high) or None, optional
+        Defaults to each parameter's bounds.
+    points : int or (int, int), default 101
+    values : mapping, optional
+        Values of the other parameters.
+
+    Returns
+    -------
+    TwoWayResult
+        Grid points where a probability would leave [0, 1] are marked infeasible.
+
+    Examples
+    --------
+    >>> from evtree.library import korea_talks
+    >>> r = two_way(korea_talks(), ("p_flout", "p_defect"), points=5)
+    >>> sorted(r.regions().index)
+    ['infeasible', 'no talks', 'talks, accept, say no, accept']
+    """
+    common.check_utility(tree)
+    a, b = parameters
+    if a == b:
+        raise ValueError("two_way needs two different parameters")
+    n_a, n_b = (points, points) if isinstance(points, int) else points
+    fixed = common.fixed_point(tree, values, [a, b])
+    ranges = ranges or (None, None)
+    axes = []
+    for name, rng in zip((a, b), ranges):
+        p = tree.parameter(name)
+        lo, hi = (exact_number(v) for v in rng) if rng is not None else p.bounds
+        if lo is None or hi is None:
+            raise ModelError(f"parameter {name!r} has no bounds; give a range", field=f"parameters.{name}")
+        axes.append((lo, hi))
+    ga = np.linspace(float(axes[0][0]), float(axes[0][1]), n_a)
+    gb = np.linspace(float(axes[1][0]), float(axes[1][1]), n_b)
+    A, B = np.meshgrid(ga, gb, indexing="ij")
+    flat = compile_tree(tree)
+    feasible = _feasible_mask(tree, fixed, {a: A, b: B})
+    others = common.float_point(fixed)
+    best = np.full(A.shape, -1, dtype=np.int64)
+    value = np.full(A.shape, np.nan)
+    if common.few_strategies(tree):
+        listed = [common.strategy_name(s) for s in common.listed_strategies(tree)]
+    else:
+        listed = []
+    index = {n: i for i, n in enumerate(listed)}
+    policy_of: dict[str, dict[str, str]] = {}
+    if feasible.any():
+        root, codes, policies = common.grid_policies(tree, {**others, a: A[feasible], b: B[feasible]})
+        local = []
+        for pol in policies:
+            name = common.strategy_name(pol)
+            policy_of[name] = pol
+            if name not in index:
+                index[name] = len(listed)
+                listed.append(name)
+            local.append(index[name])
+        best[feasible] = np.asarray(local, dtype=np.int64)[codes]
+        value[feasible] = root
+    touching = set()
+    for u, v in ((best[1:, :], best[:-1, :]), (best[:, 1:], best[:, :-1])):
+        diff = (u != v) & (u >= 0) & (v >= 0)
+        touching.update(zip(u[diff].tolist(), v[diff].tolist()))
+    exprs: dict[int, sympy.Expr] = {}
+    exact_others = {k.name: v for k, v in fixed.items()}
+
+    polys: common.PolicyPolynomials | None = None
+
+    def expr_of(i: int) -> sympy.Expr:
+        nonlocal polys
+        if i not in exprs:
+            pol = policy_of[listed[i]]
+            try:
+                if polys is None:
+                    polys = common.PolicyPolynomials(tree, exact_others, (a, b))
+                exprs[i] = polys.value(pol)
+            except NotImplementedError:
+                value = evaluate(tree, exact_others, method="symbolic", policy=pol, utility=None).value
+                exprs[i] = sympy.expand(value)
+        return exprs[i]
+
+    boundaries, identical = [], []
+    for i, j in sorted({tuple(sorted(p)) for p in touching}):
+        diff = sympy.expand(expr_of(i) - expr_of(j))
+        if diff == 0:
+            identical.append(f"{listed[i]} | {listed[j]}")
+            continue
+        boundaries.append({"a": listed[i], "b": listed[j], "boundary": _boundary(diff, symbol(a), symbol(b))})
+    note = ""
+    if identical:
+        note = "regions with identical values (they differ only where nothing is at stake): " + "; ".join(
+            identical
+        )
+    return TwoWayResult((a, b), (ga, gb), best, listed, value, boundaries, note=note)
+
+
+def _feasible_mask(
+    tree: model.DecisionTree, fixed: Mapping[sympy.Symbol, Any], grid: Mapping[str, np.ndarray]
+) -> np.ndarray:
+    """Return True where every chance probability lies in [0, 1] (within the float tolerance)."""
+    from ..core.compile import PROBABILITY_TOLERANCE
+    from ..core.rollback import FloatArithmetic
+
+    shape = next(iter(grid.values())).shape
+    flat = compile_tree(tree)
+    point = {k.name: float(v) for k, v in fixed.items()}
+    point.update({k: v.ravel() for k, v in grid.items()})
+    probs = FloatArithmetic(int(np.prod(shape))).probabilities(flat, point)[flat.under_chance]
+    ok = ((probs >= -PROBABILITY_TOLERANCE) & (probs <= 1 + PROBABILITY_TOLERANCE)).all(axis=0)
+    return np.broadcast_to(ok, (int(np.prod(shape)),)).reshape(shape)

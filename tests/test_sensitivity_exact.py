@@ -1,0 +1,212 @@
+"""Exact sensitivity at scale and at the edges (issue 11).
+
+The oracle is independent of the piecewise rollback: the tree evaluated in
+exact rationals (``evaluate(method="exact")``) at many rational points, its
+optimal policy compared with the policy the reported thresholds imply there.
+Edge cases are worked out by hand in the comments.
+"""
+
+from __future__ import annotations
+
+import time
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import sympy
+
+import evtree
+from evtree import REST, Branch, Chance, Decision, DecisionTree, Parameter, Terminal, evaluate, symbol
+from evtree.library import balanced
+from evtree.sensitivity import Threshold, ThresholdResult, one_way, thresholds, tornado, two_way
+from evtree.sensitivity._common import reachable
+
+
+# ------------------------------------------------------------------------------ the three failures
+def nested_probabilities_tree(p_default=0):
+    # probabilities p, (1-p) q, (1-p)(1-q) sum to 1 identically: nothing needs rescaling
+    gamble = Chance(
+        "c",
+        [
+            Branch("a", Terminal(100), probability="p"),
+            Branch("b", Terminal(10), probability="(1 - p)*q"),
+            Branch("c", Terminal(-50), probability="(1 - p)*(1 - q)"),
+        ],
+    )
+    return DecisionTree(
+        Decision("d", [Branch("gamble", gamble), Branch("safe", Terminal(0))]),
+        parameters=[Parameter("p", p_default, low=0, high=1), Parameter("q", "1/2", low=0, high=1)],
+    )
+
+
+def test_identically_normalised_probabilities_need_no_rescaling():
+    tree = nested_probabilities_tree()
+    # p = 0: gamble = 10 q - 50 (1 - q) = 60 q - 50, zero at q = 5/6
+    (t,) = thresholds(tree, "q").thresholds
+    assert t.exact == sympy.Rational(5, 6) and t.verified
+    assert (t.below_name, t.above_name) == ("safe", "gamble")
+    sweep = one_way(tree, "q", points=7)
+    np.testing.assert_allclose(sweep.frame["gamble"], 60 * np.linspace(0, 1, 7) - 50, atol=1e-12)
+    assert "rescale" not in sweep.note
+
+
+def zero_reach_tree():
+    # the decision d2 is reached with probability q = 0 at the base case
+    later = Decision("d2", [Branch("A", Terminal("y")), Branch("B", Terminal(0))])
+    go = Chance("c", [Branch("x", later, probability="q"), Branch("z", Terminal(1), probability=REST)])
+    return DecisionTree(
+        Decision("d1", [Branch("go", go), Branch("stay", Terminal(0))]),
+        parameters=[Parameter("y", 1, low=-5, high=5), Parameter("q", 0, low=0, high=1)],
+    )
+
+
+def test_flip_of_a_decision_reached_with_probability_zero():
+    tree = zero_reach_tree()
+    # go = q max(y, 0) + (1 - q) = 1 > 0 at q = 0; d2 takes B below y = 0 and A above
+    (t,) = thresholds(tree, "y").thresholds
+    assert t.exact == 0 and t.verified
+    assert t.below == {"d1": "go", "d2": "B"} and t.above == {"d1": "go", "d2": "A"}
+    assert t.decisions == ("d2",) and t.reach == 0
+    assert "probability 0" in str(t)
+    # with q = 1/2 the same flip matters, with probability 1/2
+    (t,) = thresholds(tree, "y", values={"q": "1/2"}).thresholds
+    assert t.exact == 0 and t.reach == 0.5 and "probability 0" not in str(t)
+
+
+def test_two_way_boundaries_are_equations_not_true():
+    tree = zero_reach_tree()
+    result = two_way(tree, ("y", "q"), points=11)
+    # go,A vs go,B differ by q*y: the boundary is q*y = 0 (y = 0, and q = 0 where nothing is at stake)
+    assert result.boundaries
+    for b in result.boundaries:
+        assert isinstance(b["boundary"], sympy.Equality)
+    (b,) = result.boundaries
+    lhs = b["boundary"].lhs - b["boundary"].rhs
+    y, q = symbol("y"), symbol("q")
+    assert sympy.expand(lhs - q * y) == 0 or sympy.expand(lhs + q * y) == 0
+
+
+def test_quartic_without_a_root_in_range_answers_at_once():
+    # x^4 - 10 x^2 + 1 + x/7 > 0 ... its real roots are near -3.17, -0.30, 0.33 and 3.15: none in [0.5, 3]
+    tree = DecisionTree(
+        Decision("d", [Branch("a", Terminal("x**4 - 10*x**2 + 1 + x/7")), Branch("b", Terminal(0))]),
+        parameters=[Parameter("x", 1, low="1/2", high=3)],
+    )
+    start = time.perf_counter()
+    result = thresholds(tree, "x")
+    assert time.perf_counter() - start < 10  # solveset took over 150 s here
+    assert len(result) == 0 and result.optimal_at_low == "b"  # 1/16 - 10/4 + 1 + 1/14 < 0
+
+
+def test_algebraic_threshold_of_a_cubic():
+    # x^3 - 2 = 0 at the cube root of 2, irrational and not a square root
+    tree = DecisionTree(
+        Decision("d", [Branch("a", Terminal("x**3")), Branch("b", Terminal(2))]),
+        parameters=[Parameter("x", 1, low=0, high=2)],
+    )
+    (t,) = thresholds(tree, "x").thresholds
+    assert sympy.simplify(t.exact - sympy.Integer(2) ** sympy.Rational(1, 3)) == 0
+    assert t.value == pytest.approx(2 ** (1 / 3), abs=1e-15) and t.verified
+
+
+def test_a_failed_verification_is_visible():
+    t = Threshold("x", 0.5, sympy.Rational(1, 2), "exact", {"d": "a"}, {"d": "b"}, "a", "b", False)
+    result = ThresholdResult("x", (0, 1), (t,), "a")
+    assert "NOT VERIFIED" in str(t) and "1 NOT VERIFIED" in result.summary()
+    assert result.to_frame()["verified"].tolist() == [False]
+    assert t.to_dict()["verified"] is False and not result.verified
+
+
+# ------------------------------------------------------------------------------ no strategy limit
+def test_thresholds_of_a_tree_with_many_strategies():
+    tree = balanced(9)
+    assert evtree.count_strategies(tree) > 10**6
+    result = thresholds(tree, "v0", range=(0, 2))
+    assert result.verified and len(result) >= 1
+    _check_against_oracle(tree, "v0", result, 0, 2, 9)
+
+
+def test_tornado_on_the_benchmark_tree_by_rollback():
+    tree = balanced(5)
+    result = tornado(tree)
+    rows = result.frame.set_index("parameter")
+    for name, p in tree.parameters.items():
+        lo, hi = p.bounds
+        assert rows.loc[name, "at_low"] == pytest.approx(evaluate(tree, {name: lo}).value, abs=1e-12)
+        assert rows.loc[name, "at_high"] == pytest.approx(evaluate(tree, {name: hi}).value, abs=1e-12)
+
+
+# ------------------------------------------------------------------------------ the oracle
+def _check_against_oracle(tree, name, result, lo, hi, n):
+    """At n + 1 rational points, the exact rollback's policy is the one the thresholds imply.
+
+    Points where a reached decision is tied (in exact arithmetic) are skipped:
+    there the rollback's choice is only its tie-break.
+    """
+    edges = [t.value for t in result.thresholds]
+    for k in range(n + 1):
+        x = Fraction(lo) + (Fraction(hi) - Fraction(lo)) * k / n
+        r = evaluate(tree, {name: sympy.Rational(x.numerator, x.denominator)}, method="exact")
+        got = reachable(tree, r.policy)
+        if any(key in got for key in r.ties):
+            continue
+        j = sum(e < float(x) for e in edges)
+        if j:
+            expected = dict(result.thresholds[j - 1].above)
+        elif result.thresholds:
+            expected = dict(result.thresholds[0].below)
+        else:
+            expected = None
+        if expected is None:
+            assert evtree.sensitivity.strategy_name(got) == result.optimal_at_low, (float(x), got)
+        else:
+            assert got == expected, (name, float(x), got, expected)
+
+
+def _random_tree(rng: np.random.Generator) -> DecisionTree:
+    counter = iter(range(10**6))
+
+    def payoff() -> str:
+        a, b, c = (int(v) for v in rng.integers(-4, 5, 3))
+        return f"{a} + {b}*x + {c}*x**2"
+
+    def node(depth: int):
+        k = next(counter)
+        kind = "terminal" if depth == 0 else rng.choice(["decision", "chance", "terminal"], p=[0.45, 0.45, 0.1])
+        if kind == "terminal":
+            return Terminal(payoff())
+        if kind == "decision":
+            n = int(rng.integers(2, 4))
+            return Decision(
+                f"d{k}",
+                [Branch(f"o{i}", node(depth - 1), payoff=int(rng.integers(-2, 3))) for i in range(n)],
+            )
+        pattern = int(rng.integers(0, 4))
+        if pattern == 0:
+            probs = ["x", REST]
+        elif pattern == 1:
+            probs = ["q", REST]  # q is 0 or 1/2 at the base case
+        elif pattern == 2:
+            probs = ["x", "(1 - x)*q", "(1 - x)*(1 - q)"]
+        else:
+            probs = ["1/3", "2/3"]
+        return Chance(f"c{k}", [Branch(f"s{i}", node(depth - 1), probability=p) for i, p in enumerate(probs)])
+
+    q = "0" if rng.random() < 0.5 else "1/2"
+    root = Decision("root", [Branch(f"o{i}", node(2)) for i in range(2)])
+    return DecisionTree(
+        root,
+        parameters=[Parameter("x", "1/2", low=0, high=1), Parameter("q", q, low=0, high=1)],
+        objective="max" if rng.random() < 0.7 else "min",
+    )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_thresholds_match_an_exact_grid_oracle_on_random_trees(seed):
+    rng = np.random.default_rng(1100 + seed)
+    for _ in range(50):  # 300 trees over the six seeds
+        tree = _random_tree(rng)
+        result = thresholds(tree, "x")
+        assert result.verified, result.summary()
+        lo, hi = result.range
+        _check_against_oracle(tree, "x", result, lo, hi, 40)
