@@ -22,6 +22,7 @@ __all__ = [
     "ExpressionError",
     "FileFormatError",
     "ModelError",
+    "ModelWarning",
     "ProbabilityError",
     "UnknownNameError",
     "ValidationError",
@@ -164,3 +165,7 @@ class FileFormatError(ModelError):
 
 class EvaluationError(EvtreeError):
     """A well-formed tree cannot be evaluated as asked."""
+
+
+class ModelWarning(UserWarning):
+    """Something in a tree was read or adjusted in a way worth saying (e.g. probabilities re-normalised)."""
