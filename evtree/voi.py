@@ -51,6 +51,7 @@ import numpy as np
 import sympy
 
 from .core import model
+from .core.compile import PROBABILITY_TOLERANCE
 from .core.errors import EvaluationError, ModelError, UnknownNameError
 from .core.evaluate import Evaluation, evaluate
 from .core.expressions import as_expr, symbol
@@ -173,11 +174,14 @@ def _probabilities(node: model.Node) -> list[sympy.Expr]:
     return [g if g is not None else 1 - known for g in given]
 
 
-def _same(a: sympy.Expr, b: sympy.Expr) -> bool:
+def _same(a: sympy.Expr, b: sympy.Expr, tolerance: float = 0.0) -> bool:
+    """Whether two probabilities are equal: exactly, or within ``tolerance`` when both are numbers."""
     if a == b:
         return True
     diff = a - b
     if diff.is_number:
+        if tolerance and abs(float(diff)) <= tolerance:
+            return True
         return bool(diff == 0) or bool(sympy.nsimplify(diff) == 0)
     return bool(sympy.expand(diff) == 0) or bool(sympy.simplify(diff) == 0)
 
@@ -225,9 +229,15 @@ class _Rearrangement:
     """Likelihoods of observations below each node, and conditioned copies of subtrees."""
 
     def __init__(
-        self, tree: model.DecisionTree, events: Sequence[_Event], point: Mapping[str, Any] | None
+        self,
+        tree: model.DecisionTree,
+        events: Sequence[_Event],
+        point: Mapping[str, Any] | None,
+        tolerance: float = 0.0,
     ) -> None:
         self.tree = tree
+        #: Numbers closer than this count as equal (float arithmetic never compares exactly).
+        self.tolerance = tolerance
         self.events = list(events)
         self.event_of = {id(n): j for j, ev in enumerate(self.events) for n in ev.nodes}
         self.point = None if point is None else {symbol(k): v for k, v in point.items()}
@@ -284,12 +294,19 @@ class _Rearrangement:
             ext = self._extend(n, kids, tabs, groups)
             for c, e in zip(kids[1:], ext[1:]):
                 for y in ext[0]:
-                    if not _same(e[y], ext[0][y]):
+                    if not _same(e[y], ext[0][y], self.tolerance):
                         names = ", ".join(self.events[g].name for g in groups)
+                        diff = e[y] - ext[0][y]
+                        hint = ""
+                        if diff.is_number and abs(float(diff)) < 1e-6:
+                            hint = (
+                                f" (they differ by only {float(diff):.3g}: if the probabilities are "
+                                "rounded decimals, use float arithmetic or write them as fractions)"
+                            )
                         raise ModelError(
                             f"the choice here changes the probabilities of {names} "
                             f"(branch {c.label!r} against {kids[0].label!r}); information about an "
-                            "event a decision influences is not defined",
+                            f"event a decision influences is not defined{hint}",
                             node=n.path,
                         )
             table = dict(ext[0])
@@ -329,7 +346,7 @@ class _Rearrangement:
                     m[ym] = m.get(ym, _ZERO) + v
                 if found is None:
                     found = m
-                elif not all(_same(found[k], m[k]) for k in found):
+                elif not all(_same(found[k], m[k], self.tolerance) for k in found):
                     names = ", ".join(self.events[x].name for x in missing)
                     raise ModelError(
                         f"{names} does not occur under branch {child.label!r}, and its probabilities "
@@ -380,7 +397,9 @@ class _Rearrangement:
             new = _assemble(model.Chance, _named(n.name, tag), new_kids, [c.label for c in kids], weights)
         elif isinstance(n, model.Chance):
             vals = [e[yg] for e in ext]
-            if all(_same(v, vals[0]) for v in vals[1:]) or (total_here is not None and total_here == 0):
+            if all(_same(v, vals[0], self.tolerance) for v in vals[1:]) or (
+                total_here is not None and total_here == 0
+            ):
                 weights = [c.probability for c in kids]
             else:
                 weights = [p * v / total for p, v in zip(_probabilities(n), vals)]
@@ -473,10 +492,15 @@ def _derived_tree(tree: model.DecisionTree, root: model.Node, suffix: str) -> mo
 
 
 def _informed(
-    tree: model.DecisionTree, events: Sequence[_Event], point: Mapping[str, Any] | None, label: str
+    tree: model.DecisionTree,
+    events: Sequence[_Event],
+    point: Mapping[str, Any] | None,
+    label: str,
+    *,
+    tolerance: float = 0.0,
 ) -> model.DecisionTree:
     points = _revelation_points(tree, events)
-    work = _Rearrangement(tree, events, point)
+    work = _Rearrangement(tree, events, point, tolerance)
     several = len(points) > 1
     replace = {}
     for d in points:
@@ -899,7 +923,8 @@ def evpi(
     """
     events = resolve_events(tree, nodes)
     point = _exact_point(tree, values) if method != "symbolic" else None
-    changed = _informed(tree, events, point, "clairvoyance on")
+    tolerance = PROBABILITY_TOLERANCE if method == "float" else 0.0
+    changed = _informed(tree, events, point, "clairvoyance on", tolerance=tolerance)
     return compare(
         "evpi", tuple(e.name for e in events), tree, changed, values, method=method, utility=utility
     )

@@ -23,6 +23,7 @@ __all__ = [
     "ExpressionError",
     "FileFormatError",
     "ModelError",
+    "ModelWarning",
     "OutputError",
     "ProbabilityError",
     "UnknownNameError",
@@ -170,3 +171,7 @@ class EvaluationError(EvtreeError):
 
 class OutputError(EvtreeError, OSError):
     """A result cannot be written where it was asked to go; the message names the path."""
+
+
+class ModelWarning(UserWarning):
+    """Something in a tree was read or adjusted in a way worth saying (e.g. probabilities re-normalised)."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import math
 import numbers
 from fractions import Fraction
 from typing import Any
@@ -29,6 +30,7 @@ import sympy
 from .errors import ExpressionError
 
 __all__ = [
+    "decimal_fraction",
     "MAX_EXPONENT",
     "MAX_LENGTH",
     "MAX_NESTING",
@@ -76,6 +78,62 @@ def symbol(name: str) -> sympy.Symbol:
     return sympy.Symbol(name, real=True)
 
 
+#: A decimal is read as the simplest fraction that rounds to the same float when that
+#: fraction's denominator is at most this (see :func:`decimal_fraction`).
+MAX_DECIMAL_DENOMINATOR = 10**6
+
+
+def _simplest_in(lo: Fraction, hi: Fraction) -> Fraction:
+    """Return the fraction with the smallest denominator in ``[lo, hi]`` (``0 <= lo <= hi``)."""
+    floor = lo.numerator // lo.denominator
+    if floor == lo or floor + 1 <= hi:
+        return Fraction(floor if floor == lo else floor + 1)
+    # lo and hi share the integer part: continue with the reciprocals of the fractional parts.
+    return floor + 1 / _simplest_in(1 / (hi - floor), 1 / (lo - floor))
+
+
+def decimal_fraction(text: str | float) -> Fraction:
+    """Read a decimal as an exact fraction: the simplest one that rounds to the same float.
+
+    The rule, for exact and symbolic arithmetic: let ``x`` be the float nearest the
+    decimal.  Among the fractions that round to ``x`` (its rounding interval), take
+    the one with the smallest denominator; if that denominator is at most
+    :data:`MAX_DECIMAL_DENOMINATOR` the decimal means that fraction, otherwise it
+    means exactly what it says.  So the float repr of a simple fraction is read as
+    the fraction (``0.17647058823529413`` is 3/17, ``0.3333333333333333`` is 1/3),
+    while short decimals keep their value.  Two guarantees follow, because two
+    fractions with denominators ``q`` and ``r`` differ by at least ``1/(q*r)`` and
+    the rounding interval is narrower than ``2**-52 * |x|``:
+
+    - a fraction ``p/q`` with ``q <= 10**6`` and ``|p/q| < 4000``, written as the
+      repr of its float, is read back as ``p/q``;
+    - a decimal with ``k`` digits after the point and ``|x| * 10**(2*k) < 4e15`` is
+      read as written (``0.1`` is 1/10, ``0.123456789`` is 123456789/10**9).
+
+    Examples
+    --------
+    >>> decimal_fraction("0.17647058823529413")
+    Fraction(3, 17)
+    >>> decimal_fraction(0.1), decimal_fraction("0.123456789")
+    (Fraction(1, 10), Fraction(123456789, 1000000000))
+    """
+    written = Fraction(repr(text) if isinstance(text, float) else text)
+    x = float(text)
+    if x == 0.0 or x != x or x in (float("inf"), float("-inf")):
+        return written
+    if written.denominator == 1:
+        return written
+    sign = -1 if x < 0 else 1
+    ax = abs(x)
+    centre = Fraction(ax)
+    lo = (centre + Fraction(math.nextafter(ax, 0.0))) / 2
+    hi = (centre + Fraction(math.nextafter(ax, math.inf))) / 2
+    simplest = _simplest_in(lo, hi)
+    if simplest.denominator <= min(MAX_DECIMAL_DENOMINATOR, written.denominator) and float(simplest) == ax:
+        return sign * simplest
+    return written
+
+
 def exact_number(value: Any) -> sympy.Expr:
     """Convert a number to an exact sympy number.
 
@@ -101,7 +159,8 @@ def exact_number(value: Any) -> sympy.Expr:
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise ValueError(f"{value!r} is not a finite number")
-        return sympy.Rational(repr(float(value)))
+        f = decimal_fraction(float(value))
+        return sympy.Rational(f.numerator, f.denominator)
     if isinstance(value, numbers.Real):  # numpy scalars and the like
         return (
             exact_number(float(value))
@@ -291,7 +350,8 @@ class _Builder:
             literal = literal.replace("_", "")
             if value != value or abs(value) == float("inf"):
                 raise self.fail(node, "the number is too large")
-            return sympy.Rational(literal)
+            f = decimal_fraction(literal)
+            return sympy.Rational(f.numerator, f.denominator)
         if isinstance(value, complex):
             raise self.fail(node, "complex numbers are not allowed")
         if isinstance(value, (str, bytes)):

@@ -233,6 +233,42 @@ def _to_fraction(value: Any) -> Any:
     return value
 
 
+def _near_one_constants(flat: FlatTree, probs: np.ndarray) -> list[tuple[int, int, Any]]:
+    """Chance nodes of constant probabilities that sum to 1 within the float tolerance, but not exactly.
+
+    Exact and symbolic arithmetic re-normalise them (each probability divided by
+    their sum), so that a node float arithmetic accepts is accepted in every
+    arithmetic; a :class:`~evtree.core.errors.ModelWarning` says so, once per
+    compiled tree.  Found once per compiled tree (the constants do not change).
+    """
+    found = flat.cache.get("near_one_constants")
+    if found is not None:
+        return found
+    import warnings
+
+    from .errors import ModelWarning
+
+    found = []
+    variable = (flat.probability.expr_index >= 0) | flat.rest
+    for p in flat.chance_indices:
+        a = int(flat.first_child[p])
+        b = a + int(flat.n_children[p])
+        if variable[a:b].any():
+            continue
+        total = sum(probs[a + 1 : b], probs[a])
+        if total != 1 and abs(float(total) - 1) <= PROBABILITY_TOLERANCE:
+            found.append((a, b, total))
+            warnings.warn(
+                f"node '{flat.nodes[p].path}': probabilities sum to {float(total):.12g}, within "
+                f"{PROBABILITY_TOLERANCE:g} of 1; re-normalised (each divided by their sum) "
+                "for exact arithmetic",
+                ModelWarning,
+                stacklevel=2,
+            )
+    flat.cache["near_one_constants"] = found
+    return found
+
+
 class _ObjectArithmetic(Arithmetic):
     """Shared code of the exact and symbolic arithmetics (numpy object arrays)."""
 
@@ -265,6 +301,8 @@ class _ObjectArithmetic(Arithmetic):
             a, b = flat.first_child[p], flat.first_child[p] + flat.n_children[p]
             probs[r] = 1 - sum(probs[i] for i in range(a, b) if i != r)
         probs[~flat.under_chance] = 1
+        for a, b, total in _near_one_constants(flat, probs):
+            probs[a:b] = [x / total for x in probs[a:b]]
         return probs
 
     def segment_sum(self, x: np.ndarray, level: Level) -> np.ndarray:
