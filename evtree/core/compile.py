@@ -287,6 +287,7 @@ def _compile(tree: model.DecisionTree) -> FlatTree:
             flat, component_payoffs=per_component[0], component_branch_payoffs=per_component[1]
         )
         problems += per_component[2]
+    problems += components.game_problems(tree, nodes, flat.decision_indices)
     return dataclasses.replace(flat, problems=tuple(problems))
 
 

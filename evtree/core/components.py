@@ -354,3 +354,85 @@ def evaluation_component(tree: DecisionTree, flat: FlatTree, criterion: str | No
         )
     sense = next((c.sense for c in tree.criteria if c.name == criterion), "max")
     return component_view(flat, criterion), sense
+
+
+def game_problems(tree: DecisionTree, nodes: list[Any], decision_indices: Any) -> list[ModelError]:
+    """Return the problems of a game's players and information sets.
+
+    In a tree that declares players, every decision node names a declared
+    ``player``; the nodes of one ``information_set`` belong to one player and
+    have the same branch labels in the same order, and none lies below another
+    (a player remembers their own moves).  A tree without players has neither field.
+    """
+    decisions = [nodes[i] for i in decision_indices]
+    players = [d._player for d in decisions]
+    sets = [d._information_set for d in decisions]
+    problems: list[ModelError] = []
+    if not tree.players:
+        if any(players) or any(sets):
+            for d in decisions:
+                for field in ("player", "information_set"):
+                    if getattr(d, f"_{field}") is not None:
+                        problems.append(
+                            ModelError(
+                                f"a {field} needs the tree to declare players", node=d.path, field=field
+                            )
+                        )
+        return problems
+    names = tree.component_names
+    for d, p in zip(decisions, players):
+        if p is None:
+            problems.append(
+                ModelError(
+                    f"in a game every decision node needs a player (one of {', '.join(names)})",
+                    node=d.path,
+                    field="player",
+                )
+            )
+        elif p not in names:
+            close = difflib.get_close_matches(p, names, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f" (declared: {', '.join(names)})"
+            problems.append(UnknownNameError(f"unknown player {p!r}{hint}", node=d.path, field="player"))
+    members: dict[str, list[Any]] = {}
+    for d, s in zip(decisions, sets):
+        if s is not None:
+            members.setdefault(s, []).append(d)
+    for s, group in members.items():
+        first = group[0]
+        first_labels = [c._label for c in first.children]
+        for d in group[1:]:
+            if d._player != first._player:
+                problems.append(
+                    ModelError(
+                        f"information set {s!r}: {d.path} belongs to {d._player!r} but "
+                        f"{first.path} to {first._player!r}; one information set has one player",
+                        node=d.path,
+                        field="information_set",
+                    )
+                )
+            labels = [c._label for c in d.children]
+            if labels != first_labels:
+                problems.append(
+                    ModelError(
+                        f"information set {s!r}: {d.path} has branches {labels} but {first.path} "
+                        f"has {first_labels}; the nodes of an information set have the same branch labels",
+                        node=d.path,
+                        field="information_set",
+                    )
+                )
+        ids = {id(d) for d in group}
+        for d in group:
+            above = d.parent
+            while above is not None:
+                if id(above) in ids:
+                    problems.append(
+                        ModelError(
+                            f"information set {s!r}: {d.path} lies below {above.path}, another node of "
+                            "the same information set (the player would forget their own move)",
+                            node=d.path,
+                            field="information_set",
+                        )
+                    )
+                    break
+                above = above.parent
+    return problems

@@ -365,13 +365,67 @@ class Decision(Node):
     """
 
     kind = "decision"
+    #: In a game: the player who moves here, and the information set shared with nodes
+    #: this player cannot tell apart (see :mod:`evtree.games`); ``None`` otherwise.
+    _player: str | None = None
+    _information_set: str | None = None
 
-    def __init__(self, name: str | None = None, branches: Sequence[Branch | Node] = ()) -> None:
+    def __init__(
+        self,
+        name: str | None = None,
+        branches: Sequence[Branch | Node] = (),
+        *,
+        player: str | None = None,
+        information_set: str | None = None,
+    ) -> None:
         super().__init__(name)
         self._attach_branches(branches)
+        if player is not None:
+            self.player = player
+        if information_set is not None:
+            self.information_set = information_set
+
+    @property
+    def player(self) -> str | None:
+        """In a game tree, the name of the player who moves at this node."""
+        return self._player
+
+    @player.setter
+    def player(self, value: str | None) -> None:
+        if value is not None and (type(value) is not str or not value.strip()):
+            raise ModelError(f"a player must be a name, got {value!r}", node=self.key, field="player")
+        self._player = value
+        _touch()
+
+    @property
+    def information_set(self) -> str | None:
+        """In a game tree, the information set: decision nodes the player cannot tell apart."""
+        return self._information_set
+
+    @information_set.setter
+    def information_set(self, value: str | None) -> None:
+        if value is not None and (type(value) is not str or not value.strip()):
+            raise ModelError(
+                f"an information set must be a name, got {value!r}", node=self.key, field="information_set"
+            )
+        self._information_set = value
+        _touch()
 
     def _fields_equal(self, other: Node) -> bool:
-        return super()._fields_equal(other)
+        return (
+            super()._fields_equal(other)
+            and self._player == getattr(other, "_player", None)
+            and self._information_set == getattr(other, "_information_set", None)
+        )
+
+    def __repr__(self) -> str:
+        text = super().__repr__()
+        fields = (("player", self._player), ("information_set", self._information_set))
+        extra = [f"{k}={v!r}" for k, v in fields if v]
+        if not extra:
+            return text
+        inner = text[len("Decision(") : -1]
+        return f"Decision({', '.join([inner, *extra] if inner else extra)})"
 
 
 class Chance(Node):
@@ -787,4 +841,6 @@ def _copy_node(node: Node) -> Node:
     new._label = node._label
     new._probability = node._probability
     new._branch_payoff = node._branch_payoff
+    if isinstance(node, Decision) and (node._player is not None or node._information_set is not None):
+        new._player, new._information_set = node._player, node._information_set
     return new

@@ -46,7 +46,8 @@ _TOP_KEYS = {
     "players",
 }
 _NODE_KEYS = {"decision", "chance", "terminal"}
-_BRANCH_KEYS = {"label", "probability", "payoff", "name", "branches"} | _NODE_KEYS
+_GAME_KEYS = {"player", "information_set"}  # decision nodes of a game (evtree.games)
+_BRANCH_KEYS = {"label", "probability", "payoff", "name", "branches"} | _NODE_KEYS | _GAME_KEYS
 _PARAM_KEYS = {"value", "low", "high", "description", "distribution"}
 
 
@@ -380,7 +381,7 @@ class _Path:
         return f"{self}.{name}"
 
 
-_ROOT_KEYS = _NODE_KEYS | {"branches", "name"}
+_ROOT_KEYS = _NODE_KEYS | {"branches", "name"} | _GAME_KEYS
 
 
 def _read_node(spec: Any, path: Any, where: _Where, container: Any, key: Any, *, branch: bool) -> model.Node:
@@ -444,6 +445,14 @@ def _read_node(spec: Any, path: Any, where: _Where, container: Any, key: Any, *,
                 for i, c in enumerate(children_spec)
             ]
             node = (model.Decision if kind == "decision" else model.Chance)(name, children)
+            if "player" in spec or "information_set" in spec:
+                for game_key in sorted(_GAME_KEYS.intersection(spec)):
+                    _read_game_field(node, spec, game_key, path, where)
+        if is_terminal and ("player" in spec or "information_set" in spec):
+            game_key = sorted(_GAME_KEYS.intersection(spec))[0]
+            raise FileFormatError(
+                f"'{game_key}' belongs on a decision node", where=where(path.field(game_key), spec, game_key)
+            )
     except RecursionError:
         raise FileFormatError(
             "the tree is nested too deeply", where=where(str(path), container, key)
@@ -462,6 +471,19 @@ def _read_node(spec: Any, path: Any, where: _Where, container: Any, key: Any, *,
         if "payoff" in spec:
             node._branch_payoff = _quantity(spec["payoff"], path, "payoff", where, spec)
     return node
+
+
+def _read_game_field(node: model.Node, spec: Any, key: str, path: _Path, where: _Where) -> None:
+    """Read a decision node's ``player`` or ``information_set``."""
+    if not isinstance(node, model.Decision):
+        raise FileFormatError(
+            f"'{key}' belongs on a decision node (a chance node is nature's move)",
+            where=where(path.field(key), spec, key),
+        )
+    value = spec[key]
+    if type(value) is not str or not value.strip():
+        raise FileFormatError(f"'{key}' must be a name", where=where(path.field(key), spec, key))
+    setattr(node, f"_{key}", value)
 
 
 def _name(value: Any, path: _Path, where: _Where, spec: Any, key: str = "name") -> str | None:
@@ -554,6 +576,11 @@ def _node_to_dict(node: model.Node, *, branch: bool) -> dict[str, Any]:
             out["name"] = node._name
     else:
         out[node.kind] = node._name
+        if isinstance(node, model.Decision):
+            if node._player is not None:
+                out["player"] = node._player
+            if node._information_set is not None:
+                out["information_set"] = node._information_set
         out["branches"] = [_node_to_dict(c, branch=True) for c in node.children]
     return out
 
