@@ -124,7 +124,7 @@ class _Tokens:
 
 
 def _number(text: str) -> Any:
-    """An exact number as evtree keeps it: int where whole, else fraction text."""
+    """Return an exact number as evtree keeps it: int where whole, else fraction text."""
     value = exact_number(text if "/" in text or "." in text or "e" in text.lower() else int(text))
     if value.is_Integer:
         return int(value)
