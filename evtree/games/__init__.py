@@ -18,7 +18,9 @@ nature's move, e.g. a player's hidden type.
 from __future__ import annotations
 
 from . import examples
+from .nash import nash, to_gambit
 from .records import Equilibrium, GameSolution
+from .signalling import as_signalling, signalling
 from .solve import solve
 from .spe import EquilibriumRegions, equilibrium_regions, subgame_perfect
 
@@ -26,8 +28,12 @@ __all__ = [
     "Equilibrium",
     "EquilibriumRegions",
     "GameSolution",
+    "as_signalling",
     "equilibrium_regions",
     "examples",
+    "nash",
+    "signalling",
     "solve",
     "subgame_perfect",
+    "to_gambit",
 ]

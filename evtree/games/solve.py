@@ -7,7 +7,9 @@ from typing import Any
 
 from ..core import model
 from ._game import Game
+from .nash import nash
 from .records import GameSolution
+from .signalling import as_signalling, signalling
 from .spe import subgame_perfect
 
 __all__ = ["solve"]
@@ -27,10 +29,6 @@ def solve(
     game = Game(tree)
     if game.perfect_information:
         return subgame_perfect(tree, values, method=method)
-    from .signalling import as_signalling, signalling
-
     if as_signalling(game) is not None:
         return signalling(tree, values, method=method)
-    from .nash import nash
-
     return nash(tree, values, method=method)
