@@ -404,8 +404,8 @@ def game_problems(tree: DecisionTree, nodes: list[Any], decision_indices: Any) -
             if d._player != first._player:
                 problems.append(
                     ModelError(
-                        f"information set {s!r}: {d.path} belongs to {d._player!r} but "
-                        f"{first.path} to {first._player!r}; one information set has one player",
+                        f"information set {s!r}: {d.key} belongs to {d._player!r} but "
+                        f"{first.key} to {first._player!r}; one information set has one player",
                         node=d.path,
                         field="information_set",
                     )
@@ -414,7 +414,7 @@ def game_problems(tree: DecisionTree, nodes: list[Any], decision_indices: Any) -
             if labels != first_labels:
                 problems.append(
                     ModelError(
-                        f"information set {s!r}: {d.path} has branches {labels} but {first.path} "
+                        f"information set {s!r}: {d.key} has branches {labels} but {first.key} "
                         f"has {first_labels}; the nodes of an information set have the same branch labels",
                         node=d.path,
                         field="information_set",
@@ -427,7 +427,7 @@ def game_problems(tree: DecisionTree, nodes: list[Any], decision_indices: Any) -
                 if id(above) in ids:
                     problems.append(
                         ModelError(
-                            f"information set {s!r}: {d.path} lies below {above.path}, another node of "
+                            f"information set {s!r}: {d.key} lies below {above.key}, another node of "
                             "the same information set (the player would forget their own move)",
                             node=d.path,
                             field="information_set",
