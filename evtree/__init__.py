@@ -38,6 +38,7 @@ from . import (  # noqa: F401  (the stages, as attributes)
     core,
     distributions,
     formats,
+    games,
     library,
     presentation,
     psa,
@@ -46,6 +47,7 @@ from . import (  # noqa: F401  (the stages, as attributes)
     voi,
 )
 from .core import _random, compile, errors, expressions, model, rollback, utility  # noqa: F401
+from .core.components import Criterion, Payoffs, Player
 from .core.errors import (
     EvaluationError,
     EvtreeError,
@@ -95,6 +97,7 @@ __all__ = [
     "REST",
     "Branch",
     "Chance",
+    "Criterion",
     "Decision",
     "DecisionTree",
     "Evaluation",
@@ -105,6 +108,8 @@ __all__ = [
     "ModelError",
     "Node",
     "Parameter",
+    "Payoffs",
+    "Player",
     "ProbabilityError",
     "Terminal",
     "UnknownNameError",
@@ -117,6 +122,7 @@ __all__ = [
     "draw",
     "evaluate",
     "evaluate_strategy",
+    "games",
     "library",
     "parse_expression",
     "psa",

@@ -30,6 +30,7 @@ from typing import Any, ClassVar, NamedTuple
 import anytree
 import sympy
 
+from .components import Criterion, Payoffs, Player, check_payoffs, read_components
 from .errors import ExpressionError, ModelError, UnknownNameError, ValidationError
 from .expressions import FUNCTIONS, as_expr, exact_number, parse_expression
 from .presenters import presenter
@@ -116,6 +117,10 @@ def _check_quantity(value: Any, field: str, name: str | None, *, allow_rest: boo
         if not isinstance(value, sympy.Expr):
             raise ModelError(f"{value!r} is not an expression", node=name, field=field)
         return value
+    if isinstance(value, Mapping):  # a payoff per criterion or player (evtree.core.components)
+        if field != "payoff" and not field.startswith("terminal"):
+            raise ModelError(f"a {field} cannot be given per component", node=name, field=field)
+        return check_payoffs(value, field, name, _check_quantity)
     raise ModelError(
         f"expected a number or an expression, got {type(value).__name__}", node=name, field=field
     )
@@ -361,13 +366,67 @@ class Decision(Node):
     """
 
     kind = "decision"
+    #: In a game: the player who moves here, and the information set shared with nodes
+    #: this player cannot tell apart (see :mod:`evtree.games`); ``None`` otherwise.
+    _player: str | None = None
+    _information_set: str | None = None
 
-    def __init__(self, name: str | None = None, branches: Sequence[Branch | Node] = ()) -> None:
+    def __init__(
+        self,
+        name: str | None = None,
+        branches: Sequence[Branch | Node] = (),
+        *,
+        player: str | None = None,
+        information_set: str | None = None,
+    ) -> None:
         super().__init__(name)
         self._attach_branches(branches)
+        if player is not None:
+            self.player = player
+        if information_set is not None:
+            self.information_set = information_set
+
+    @property
+    def player(self) -> str | None:
+        """In a game tree, the name of the player who moves at this node."""
+        return self._player
+
+    @player.setter
+    def player(self, value: str | None) -> None:
+        if value is not None and (type(value) is not str or not value.strip()):
+            raise ModelError(f"a player must be a name, got {value!r}", node=self.key, field="player")
+        self._player = value
+        _touch()
+
+    @property
+    def information_set(self) -> str | None:
+        """In a game tree, the information set: decision nodes the player cannot tell apart."""
+        return self._information_set
+
+    @information_set.setter
+    def information_set(self, value: str | None) -> None:
+        if value is not None and (type(value) is not str or not value.strip()):
+            raise ModelError(
+                f"an information set must be a name, got {value!r}", node=self.key, field="information_set"
+            )
+        self._information_set = value
+        _touch()
 
     def _fields_equal(self, other: Node) -> bool:
-        return super()._fields_equal(other)
+        return (
+            super()._fields_equal(other)
+            and self._player == getattr(other, "_player", None)
+            and self._information_set == getattr(other, "_information_set", None)
+        )
+
+    def __repr__(self) -> str:
+        text = super().__repr__()
+        fields = (("player", self._player), ("information_set", self._information_set))
+        extra = [f"{k}={v!r}" for k, v in fields if v]
+        if not extra:
+            return text
+        inner = text[len("Decision(") : -1]
+        return f"Decision({', '.join([inner, *extra] if inner else extra)})"
 
 
 class Chance(Node):
@@ -429,6 +488,8 @@ class Terminal(Node):
 
 
 def _same_quantity(a: Any, b: Any) -> bool:
+    if type(a) is Payoffs or type(b) is Payoffs:
+        return type(a) is Payoffs and a.same_as(b, _same_quantity)
     if a is None or b is None or a == REST or b == REST:
         return a == b
     if type(a) is type(b) and not isinstance(a, sympy.Basic) and a == b:
@@ -650,6 +711,12 @@ class DecisionTree:
         Dirichlet over one chance node's branches (see :mod:`evtree.psa`), as given.
     metadata : mapping, optional
         Anything else to keep with the tree (sources, notes); saved as is.
+    criteria : sequence of Criterion, optional
+        Named criteria (cost, QALY, ...); payoffs may then be mappings
+        criterion -> expression (see :mod:`evtree.core.components`).
+    players : sequence of Player or str, optional
+        Named players of a game; payoffs may then be mappings player ->
+        expression.  A tree declares criteria or players, not both.
 
     Examples
     --------
@@ -680,6 +747,8 @@ class DecisionTree:
         utility: Mapping[str, Any] | None = None,
         distributions: Sequence[Any] = (),
         metadata: Mapping[str, Any] | None = None,
+        criteria: Iterable[Criterion] | Mapping[str, Criterion] | None = None,
+        players: Iterable[Player | str] | Mapping[str, Player] | None = None,
     ) -> None:
         if not isinstance(root, Node):
             raise ModelError(f"the root must be a node, got {type(root).__name__}", field="root")
@@ -707,7 +776,13 @@ class DecisionTree:
         self.utility = dict(utility) if utility is not None else None
         self.distributions = list(distributions)
         self.metadata = dict(metadata) if metadata is not None else {}
+        self.criteria, self.players = read_components(criteria, players, self.parameters)
         self._compiled: Any = None
+
+    @property
+    def component_names(self) -> tuple[str, ...]:
+        """Names of the declared criteria or players (empty for a one-criterion, one-player tree)."""
+        return tuple(c.name for c in self.criteria or self.players)
 
     # -- traversal ------------------------------------------------------------------------
     def nodes(self) -> Iterator[Node]:
@@ -838,6 +913,8 @@ class DecisionTree:
             utility=self.utility,
             distributions=list(self.distributions),
             metadata=self.metadata,
+            criteria=self.criteria,
+            players=self.players,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -852,6 +929,8 @@ class DecisionTree:
             or self.utility != other.utility
             or self.distributions != other.distributions
             or self.metadata != other.metadata
+            or self.criteria != other.criteria
+            or self.players != other.players
         ):
             return False
         mine, theirs = list(self.nodes()), list(other.nodes())
@@ -886,4 +965,6 @@ def _copy_node(node: Node) -> Node:
     new._label = node._label
     new._probability = node._probability
     new._branch_payoff = node._branch_payoff
+    if isinstance(node, Decision) and (node._player is not None or node._information_set is not None):
+        new._player, new._information_set = node._player, node._information_set
     return new
