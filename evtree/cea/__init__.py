@@ -1,0 +1,31 @@
+"""Cost-effectiveness analysis: dominance, extended dominance, ICERs and willingness-to-pay thresholds.
+
+icers      the frontier of given strategies (cost, effect): float, exact or symbolic
+CEAResult  the result record: every strategy's status and reason, the frontier, the thresholds
+
+See :mod:`evtree.cea.frontier` for the rules (those of dampack, with the reasons).
+"""
+
+from __future__ import annotations
+
+from .frontier import (
+    DOMINATED,
+    EXTENDED_DOMINATED,
+    FRONTIER,
+    TOLERANCE,
+    CEAResult,
+    StrategyCE,
+    WTPSwitch,
+    icers,
+)
+
+__all__ = [
+    "DOMINATED",
+    "EXTENDED_DOMINATED",
+    "FRONTIER",
+    "TOLERANCE",
+    "CEAResult",
+    "StrategyCE",
+    "WTPSwitch",
+    "icers",
+]
