@@ -33,6 +33,7 @@ from .compile import (
 from .errors import EvaluationError, UnknownNameError
 from .presenters import present
 from .rollback import arithmetic, outcomes, reach_probabilities, rollback
+from .rules import rule_named
 from .utility import Utility, resolve_utility
 
 __all__ = [
@@ -82,6 +83,7 @@ def evaluate(
     method: str = "float",
     policy: Mapping[str, str] | None = None,
     utility: Any = "tree",
+    rule: str | None = None,
 ) -> Evaluation:
     """Roll back a tree and return every node's value and the optimal policy.
 
@@ -101,6 +103,14 @@ def evaluate(
         The utility function: the tree's own by default, ``None`` for risk
         neutral.  With a utility, decisions maximise expected utility and node
         values are certainty equivalents.
+    rule : str, optional
+        The decision rule (:mod:`evtree.core.rules`), by SilverDecisions name:
+        ``"expected-value-maximization"``, ``"expected-value-minimization"``,
+        ``"maxi-min"``, ``"maxi-max"``, ``"mini-min"``, ``"mini-max"`` (or
+        ``"max"``/``"min"``).  Default: the tree's own (:attr:`DecisionTree.rule`).
+        Under the rules without probabilities a chance node is worth its worst
+        (``*-min``) or best (``*-max``) child, and node values are those
+        guaranteed (or hoped-for) values; probabilities are still checked.
 
     Returns
     -------
@@ -132,8 +142,11 @@ def evaluate(
     util = resolve_utility(tree.utility if utility == "tree" else utility, tree.parameters)
     if util is not None and util.is_linear:
         util = None
-    if util is not None and tree.objective != "max":
+    rule_ = rule_named(tree.rule if rule is None else rule)
+    if util is not None and rule_.decision != "max":
         raise EvaluationError("a utility function needs objective 'max'")
+    if util is not None and not rule_.uses_probabilities:
+        raise EvaluationError(f"a utility function needs an expected-value rule, not {rule_.name!r}")
     forced = _policy_forced(flat, tree, policy)
     point = parameter_point(tree, values, method=method)
     shape: tuple[int, ...] = ()
@@ -147,11 +160,11 @@ def evaluate(
         arith.check_probabilities(flat, probs)
     outcome = outcomes(flat, arith, point)
     leaves = outcome if util is None else util.forward(outcome, method, point)
-    rolled = rollback(flat, arith, leaves, probs, tree.objective, forced, overwrite=leaves is not outcome)
+    rolled = rollback(flat, arith, leaves, probs, rule_.name, forced, overwrite=leaves is not outcome)
     base = None
     if method == "symbolic":
         numeric = {k: v for k, v in (values or {}).items() if not isinstance(v, sympy.Basic) or v.is_number}
-        base = evaluate(tree, numeric, method="exact", policy=policy, utility=util)
+        base = evaluate(tree, numeric, method="exact", policy=policy, utility=util, rule=rule_.name)
     return Evaluation(
         tree=tree,
         method=method,
@@ -164,6 +177,7 @@ def evaluate(
         _outcomes=outcome,
         _rolled=rolled,
         _base=base,
+        rule=rule_.name,
     )
 
 
@@ -193,6 +207,8 @@ class Evaluation:
         The utility function, or ``None`` for a risk-neutral evaluation.
     policy_fixed : dict
         Decisions fixed by the caller rather than chosen optimally.
+    rule : str
+        The decision rule (:mod:`evtree.core.rules`) the values follow.
     """
 
     tree: model.DecisionTree
@@ -206,6 +222,7 @@ class Evaluation:
     _outcomes: Any = dataclasses.field(repr=False)
     _rolled: Any = dataclasses.field(repr=False)
     _base: Evaluation | None = dataclasses.field(repr=False, default=None)
+    rule: str = "expected-value-maximization"
 
     # -- values ---------------------------------------------------------------------------
     @property
@@ -394,7 +411,9 @@ class Evaluation:
         values = self.parameters if self.method != "symbolic" else None
         if self.method == "float" and self.shape != ():
             values = {k: np.asarray(v).reshape(self.shape) for k, v in self.parameters.items()}
-        return evaluate(self.tree, values, method=self.method, policy=merged, utility=self.utility).value
+        return evaluate(
+            self.tree, values, method=self.method, policy=merged, utility=self.utility, rule=self.rule
+        ).value
 
     @cached_property
     def strategies(self) -> Any:
@@ -467,6 +486,8 @@ class Evaluation:
         """Return a few lines: arithmetic, root value, policy and ties."""
         lines = [f"{self.tree.name or 'tree'} ({self.method} arithmetic)"]
         label = "certainty equivalent" if self.utility is not None else "expected value"
+        if not rule_named(self.rule).uses_probabilities:
+            label = f"value under {self.rule}"
         lines.append(f"  {label}: {self.value}")
         for k, v in self.policy.items():
             tie = f"  (tied: {', '.join(self.ties[k])})" if k in self.ties else ""

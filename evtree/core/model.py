@@ -33,6 +33,7 @@ import sympy
 from .errors import ExpressionError, ModelError, UnknownNameError, ValidationError
 from .expressions import FUNCTIONS, as_expr, exact_number, parse_expression
 from .presenters import presenter
+from .rules import RULES, expected_value_rule
 
 __all__ = [
     "REST",
@@ -537,7 +538,10 @@ class DecisionTree:
         The named parameters the expressions may use.
     objective : {"max", "min"}, default "max"
         Whether the decision maker maximises or minimises; ``"maximize"`` and
-        ``"minimise"`` spellings are accepted.
+        ``"minimise"`` spellings are accepted.  A decision rule name of
+        :mod:`evtree.core.rules` (``"maxi-min"``, ``"mini-max"``, ...) is also
+        accepted: it is kept as :attr:`rule`, and ``objective`` is what its
+        decisions do (``"max"`` or ``"min"``).
     name, description : str
         Title and description of the model.
     claims : sequence, optional
@@ -595,9 +599,16 @@ class DecisionTree:
                 raise ModelError(f"parameter {p.name!r} is defined twice", field="parameters")
             params[p.name] = p
         self.parameters: dict[str, Parameter] = params
-        if objective not in _OBJECTIVES:
-            raise ModelError(f"objective must be 'max' or 'min', got {objective!r}", field="objective")
-        self.objective = _OBJECTIVES[objective]
+        if objective not in _OBJECTIVES and objective not in RULES:
+            raise ModelError(
+                f"objective must be 'max', 'min' or a decision rule ({', '.join(RULES)}), got {objective!r}",
+                field="objective",
+            )
+        #: The decision rule (:mod:`evtree.core.rules`); ``objective`` is what its decisions do.
+        self.rule: str = RULES[objective].name if objective in RULES else expected_value_rule(
+            _OBJECTIVES[objective]
+        ).name
+        self.objective = RULES[self.rule].decision
         self.name = name
         self.description = description
         self.claims = list(claims)
@@ -707,7 +718,7 @@ class DecisionTree:
         return DecisionTree(
             _copy_node(self.root),
             parameters=list(self.parameters.values()),
-            objective=self.objective,
+            objective=self.rule,
             name=self.name,
             description=self.description,
             claims=list(self.claims),
@@ -721,6 +732,7 @@ class DecisionTree:
             return NotImplemented
         if (
             self.objective != other.objective
+            or self.rule != other.rule
             or self.name != other.name
             or self.description != other.description
             or self.parameters != other.parameters
