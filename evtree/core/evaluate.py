@@ -30,10 +30,11 @@ from .compile import (
     parameter_point,
     raise_problems,
 )
+from .components import evaluation_component
 from .errors import EvaluationError, UnknownNameError
 from .presenters import present
 from .rollback import arithmetic, outcomes, reach_probabilities, rollback
-from .rules import rule_named
+from .rules import expected_value_rule, rule_named
 from .utility import Utility, resolve_utility
 
 __all__ = [
@@ -84,6 +85,7 @@ def evaluate(
     policy: Mapping[str, str] | None = None,
     utility: Any = "tree",
     rule: str | None = None,
+    criterion: str | None = None,
 ) -> Evaluation:
     """Roll back a tree and return every node's value and the optimal policy.
 
@@ -111,6 +113,11 @@ def evaluate(
         Under the rules without probabilities a chance node is worth its worst
         (``*-min``) or best (``*-max``) child, and node values are those
         guaranteed (or hoped-for) values; probabilities are still checked.
+    criterion : str, optional
+        In a tree that declares criteria or players, the one component whose
+        payoffs to roll back (a criterion in its own sense; a player's payoffs
+        maximised); required there, refused elsewhere
+        (:func:`evtree.core.components.evaluation_component`).
 
     Returns
     -------
@@ -139,10 +146,16 @@ def evaluate(
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     flat = compile_tree(tree)
     raise_problems(flat)
+    flat, objective = evaluation_component(tree, flat, criterion)
     util = resolve_utility(tree.utility if utility == "tree" else utility, tree.parameters)
     if util is not None and util.is_linear:
         util = None
-    rule_ = rule_named(tree.rule if rule is None else rule)
+    if rule is not None:
+        rule_ = rule_named(rule)
+    elif rule_named(tree.rule).uses_probabilities:
+        rule_ = expected_value_rule(objective)
+    else:
+        rule_ = rule_named(tree.rule)
     if util is not None and rule_.decision != "max":
         raise EvaluationError("a utility function needs objective 'max'")
     if util is not None and not rule_.uses_probabilities:
@@ -164,7 +177,9 @@ def evaluate(
     base = None
     if method == "symbolic":
         numeric = {k: v for k, v in (values or {}).items() if not isinstance(v, sympy.Basic) or v.is_number}
-        base = evaluate(tree, numeric, method="exact", policy=policy, utility=util, rule=rule_.name)
+        base = evaluate(
+            tree, numeric, method="exact", policy=policy, utility=util, rule=rule, criterion=criterion
+        )
     return Evaluation(
         tree=tree,
         method=method,
