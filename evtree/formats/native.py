@@ -228,7 +228,7 @@ def tree_from_dict(data: Any, *, where: Any = None) -> model.DecisionTree:
         tree = model.DecisionTree(
             root,
             parameters=parameters,
-            objective=_objective_of(data, where),
+            objective=_plain(_objective_of(data, where)),
             name=data.get("name", ""),
             description=data.get("description", ""),
             claims=_plain(claims),
@@ -494,6 +494,11 @@ def _objective_of(data: Mapping[str, Any], where: Any) -> Any:
     if "objective" in data:
         name = objective if isinstance(objective, str) else ""
         direction = model._OBJECTIVES.get(name) or (RULES[name].decision if name in RULES else None)
+        if not name and not rule.uses_probabilities:
+            raise FileFormatError(
+                f"rule {rule.name!r} applies to one payoff, not to an objective over criteria",
+                where=where("rule", data, "rule"),
+            )
         if direction is None:
             return objective  # the tree reports the bad objective
         if direction != rule.decision:
@@ -513,6 +518,8 @@ def tree_to_dict(tree: model.DecisionTree) -> dict[str, Any]:
     if tree.description:
         data["description"] = tree.description
     data["objective"] = tree.objective
+    if tree.criteria_objective is not None:
+        data["objective"] = tree.criteria_objective.to_data()
     if tree.rule not in ("expected-value-maximization", "expected-value-minimization"):
         data["rule"] = tree.rule
     if tree.parameters:
