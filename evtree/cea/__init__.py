@@ -1,5 +1,6 @@
 """Cost-effectiveness analysis: dominance, extended dominance, ICERs and willingness-to-pay thresholds.
 
+cea        the analysis of a tree with cost and effect criteria: every strategy, then the frontier
 icers      the frontier of given strategies (cost, effect): float, exact or symbolic
 CEAResult  the result record: every strategy's status and reason, the frontier, the thresholds
 
@@ -18,6 +19,7 @@ from .frontier import (
     WTPSwitch,
     icers,
 )
+from .tree import cea, cost_effect_criteria, strategy_costs_effects
 
 __all__ = [
     "DOMINATED",
@@ -27,5 +29,8 @@ __all__ = [
     "CEAResult",
     "StrategyCE",
     "WTPSwitch",
+    "cea",
+    "cost_effect_criteria",
     "icers",
+    "strategy_costs_effects",
 ]

@@ -158,6 +158,8 @@ class CEAResult(Presentable):
     cost_name: str = "cost"
     effect_name: str = "effect"
     wtp: tuple[Any, ...] = ()
+    cost_unit: str = ""
+    effect_unit: str = ""
     _frontier_keys: tuple[Any, ...] = dataclasses.field(default=(), repr=False)
 
     def strategy(self, name: str) -> StrategyCE:
@@ -283,6 +285,13 @@ class CEAResult(Presentable):
         for t in self.thresholds:
             tied = f" (tied: {', '.join(t.tied)})" if t.tied else ""
             lines.append(f"  at wtp = {_text(t.wtp)}: {t.below} -> {t.above}{tied}")
+        for w in self.wtp:
+            if self.method == "symbolic" and isinstance(w, sympy.Basic) and not w.is_number:
+                continue
+            best = self.optimal_at(w)
+            lines.append(
+                f"  best at wtp = {_text(w)}: {best} (net benefit {_text(self.net_benefit(w)[best])})"
+            )
         if self.note:
             lines.append(f"  {self.note}")
         return "\n".join(lines)
@@ -360,7 +369,10 @@ def _exact_text(v: Any) -> Any:
 def _text(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:.10g}"
-    return str(_sym(v))
+    v = _sym(v)
+    if isinstance(v, sympy.Basic) and v.is_number and not v.is_Integer:
+        return f"{v} (≈ {float(v):.10g})"
+    return str(v)
 
 
 def _close(a: float, b: float) -> bool:
@@ -443,6 +455,8 @@ def icers(
     cost_name: str = "cost",
     effect_name: str = "effect",
     note: str = "",
+    cost_unit: str = "",
+    effect_unit: str = "",
 ) -> CEAResult:
     """Sort strategies by cost, find strong and extended dominance, and the ICERs of the frontier.
 
@@ -468,6 +482,8 @@ def icers(
         What cost and effect are called in tables.
     note : str
         Extra text for the result's note.
+    cost_unit, effect_unit : str
+        Units, for plots and tables (an ICER is in cost unit per effect unit).
 
     Returns
     -------
@@ -636,6 +652,8 @@ def icers(
         cost_name=cost_name,
         effect_name=effect_name,
         wtp=tuple(wtp),
+        cost_unit=cost_unit,
+        effect_unit=effect_unit,
         _frontier_keys=tuple(frontier_keys),
     )
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..cea import CEAResult
 from ..claims import Region
 from ..core.evaluate import Evaluation
 from ..core.model import DecisionTree
@@ -74,3 +75,10 @@ def _plot_region(region: Any, **options: Any) -> Any:
     from .plots.claims import plot_region
 
     return plot_region(region, **options)
+
+
+@register("plot", CEAResult)
+def _plot_cea(result: Any, **options: Any) -> Any:
+    from .plots.cea import plot_ce_plane
+
+    return plot_ce_plane(result, **options)
