@@ -34,7 +34,14 @@ from ..core.evaluate import strategies as all_strategies
 from ..core.rollback import arithmetic, outcomes
 from .frontier import CEAResult, icers
 
-__all__ = ["MAX_CEA_STRATEGIES", "cea", "cost_effect_criteria", "strategy_costs_effects"]
+__all__ = [
+    "MAX_CEA_STRATEGIES",
+    "cea",
+    "cost_effect_criteria",
+    "incremental_net_benefit",
+    "net_benefit_tree",
+    "strategy_costs_effects",
+]
 
 #: At most this many strategies are compared.
 MAX_CEA_STRATEGIES = 200_000
@@ -269,3 +276,54 @@ def cea(
         cost_unit=crit[cost].unit,
         effect_unit=crit[effect].unit,
     )
+
+
+def net_benefit_tree(
+    tree: model.DecisionTree, wtp: Any = "wtp", *, cost: str | None = None, effect: str | None = None
+) -> model.DecisionTree:
+    """Return a copy of the tree whose objective is net monetary benefit ``wtp * effect - cost``.
+
+    ``wtp`` is a number or an expression in the tree's parameters (default the
+    parameter ``wtp``).  Every analysis of one payoff then works on net benefit:
+    :func:`evtree.evaluate`, the one-way, tornado and threshold analyses of
+    :mod:`evtree.sensitivity` (incremental net benefit is the difference of two
+    strategies' values; see :func:`incremental_net_benefit`), :func:`evtree.psa.psa`.
+
+    Examples
+    --------
+    >>> import evtree
+    >>> tree = evtree.read_tree("tests/data/psa_cea.yaml")  # doctest: +SKIP
+    >>> evtree.evaluate(net_benefit_tree(tree, 30000)).policy  # doctest: +SKIP
+    {'choose': 'new'}
+    """
+    from ..core.objectives import Objective
+
+    cost, effect = cost_effect_criteria(tree, cost, effect)
+    new = tree.copy()
+    new.criteria_objective = Objective.net_benefit(effect, cost, wtp).resolved(new)
+    new.objective = "max"
+    new.rule = "expected-value-maximization"
+    return new
+
+
+def incremental_net_benefit(
+    tree: model.DecisionTree,
+    strategy: Mapping[str, str],
+    reference: Mapping[str, str],
+    wtp: Any = "wtp",
+    *,
+    cost: str | None = None,
+    effect: str | None = None,
+) -> sympy.Expr:
+    """Return the incremental net benefit of ``strategy`` over ``reference`` as an expression.
+
+    ``INB = wtp * (effect_s - effect_r) - (cost_s - cost_r)``, exact, in the
+    tree's parameters (and ``wtp`` if it is one): a target for one-way and
+    tornado analyses, positive where the strategy is worth its extra cost.
+    """
+    from ..core.evaluate import evaluate
+
+    nb = net_benefit_tree(tree, wtp, cost=cost, effect=effect)
+    a = evaluate(nb, method="symbolic", policy=strategy, utility=None).value
+    b = evaluate(nb, method="symbolic", policy=reference, utility=None).value
+    return sympy.expand(a - b)

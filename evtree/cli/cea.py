@@ -82,3 +82,53 @@ def run_cea(args: argparse.Namespace) -> int:
     data = {"tree": tree.name, "file": args.file, **result.to_dict()}
     emit(args, data=data, table=result.to_frame(), text=result.summary())
     return 0
+
+
+# ------------------------------------------------------------------ --wtp for psa and evppi
+def add_wtp_option(parser: argparse.ArgumentParser, *, many: bool) -> None:
+    """Add ``--wtp`` to ``psa`` (one or more values) or ``evppi`` (one value)."""
+    parser.add_argument(
+        "--wtp",
+        metavar="W",
+        nargs="+" if many else None,
+        default=None,
+        help=(
+            "willingness to pay: analyse net monetary benefit W*effect - cost of a tree with cost and "
+            "effect criteria" + (" (several W: acceptability curves and EVPI at each)" if many else "")
+        ),
+    )
+
+
+def psa_at_wtp(args: argparse.Namespace, tree: Any, values: Any, progress: Any) -> tuple[Any, Any, str]:
+    """Run the PSA of cost and effect; return the PSA of net benefit at the first WTP, CEAC data, text."""
+    from ..psa import cost_effect_psa
+
+    if getattr(args, "dask", None):
+        raise CommandError("--wtp runs locally: drop --dask")
+    wtp = [float(w) for w in parse_wtp(args.wtp if isinstance(args.wtp, list) else [args.wtp], "float")]
+    both = cost_effect_psa(
+        tree,
+        draws=args.draws,
+        seed=args.seed,
+        values=values,
+        chunk_size=args.chunk_size,
+        progress=progress,
+    )
+    curves = both.acceptability(wtp)
+    data = {
+        "cost": both.cost_name,
+        "effect": both.effect_name,
+        "means": {
+            s: {both.cost_name: float(both.mean_cost[i]), both.effect_name: float(both.mean_effect[i])}
+            for i, s in enumerate(both.strategies)
+        },
+        "wtp": wtp,
+        "acceptability": {s: curves.probability[i].tolist() for i, s in enumerate(both.strategies)},
+        "frontier": list(curves.frontier_strategy),
+        "frontier_probability": curves.frontier_probability.tolist(),
+        "evpi": curves.evpi.tolist(),
+    }
+    text = f"net monetary benefit {wtp[0]:g} * {both.effect_name} - {both.cost_name}"
+    if len(wtp) > 1:
+        text += "\n\nacceptability by willingness to pay:\n" + curves.to_frame().to_string()
+    return both.at_wtp(wtp[0]), data, text

@@ -33,7 +33,7 @@ from .expressions import as_expr, parse_expression
 if TYPE_CHECKING:  # pragma: no cover
     from .model import DecisionTree
 
-__all__ = ["Objective", "as_objective"]
+__all__ = ["Objective", "as_objective", "objective_view"]
 
 _SENSES = {
     "max": "max",
@@ -228,3 +228,81 @@ def as_objective(value: Any) -> Objective:
     if "sense" in value and _sense(value["sense"]) != "max":
         raise ModelError("net benefit is maximised", field="objective.sense")
     return Objective.net_benefit(nb["effect"], nb["cost"], nb.get("wtp", "wtp"))
+
+
+def objective_view(
+    tree: DecisionTree, flat: Any, objective: Objective, at: Mapping[str, Any] | None = None
+) -> Any:
+    """Return a FlatTree whose payoffs are the objective's score (cached on ``flat``).
+
+    Each node's branch and terminal payoff become the weighted sum of its
+    criteria's; weights are numbers, or expressions in the parameters (then the
+    payoffs are expressions too), with ``at`` substituted first (e.g.
+    ``{"wtp": 50000}``).  Any rollback, and :class:`evtree.psa.CompiledTree`,
+    then runs unchanged on the score.
+    """
+    from .compile import _quantity
+    from .components import component_view
+    from .expressions import exact_number, symbol
+
+    objective = objective.resolved(tree)
+    subs = {symbol(k): exact_number(v) for k, v in (at or {}).items()}
+    weights = [(n, w.xreplace(subs) if subs else w) for n, w in objective.weight_exprs(tree)]
+    key = ("objective_view", tuple((n, str(w)) for n, w in weights))
+    view = flat.cache.get(key)
+    if view is not None:
+        return view
+    parts = [(w, component_view(flat, n)) for n, w in weights]
+
+    def combine(field: str) -> Any:
+        raw = []
+        for i in range(flat.size):
+            total = sympy.Integer(0)
+            for w, v in parts:
+                q = getattr(v, field)
+                j = q.expr_index[i]
+                if j >= 0:
+                    value = q.exprs[j]
+                else:
+                    r = q.raw[i]
+                    value = 0 if r is None else (as_expr(r) if isinstance(r, str) else exact_number(r))
+                total += w * value
+            raw.append(None if total == 0 else total)
+        return _quantity(raw)
+
+    if all(getattr(v, f).is_constant for _, v in parts for f in ("payoff", "branch_payoff")) and all(
+        w.is_number for w, _ in parts
+    ):
+        payoff_q, branch_q = (
+            _constant_combination(parts, "payoff"),
+            _constant_combination(parts, "branch_payoff"),
+        )
+    else:
+        payoff_q, branch_q = combine("payoff"), combine("branch_payoff")
+    view = dataclasses.replace(flat, payoff=payoff_q, branch_payoff=branch_q, cache={})
+    view.cache["parameter_names"] = flat.cache.get("parameter_names")
+    flat.cache[key] = view
+    return view
+
+
+def _constant_combination(parts: list[tuple[Any, Any]], field: str) -> Any:
+    """Combine constant quantities with numeric weights, vectorised (floats; exact raws kept)."""
+    import numpy as np
+
+    from .compile import Quantity
+    from .expressions import exact_number
+
+    first = getattr(parts[0][1], field)
+    const = np.zeros(len(first.const))
+    for w, v in parts:
+        q = getattr(v, field)
+        const += float(w) * np.where(np.isnan(q.const), 0.0, q.const)
+    raw: list[Any] = []
+    for i in range(len(const)):
+        total = sympy.Integer(0)
+        for w, v in parts:
+            r = getattr(v, field).raw[i]
+            if r is not None:
+                total += w * (as_expr(r) if isinstance(r, str) else exact_number(r))
+        raw.append(None if total == 0 else total)
+    return Quantity(const, np.full(len(const), -1, dtype=np.int64), (), raw)

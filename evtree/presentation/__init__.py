@@ -23,6 +23,7 @@ from ..claims import Region
 from ..core.evaluate import Evaluation
 from ..core.model import DecisionTree
 from ..core.presenters import register
+from ..psa.cea import CEACurves, CostEffectPSA
 from ..risk import RiskProfile
 from ..sensitivity import OneWayResult, SpiderResult, TornadoResult, TwoWayResult
 from . import display, draw, explore, plots, render, report
@@ -82,3 +83,17 @@ def _plot_cea(result: Any, **options: Any) -> Any:
     from .plots.cea import plot_ce_plane
 
     return plot_ce_plane(result, **options)
+
+
+@register("plot", CostEffectPSA)
+def _plot_ce_scatter(result: Any, **options: Any) -> Any:
+    from .plots.cea import plot_ce_scatter
+
+    return plot_ce_scatter(result, **options)
+
+
+@register("plot", CEACurves)
+def _plot_ceac(curves: Any, **options: Any) -> Any:
+    from .plots.cea import plot_ceac
+
+    return plot_ceac(curves, **options)
