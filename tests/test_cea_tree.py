@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_criteria import CAFF, SUMA, _arm
 
 import evtree
@@ -183,3 +185,50 @@ def test_cli_exact_statuses_and_plot(tmp_path, capsys):
     assert main(["cea", str(DATA / "goferbroke.yaml")]) == 2
     assert "declares criteria" in capsys.readouterr().err
     assert main(["cea", str(path), "--wtp", "-5"]) == 2
+
+
+# ------------------------------------------------------------------ properties on generated trees
+
+
+@st.composite
+def ce_trees(draw):
+    """A root decision over 1-6 options, each a chance node over 1-3 terminals with cost and QALY."""
+    options = []
+    for i in range(draw(st.integers(1, 6))):
+        k = draw(st.integers(1, 3))
+        weights = [draw(st.integers(1, 5)) for _ in range(k)]
+        total = sum(weights)
+        kids = [
+            Branch(
+                f"o{j}",
+                Terminal({"cost": draw(st.integers(0, 50)), "qaly": draw(st.integers(0, 20))}),
+                probability=F(w, total),
+            )
+            for j, w in enumerate(weights)
+        ]
+        options.append(Branch(f"s{i}", Chance(f"c{i}", kids), payoff={"cost": draw(st.integers(0, 30))}))
+    return DecisionTree(Decision("d", options), criteria=[Criterion("cost", sense="min"), Criterion("qaly")])
+
+
+@settings(max_examples=60, deadline=None)
+@given(ce_trees())
+def test_tree_cea_matches_evaluation_and_float_matches_exact(tree):
+    exact = cea(tree, method="exact")
+    fl = cea(tree)
+    for s in exact.strategies:
+        pol = {"d": s.name}
+        ev = evaluate(tree, policy=pol, method="exact", criterion="cost").criteria_values
+        assert (s.cost, s.effect) == (ev["cost"], ev["qaly"])
+    for a, b in zip(exact.strategies, fl.strategies):
+        assert (a.name, a.status, a.dominated_by) == (b.name, b.status, b.dominated_by)
+        if a.icer is not None:
+            assert float(a.icer) == pytest.approx(b.icer, rel=1e-9)
+    # the exact thresholds are where the net-benefit-optimal policy of the tree changes
+    for t in exact.thresholds:
+        eps = F(1, 10**6)
+        lo = evaluate(tree, method="exact", objective={"weights": {"qaly": t.wtp - eps, "cost": -1}})
+        hi = evaluate(tree, method="exact", objective={"weights": {"qaly": t.wtp + eps, "cost": -1}})
+        assert exact.strategy(lo.policy["d"]).status == FRONTIER
+        assert lo.value == max((t.wtp - eps) * s.effect - s.cost for s in exact.strategies)
+        assert hi.criteria_values["qaly"] >= lo.criteria_values["qaly"]
+        assert exact.optimal_at(t.wtp + eps) == t.above
