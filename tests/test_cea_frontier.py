@@ -344,3 +344,10 @@ def test_properties_on_random_strategy_sets(pts, lambdas):
     for t in r.thresholds:
         assert r.optimal_at(t.wtp) == t.above
         assert r.optimal_at(t.wtp - F(1, 10**6)) == t.below
+
+
+def test_symbolic_ties_at_the_values_are_reported():
+    c = sympy.Symbol("c", real=True)
+    r = icers({"A": (c, 1), "B": (2 - c, 2)}, at={"c": 1})  # equal cost at c = 1 only
+    assert r.frontier == ("B",)
+    assert "not decided there" in r.note and "B and A (cost)" in r.note

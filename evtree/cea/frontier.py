@@ -627,6 +627,12 @@ def icers(
             st,
             tuple(names_[j] for j in by[i]),
         )
+    if method == "symbolic":
+        undecided = _symbolic_ties(order, names_, costs, effects, ckeys, ekeys)
+        if undecided:
+            note += "; not decided there (equal at those values, different expressions): " + ", ".join(
+                undecided
+            )
     thresholds: list[WTPSwitch] = []
     j = 1
     while j < len(stack):
@@ -656,6 +662,23 @@ def icers(
         effect_unit=effect_unit,
         _frontier_keys=tuple(frontier_keys),
     )
+
+
+def _symbolic_ties(
+    order: list[int],
+    names: list[str],
+    costs: list[Any],
+    effects: list[Any],
+    ckeys: list[Any],
+    ekeys: list[Any],
+) -> list[str]:
+    """Pairs of strategies whose cost or effect tie at the values given but differ as expressions."""
+    out = []
+    for a, b in zip(order, order[1:]):
+        for kind, vals, keys in (("cost", costs, ckeys), ("effect", effects, ekeys)):
+            if keys[a] == keys[b] and sympy.expand(vals[a] - vals[b]) != 0:
+                out.append(f"{names[a]} and {names[b]} ({kind})")
+    return out
 
 
 def _keep(v: Any, exact: bool) -> Any:
