@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "evtree.cli.claims",
     "evtree.cli.psa",
     "evtree.cli.report",
+    "evtree.cli.cea",
     "evtree.cli.games",
 )
 

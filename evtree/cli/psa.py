@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
+from .cea import add_wtp_option, psa_at_wtp
 from .common import (
     CommandError,
     add_format_options,
@@ -75,6 +76,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "value distributions, probability each strategy is optimal, expected loss and EVPI.",
     )
     _common(p, draws=10_000)
+    add_wtp_option(p, many=True)
     p.add_argument("--plot", metavar="FILE", default=None, help="write a figure (PNG, SVG or PDF)")
     p.add_argument(
         "--acceptability",
@@ -107,6 +109,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="a group of inputs, comma separated (repeatable); default: each sampled input alone",
     )
     p.add_argument("--method", choices=("regression", "nested", "both"), default="regression")
+    add_wtp_option(p, many=False)
     p.add_argument("--outer", type=_positive, default=1000, help="nested: outer draws (default 1000)")
     p.add_argument(
         "--inner", type=_positive, default=1000, help="nested: inner draws per outer (default 1000)"
@@ -152,16 +155,21 @@ def run_psa(args: argparse.Namespace) -> int:
 
     tree, values = load_tree(args)
     progress = False if args.no_progress else None
+    ce = None
     with _dask(args.dask) as client:
-        result = psa(
-            tree,
-            draws=args.draws,
-            seed=args.seed,
-            values=values,
-            chunk_size=args.chunk_size,
-            client=client,
-            progress=progress,
-        )
+        if args.wtp is not None:
+            result, ce_data, ce_text = psa_at_wtp(args, tree, values, progress)
+            ce = (ce_data, ce_text)
+        else:
+            result = psa(
+                tree,
+                draws=args.draws,
+                seed=args.seed,
+                values=values,
+                chunk_size=args.chunk_size,
+                client=client,
+                progress=progress,
+            )
         acc = None
         if args.acceptability:
             grid: Any = _floats(args.grid_values, "--grid-values") if args.grid_values else args.grid
@@ -194,6 +202,9 @@ def run_psa(args: argparse.Namespace) -> int:
         ],
     }
     text = _psa_text(result, tree, values)
+    if ce is not None:
+        data["cost_effectiveness"] = ce[0]
+        text += "\n  " + ce[1]
     if acc is not None:
         frame = acc.to_frame()
         never = [s for i, s in enumerate(acc.strategies) if not acc.probability_optimal[:, i].any()]
@@ -301,15 +312,18 @@ def run_evppi(args: argparse.Namespace) -> int:
     methods = ("regression", "nested") if args.method == "both" else (args.method,)
     rows = []
     with _dask(args.dask) as client:
-        result = psa(
-            tree,
-            draws=args.draws,
-            seed=args.seed,
-            values=values,
-            chunk_size=args.chunk_size,
-            client=client,
-            progress=progress,
-        )
+        if args.wtp is not None:
+            result = psa_at_wtp(args, tree, values, progress)[0]
+        else:
+            result = psa(
+                tree,
+                draws=args.draws,
+                seed=args.seed,
+                values=values,
+                chunk_size=args.chunk_size,
+                client=client,
+                progress=progress,
+            )
         for group in groups:
             for method in methods:
                 r = evppi(

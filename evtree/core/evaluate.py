@@ -33,10 +33,13 @@ from .compile import (
     parameter_point,
     raise_problems,
 )
-from .components import evaluation_component
+from .components import component_view, evaluation_component
 from .errors import EvaluationError, UnknownNameError
+from .expressions import symbol
+from .objectives import Objective, as_objective
 from .presenters import present
-from .rollback import arithmetic, outcomes, reach_probabilities, rollback
+from .rollback import _to_fraction, arithmetic, outcomes, reach_probabilities, rollback
+from .rules import expected_value_rule, rule_named
 from .utility import Utility, resolve_utility
 
 __all__ = [
@@ -91,7 +94,9 @@ def evaluate(
     method: str = "float",
     policy: Mapping[str, str] | None = None,
     utility: Any = "tree",
+    rule: str | None = None,
     criterion: str | None = None,
+    objective: Any = None,
 ) -> Evaluation:
     """Roll back a tree and return every node's value and the optimal policy.
 
@@ -112,11 +117,27 @@ def evaluate(
         The utility function: the tree's own by default, ``None`` for risk
         neutral.  With a utility, decisions maximise expected utility and node
         values are certainty equivalents.
+    rule : str, optional
+        The decision rule (:mod:`evtree.core.rules`), by SilverDecisions name:
+        ``"expected-value-maximization"``, ``"expected-value-minimization"``,
+        ``"maxi-min"``, ``"maxi-max"``, ``"mini-min"``, ``"mini-max"`` (or
+        ``"max"``/``"min"``).  Default: the tree's own (:attr:`DecisionTree.rule`).
+        Under the rules without probabilities a chance node is worth its worst
+        (``*-min``) or best (``*-max``) child, and node values are those
+        guaranteed (or hoped-for) values; probabilities are still checked.
     criterion : str, optional
         In a tree that declares criteria or players, the one component whose
         payoffs to roll back (a criterion in its own sense; a player's payoffs
         maximised); required there, refused elsewhere
         (:func:`evtree.core.components.evaluation_component`).
+    objective : str, mapping or Objective, optional
+        In a tree with criteria, what decides (:mod:`evtree.core.objectives`):
+        a criterion name, a weighted sum ``{"weights": {"qaly": "wtp", "cost": -1}}``,
+        net monetary benefit ``{"net_benefit": {"effect": "qaly", "cost": "cost",
+        "wtp": "wtp"}}``, or an :class:`~evtree.core.objectives.Objective`.
+        Default: the tree's own (:attr:`DecisionTree.criteria_objective`).
+        Every criterion's value under the chosen policy is then in
+        :attr:`Evaluation.criteria_values` and :meth:`Evaluation.to_frame`.
 
     Returns
     -------
@@ -145,14 +166,28 @@ def evaluate(
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     flat = compile_tree(formula_view(tree, values or ()))  # a value given to a formula overrides it
     raise_problems(flat)
-    flat, objective = evaluation_component(tree, flat, criterion)
+    full, objective_arg = flat, objective
+    spec = _objective_spec(tree, objective, criterion)
+    if spec is not None and spec.kind != "criterion":
+        objective = spec.sense
+    else:
+        flat, objective = evaluation_component(tree, flat, spec.names[0] if spec is not None else criterion)
+        objective = spec.sense if spec is not None else objective
     util = resolve_utility(tree.utility if utility == "tree" else utility, tree.parameters)
     if util is not None and util.is_linear:
         util = None
-    if util is not None and tree.objective != "max":
+    if rule is not None:
+        rule_ = rule_named(rule)
+    elif rule_named(tree.rule).uses_probabilities:
+        rule_ = expected_value_rule(objective)
+    else:
+        rule_ = rule_named(tree.rule)
+    if util is not None and rule_.decision != "max":
         raise EvaluationError("a utility function needs objective 'max'")
     if isinstance(policy, str):
         policy = parse_strategy(tree, policy)
+    if util is not None and not rule_.uses_probabilities:
+        raise EvaluationError(f"a utility function needs an expected-value rule, not {rule_.name!r}")
     forced = _policy_forced(flat, tree, policy)
     point = parameter_point(tree, values, method=method)
     shape: tuple[int, ...] = ()
@@ -164,13 +199,25 @@ def evaluate(
         check_probabilities(tree, flat, method="symbolic", values=values)
     else:
         arith.check_probabilities(flat, probs)
-    outcome = outcomes(flat, arith, point)
+    if spec is not None and spec.kind != "criterion":
+        outcome = _weighted_outcomes(tree, full, spec, arith, point)
+    else:
+        outcome = outcomes(flat, arith, point)
     leaves = outcome if util is None else util.of_outcomes(outcome, method, point)
-    rolled = rollback(flat, arith, leaves, probs, objective, forced, overwrite=leaves is not outcome)
+    rolled = rollback(flat, arith, leaves, probs, rule_.name, forced, overwrite=leaves is not outcome)
     base = None
     if method == "symbolic":
         numeric = {k: v for k, v in (values or {}).items() if not isinstance(v, sympy.Basic) or v.is_number}
-        base = evaluate(tree, numeric, method="exact", policy=policy, utility=util, criterion=criterion)
+        base = evaluate(
+            tree,
+            numeric,
+            method="exact",
+            policy=policy,
+            utility=util,
+            rule=rule,
+            criterion=criterion,
+            objective=objective_arg,
+        )
     return Evaluation(
         tree=tree,
         method=method,
@@ -183,7 +230,75 @@ def evaluate(
         _outcomes=outcome,
         _rolled=rolled,
         _base=base,
+        rule=rule_.name,
+        objective_spec=spec,
+        criterion=criterion,
+        _full=full,
     )
+
+
+def _objective_spec(tree: model.DecisionTree, objective: Any, criterion: str | None) -> Objective | None:
+    """Return the objective over criteria to use, or ``None`` (one payoff, or a player)."""
+    if objective is not None and criterion is not None:
+        raise EvaluationError("give criterion= or objective=, not both")
+    if objective is not None:
+        return as_objective(objective).resolved(tree)
+    if criterion is not None:
+        if any(c.name == criterion for c in tree.criteria):
+            return Objective.criterion(criterion).resolved(tree)
+        return None
+    return tree.criteria_objective
+
+
+def _weight_value(expr: sympy.Expr, arith: Any, point: Mapping[str, Any]) -> Any:
+    """Return a weight's value at the point in the arithmetic (float: broadcast over the points)."""
+    if arith.name == "float":
+        if expr.is_number:
+            return float(expr)
+        names = sorted(point)
+        v = sympy.lambdify([symbol(n) for n in names], expr, "numpy")(*(point[n] for n in names))
+        v = np.asarray(v, dtype=float)
+        if not np.isfinite(v).all():
+            raise EvaluationError(f"the objective's weight {expr} is not finite at the point")
+        return v.reshape(1, -1) if v.ndim else float(v)
+    value = expr.xreplace({symbol(k): v for k, v in point.items()})
+    if arith.name == "exact":
+        if not (value.is_real and value.is_finite):
+            raise EvaluationError(f"the objective's weight {expr} is {value}, not a finite real number")
+        return _to_fraction(value)
+    return value
+
+
+def _weighted_outcomes(
+    tree: model.DecisionTree, flat: FlatTree, spec: Objective, arith: Any, point: Mapping[str, Any]
+) -> Any:
+    """Return every node's score: the weighted sum of its accumulated criteria."""
+    total: Any = None
+    for name, weight in spec.weight_exprs(tree):
+        term = outcomes(component_view(flat, name), arith, point) * _weight_value(weight, arith, point)
+        total = term if total is None else total + term
+    return total
+
+
+def _policy_rollback(flat: FlatTree, arith: Any, leaf: Any, probs: Any, choice: np.ndarray) -> Any:
+    """Roll back expected values, each decision node taking its ``choice`` (per point in float)."""
+    if leaf.dtype != object:
+        width = max(leaf.shape[1], probs.shape[1], choice.shape[1] if choice.ndim == 2 else 1)
+        values = np.array(np.broadcast_to(leaf, (leaf.shape[0], width)))
+    else:
+        values = leaf.copy()
+    every = np.arange(flat.size)
+    for level in reversed(flat.levels):
+        values[level.parents] = arith.weighted_sum(probs[level.children], values[level.children], level)
+        parents = every[level.parents]
+        dec = parents[flat.kind[parents] == DECISION]
+        if len(dec):
+            c = choice[dec]
+            if values.dtype != object and c.ndim == 2:
+                values[dec] = values[c, np.arange(values.shape[1])]
+            else:
+                values[dec] = values[c]
+    return values
 
 
 def _to_output(v: Any) -> Any:
@@ -212,6 +327,8 @@ class Evaluation:
         The utility function, or ``None`` for a risk-neutral evaluation.
     policy_fixed : dict
         Decisions fixed by the caller rather than chosen optimally.
+    rule : str
+        The decision rule (:mod:`evtree.core.rules`) the values follow.
     """
 
     tree: model.DecisionTree
@@ -225,6 +342,10 @@ class Evaluation:
     _outcomes: Any = dataclasses.field(repr=False)
     _rolled: Any = dataclasses.field(repr=False)
     _base: Evaluation | None = dataclasses.field(repr=False, default=None)
+    rule: str = "expected-value-maximization"
+    objective_spec: Objective | None = None
+    criterion: str | None = None
+    _full: FlatTree | None = dataclasses.field(repr=False, default=None)
 
     # -- values ---------------------------------------------------------------------------
     @property
@@ -413,13 +534,56 @@ class Evaluation:
         ``policy`` may be the strategy's name, ``"decision=label, ..."`` (see
         :func:`parse_strategy`).
         """
+        return self._strategy_evaluation(policy).value
+
+    def _strategy_evaluation(self, policy: Mapping[str, str] | str) -> Evaluation:
         if isinstance(policy, str):
             policy = parse_strategy(self.tree, policy)
         merged = {**self.policy_fixed, **policy}
         values = self.parameters if self.method != "symbolic" else None
         if self.method == "float" and self.shape != ():
             values = {k: np.asarray(v).reshape(self.shape) for k, v in self.parameters.items()}
-        return evaluate(self.tree, values, method=self.method, policy=merged, utility=self.utility).value
+        return evaluate(
+            self.tree,
+            values,
+            method=self.method,
+            policy=merged,
+            utility=self.utility,
+            rule=self.rule,
+            criterion=self.criterion,
+            objective=self.objective_spec if self.criterion is None else None,
+        )
+
+    # -- criteria -------------------------------------------------------------------------
+    @cached_property
+    def _criteria_rolled(self) -> dict[str, Any]:
+        """Every criterion's expected value at every node under the policy (trees with criteria)."""
+        if not self.tree.criteria:
+            return {}
+        flat = self._full if self._full is not None else self._flat
+        arith = arithmetic(self.method, max(1, math.prod(self.shape)))
+        out = {}
+        for c in self.tree.criteria:
+            leaf = outcomes(component_view(flat, c.name), arith, self.parameters)
+            out[c.name] = _policy_rollback(flat, arith, leaf, self._probs, self._choice)
+        return out
+
+    @property
+    def criteria_values(self) -> dict[str, Any]:
+        """Each criterion's expected value at the root under the policy chosen (trees with criteria).
+
+        In every arithmetic; in symbolic arithmetic, expressions under the policy
+        optimal at the defaults.  Empty for a tree without criteria.
+        """
+        return {name: self._out(v[0]) for name, v in self._criteria_rolled.items()}
+
+    def criterion_value(self, name: str, node: model.Node | str | None = None) -> Any:
+        """Return one criterion's expected value under the policy, at the root or at ``node``."""
+        if name not in self._criteria_rolled:
+            known = ", ".join(self._criteria_rolled) or "none"
+            raise UnknownNameError(f"unknown criterion {name!r} (declared: {known})")
+        i = 0 if node is None else self._flat.position(node, self.tree)
+        return self._out(self._criteria_rolled[name][i])
 
     @cached_property
     def strategies(self) -> Any:
@@ -445,10 +609,11 @@ class Evaluation:
         # a decision named like a column of the table keeps its own column (no clash)
         columns = {k: f"{k} (decision)" if k in ("value", "optimal") else k for k in keys}
         rows = []
+        crit = [c.name for c in self.tree.criteria]
         for pol in strategies(self.tree):
-            v = self.strategy_value(pol)
-            rows.append({**{columns[k]: pol.get(k, "") for k in keys}, "value": v})
-        frame = pd.DataFrame(rows, columns=[*columns.values(), "value"])
+            ev = self._strategy_evaluation(pol)
+            rows.append({**{columns[k]: pol.get(k, "") for k in keys}, "value": ev.value, **ev.criteria_values})
+        frame = pd.DataFrame(rows, columns=[*columns.values(), "value", *crit])
         frame.attrs["decisions"] = {c: k for k, c in columns.items()}
         if self.shape == ():
             best = self.value
@@ -490,6 +655,7 @@ class Evaluation:
                     if i and flat.kind[flat.parent[i]] == DECISION
                     else None,
                     "reach": conv(self._reach[i]),
+                    **{name: conv(v[i]) for name, v in self._criteria_rolled.items()},
                 }
             )
         return pd.DataFrame(rows).set_index("path")
@@ -502,6 +668,8 @@ class Evaluation:
         """Return a few lines: arithmetic, root value, policy and ties."""
         lines = [f"{self.tree.name or 'tree'} ({self.method} arithmetic)"]
         label = "certainty equivalent" if self.utility is not None else "expected value"
+        if not rule_named(self.rule).uses_probabilities:
+            label = f"value under {self.rule}"
         lines.append(f"  {label}: {self.value}")
         for k, v in self.policy.items():
             tie = f"  (tied: {', '.join(self.ties[k])})" if k in self.ties else ""

@@ -33,7 +33,9 @@ import sympy
 from .components import Criterion, Payoffs, Player, check_payoffs, read_components
 from .errors import ExpressionError, ModelError, UnknownNameError, ValidationError
 from .expressions import FUNCTIONS, as_expr, exact_number, parse_expression
+from .objectives import Objective, as_objective
 from .presenters import presenter
+from .rules import RULES, expected_value_rule
 
 __all__ = [
     "REST",
@@ -699,7 +701,13 @@ class DecisionTree:
         The named parameters the expressions may use.
     objective : {"max", "min"}, default "max"
         Whether the decision maker maximises or minimises; ``"maximize"`` and
-        ``"minimise"`` spellings are accepted.
+        ``"minimise"`` spellings are accepted.  A decision rule name of
+        :mod:`evtree.core.rules` (``"maxi-min"``, ``"mini-max"``, ...) is also
+        accepted: it is kept as :attr:`rule`, and ``objective`` is what its
+        decisions do (``"max"`` or ``"min"``).  In a tree with ``criteria``, an
+        :class:`~evtree.core.objectives.Objective` (or its mapping form, such as
+        ``{"net_benefit": {"effect": "qaly", "cost": "cost", "wtp": "wtp"}}``)
+        says what decides; it is kept as :attr:`criteria_objective`.
     name, description : str
         Title and description of the model.
     claims : sequence, optional
@@ -767,9 +775,19 @@ class DecisionTree:
         self.parameters: dict[str, Parameter] = params
         if any(p.is_formula for p in params.values()):
             resolve_formulas(params)  # refuse unknown names and cycles now
-        if objective not in _OBJECTIVES:
-            raise ModelError(f"objective must be 'max' or 'min', got {objective!r}", field="objective")
-        self.objective = _OBJECTIVES[objective]
+        criteria_objective = None
+        if not isinstance(objective, str):  # an objective over criteria, checked once they are known
+            criteria_objective, objective = objective, "max"
+        if objective not in _OBJECTIVES and objective not in RULES:
+            raise ModelError(
+                f"objective must be 'max', 'min' or a decision rule ({', '.join(RULES)}), got {objective!r}",
+                field="objective",
+            )
+        #: The decision rule (:mod:`evtree.core.rules`); ``objective`` is what its decisions do.
+        self.rule: str = RULES[objective].name if objective in RULES else expected_value_rule(
+            _OBJECTIVES[objective]
+        ).name
+        self.objective = RULES[self.rule].decision
         self.name = name
         self.description = description
         self.claims = list(claims)
@@ -777,6 +795,11 @@ class DecisionTree:
         self.distributions = list(distributions)
         self.metadata = dict(metadata) if metadata is not None else {}
         self.criteria, self.players = read_components(criteria, players, self.parameters)
+        #: What decides among the criteria (:mod:`evtree.core.objectives`), or ``None``.
+        self.criteria_objective: Objective | None = None
+        if criteria_objective is not None:
+            self.criteria_objective = as_objective(criteria_objective).resolved(self)
+            self.objective = self.criteria_objective.sense
         self._compiled: Any = None
 
     @property
@@ -906,7 +929,7 @@ class DecisionTree:
         return DecisionTree(
             _copy_node(self.root),
             parameters=list(self.parameters.values()),
-            objective=self.objective,
+            objective=self.criteria_objective if self.criteria_objective is not None else self.rule,
             name=self.name,
             description=self.description,
             claims=list(self.claims),
@@ -922,6 +945,8 @@ class DecisionTree:
             return NotImplemented
         if (
             self.objective != other.objective
+            or self.rule != other.rule
+            or self.criteria_objective != other.criteria_objective
             or self.name != other.name
             or self.description != other.description
             or self.parameters != other.parameters

@@ -28,6 +28,7 @@ import sympy
 from .compile import CHANCE, DECISION, PROBABILITY_TOLERANCE, FlatTree, Level, Quantity
 from .errors import EvaluationError, ProbabilityError
 from .expressions import symbol
+from .rules import EXPECTED, Rule, rule_named
 
 __all__ = [
     "Arithmetic",
@@ -439,8 +440,9 @@ def rollback(
         Node-aligned values; only the terminals' entries are read.
     probs : array
         Node-aligned branch probabilities.
-    objective : {"max", "min"}
-        What decision nodes do.
+    objective : {"max", "min"} or a decision rule name
+        What decision nodes do; a rule of :mod:`evtree.core.rules` (such as
+        ``"maxi-min"``) also says what chance nodes are worth.
     forced : array of int, optional
         Node-aligned; at a decision node, the flat index of a child whose value
         the node takes instead of the best (-1 where not forced).
@@ -457,15 +459,17 @@ def rollback(
     else:
         values = leaf_values if overwrite else leaf_values.copy()
     forced_levels = _forced_by_level(flat, forced)
+    rule = rule_named(objective)
+    objective = rule.decision
     for depth in range(len(flat.levels) - 1, -1, -1):
         level = flat.levels[depth]
         kids = values[level.children]
         if level.all_kind == CHANCE:
-            parent_values = arith.weighted_sum(probs[level.children], kids, level)
+            parent_values = _chance_values(arith, rule, probs, kids, level)
         elif level.all_kind == DECISION:
             parent_values = arith.segment_best(kids, level, objective)
         else:
-            weighted = arith.weighted_sum(probs[level.children], kids, level)
+            weighted = _chance_values(arith, rule, probs, kids, level)
             best = arith.segment_best(kids, level, objective)
             is_decision = level.kinds == DECISION
             if isinstance(weighted, np.ndarray) and weighted.dtype != object:
@@ -477,6 +481,13 @@ def rollback(
             nodes_ = forced_levels[depth]
             values[nodes_] = values[forced[nodes_]]
     return values
+
+
+def _chance_values(arith: Arithmetic, rule: Rule, probs: Any, kids: Any, level: Level) -> Any:
+    """Return the values of a level's chance nodes: expected, or the worst or best child."""
+    if rule.chance == EXPECTED:
+        return arith.weighted_sum(probs[level.children], kids, level)
+    return arith.segment_best(kids, level, rule.chance)
 
 
 def _forced_by_level(flat: FlatTree, forced: np.ndarray | None) -> list[Any] | None:

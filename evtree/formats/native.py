@@ -36,6 +36,7 @@ _TOP_KEYS = {
     "name",
     "description",
     "objective",
+    "rule",
     "parameters",
     "utility",
     "distributions",
@@ -228,7 +229,7 @@ def tree_from_dict(data: Any, *, where: Any = None) -> model.DecisionTree:
         tree = model.DecisionTree(
             root,
             parameters=parameters,
-            objective=data.get("objective", "max"),
+            objective=_plain(_objective_of(data, where)),
             name=data.get("name", ""),
             description=data.get("description", ""),
             claims=_plain(claims),
@@ -501,6 +502,35 @@ def _quantity(value: Any, path: _Path, key: str, where: _Where, spec: Any, *, re
         raise err.in_file(where(path.field(key), spec, key)) from None
 
 
+def _objective_of(data: Mapping[str, Any], where: Any) -> Any:
+    """Return the tree's objective: ``objective``, or the decision rule ``rule`` (which must agree)."""
+    objective = data.get("objective", "max")
+    if "rule" not in data:
+        return objective
+    from ..core.rules import RULES, rule_named
+
+    try:
+        rule = rule_named(data["rule"])
+    except ModelError as err:
+        raise err.in_file(where("rule", data, "rule")) from None
+    if "objective" in data:
+        name = objective if isinstance(objective, str) else ""
+        direction = model._OBJECTIVES.get(name) or (RULES[name].decision if name in RULES else None)
+        if not name and not rule.uses_probabilities:
+            raise FileFormatError(
+                f"rule {rule.name!r} applies to one payoff, not to an objective over criteria",
+                where=where("rule", data, "rule"),
+            )
+        if direction is None:
+            return objective  # the tree reports the bad objective
+        if direction != rule.decision:
+            raise FileFormatError(
+                f"rule {rule.name!r} {rule.decision}imises, but the objective is {objective!r}",
+                where=where("rule", data, "rule"),
+            )
+    return rule.name
+
+
 # ----------------------------------------------------------------------------- writing
 def tree_to_dict(tree: model.DecisionTree) -> dict[str, Any]:
     """Return the tree as plain data in the file schema."""
@@ -510,6 +540,10 @@ def tree_to_dict(tree: model.DecisionTree) -> dict[str, Any]:
     if tree.description:
         data["description"] = tree.description
     data["objective"] = tree.objective
+    if tree.criteria_objective is not None:
+        data["objective"] = tree.criteria_objective.to_data()
+    if tree.rule not in ("expected-value-maximization", "expected-value-minimization"):
+        data["rule"] = tree.rule
     if tree.parameters:
         params: dict[str, Any] = {}
         for p in tree.parameters.values():

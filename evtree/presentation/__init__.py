@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..cea import CEAResult
 from ..claims import Region
 from ..core.evaluate import Evaluation
 from ..core.model import DecisionTree
 from ..core.presenters import register
+from ..psa.cea import CEACurves, CostEffectPSA
 from ..risk import RiskProfile
 from ..sensitivity import OneWayResult, SpiderResult, TornadoResult, TwoWayResult
 from . import display, draw, explore, plots, render, report
@@ -74,3 +76,24 @@ def _plot_region(region: Any, **options: Any) -> Any:
     from .plots.claims import plot_region
 
     return plot_region(region, **options)
+
+
+@register("plot", CEAResult)
+def _plot_cea(result: Any, **options: Any) -> Any:
+    from .plots.cea import plot_ce_plane
+
+    return plot_ce_plane(result, **options)
+
+
+@register("plot", CostEffectPSA)
+def _plot_ce_scatter(result: Any, **options: Any) -> Any:
+    from .plots.cea import plot_ce_scatter
+
+    return plot_ce_scatter(result, **options)
+
+
+@register("plot", CEACurves)
+def _plot_ceac(curves: Any, **options: Any) -> Any:
+    from .plots.cea import plot_ceac
+
+    return plot_ceac(curves, **options)

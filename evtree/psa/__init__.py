@@ -29,11 +29,13 @@ backends        canonical blocks, jobs, local and Dask execution
 simulation      :func:`psa` and :class:`PSAResult`
 acceptability   :func:`acceptability` and :class:`Acceptability`
 evppi           :func:`evppi` and :class:`EVPPIResult`
+cea             :func:`cost_effect_psa` (two criteria), :class:`CostEffectPSA`, :class:`CEACurves`
 """
 
 from __future__ import annotations
 
 from .acceptability import Acceptability, acceptability
+from .cea import CEACurves, CostEffectPSA, cost_effect_psa
 from .compiled import BLOCK, CHUNK_MEMORY, MAX_STRATEGIES, CompiledTree
 from .evppi import EVPPIResult, evppi
 from .simulation import PSAResult, psa
@@ -43,10 +45,13 @@ __all__ = [
     "CHUNK_MEMORY",
     "MAX_STRATEGIES",
     "Acceptability",
+    "CEACurves",
     "CompiledTree",
+    "CostEffectPSA",
     "EVPPIResult",
     "PSAResult",
     "acceptability",
+    "cost_effect_psa",
     "evppi",
     "psa",
 ]

@@ -90,6 +90,22 @@ def _resolve_strategies(
     return out_policies, names, masks
 
 
+def _payoff_view(tree: model.DecisionTree, flat: Any, view: Any) -> Any:
+    """Return the FlatTree whose payoffs are valued: ``view``, or a criteria tree's objective score."""
+    if view is not None:
+        return view
+    if tree.criteria and tree.criteria_objective is not None:
+        from ..core.objectives import objective_view
+
+        return objective_view(tree, flat, tree.criteria_objective)
+    if tree.component_names:
+        raise EvaluationError(
+            "the tree declares criteria or players but no objective over them: give it one "
+            "(objective: {net_benefit: ...}) or use evtree.psa.cost_effect_psa for two criteria"
+        )
+    return flat
+
+
 def _preorder(flat: Any) -> Any:
     order = {id(n): i for i, n in enumerate(flat.nodes[0].descendants)}
     order[id(flat.nodes[0])] = -1
@@ -114,6 +130,12 @@ class CompiledTree:
         The strategies to value (default: all, at most :data:`MAX_STRATEGIES`).
         A mapping gives them names.
     max_strategies : int, default MAX_STRATEGIES
+    flat : FlatTree, optional
+        A view of the tree's compiled form whose payoffs to value instead: one
+        criterion's (:func:`evtree.core.components.component_view`) or an
+        objective's score (:func:`evtree.core.objectives.objective_view`).  By
+        default, a tree with criteria and an objective over them is valued by
+        that objective's score.
 
     Examples
     --------
@@ -126,18 +148,25 @@ class CompiledTree:
     """
 
     def __init__(
-        self, tree: model.DecisionTree, strategies: Any = None, *, max_strategies: int = MAX_STRATEGIES
+        self,
+        tree: model.DecisionTree,
+        strategies: Any = None,
+        *,
+        max_strategies: int = MAX_STRATEGIES,
+        flat: Any = None,
     ) -> None:
         import sympy
 
         from ..core.expressions import symbol
         from ..core.utility import resolve_utility
 
+        view = flat
         # A formula parameter given its own distribution is drawn, overriding its formula;
         # the other formulas are part of the compiled expressions, so they follow every draw.
         drawn_formulas = [k for k, p in tree.formula_parameters.items() if p.distribution is not None]
         flat = compile_tree(formula_view(tree, drawn_formulas))
         raise_problems(flat)
+        flat = _payoff_view(tree, flat, view)
         util = resolve_utility(tree.utility, tree.parameters)
         if util is not None and not util.is_linear:
             raise EvaluationError(
