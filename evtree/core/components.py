@@ -354,7 +354,6 @@ def evaluation_component(tree: DecisionTree, flat: FlatTree, criterion: str | No
         )
     sense = next((c.sense for c in tree.criteria if c.name == criterion), "max")
     return component_view(flat, criterion), sense
-<<<<<<< HEAD
 
 
 def game_problems(tree: DecisionTree, nodes: list[Any], decision_indices: Any) -> list[ModelError]:
@@ -437,5 +436,3 @@ def game_problems(tree: DecisionTree, nodes: list[Any], decision_indices: Any) -
                     break
                 above = above.parent
     return problems
-=======
->>>>>>> cea
