@@ -20,9 +20,8 @@ from typing import Any
 import numpy as np
 
 from ..core import _random, model
-from ..core.components import component_view
 from ..core.errors import EvaluationError
-from ..core.objectives import Objective, objective_view
+from ..core.objectives import Objective
 from ..core.presenters import Presentable
 from .backends import _blocks, _draw, _evaluate_chunks
 from .compiled import _PSA, CompiledTree
@@ -71,12 +70,9 @@ def cost_effect_psa(
     if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
         raise ValueError(f"draws must be a positive integer, got {draws!r}")
     cost, effect = _criteria(tree, cost, effect)
-    from ..core.compile import compile_tree
-
-    flat = compile_tree(tree)
-    cost_model = CompiledTree(tree, strategies, flat=component_view(flat, cost))
+    cost_model = CompiledTree(tree, strategies, flat=cost)
     named = dict(zip(cost_model.names, cost_model.policies))
-    effect_model = CompiledTree(tree, named, flat=component_view(flat, effect))
+    effect_model = CompiledTree(tree, named, flat=effect)
     if not cost_model.sources:
         raise EvaluationError("the tree has no distributions to draw from (see docs/psa.md)")
     fixed = _check_fixed(tree, values)
@@ -266,12 +262,9 @@ class CostEffectPSA(Presentable):
         probability each strategy is optimal, and :func:`evtree.psa.evppi` (by
         regression, or nested Monte Carlo on the net-benefit tree) follow.
         """
-        from ..core.compile import compile_tree
-
         w = float(wtp)
         objective = Objective.net_benefit(self.effect_name, self.cost_name, w)
-        flat = objective_view(self.tree, compile_tree(self.tree), objective)
-        compiled = CompiledTree(self.tree, dict(zip(self.strategies, self.policies)), flat=flat)
+        compiled = CompiledTree(self.tree, dict(zip(self.strategies, self.policies)), flat=objective)
         return PSAResult(
             tree=self.tree,
             method=f"{self.method}; net monetary benefit at wtp = {w:g}",
