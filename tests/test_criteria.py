@@ -172,3 +172,12 @@ def test_rdecision_lifestyle_net_costs():
         "diet": F(12, 68) + F(56, 68) * F(95, 100),
         "exercise": F(18, 58) + F(40, 58) * F(95, 100),
     }
+
+
+def test_rules_apply_to_one_criterion(suma):
+    # worst case of the cost, minimised: sumatriptan's worst cost 16.10 + 63.16 + 1093 vs caffeine's
+    worst = evaluate(suma, criterion="cost", rule="mini-max", method="exact")
+    assert worst.policy["drug"] == "caffeine-ergotamine"
+    assert worst.value == F("1.32") + F("63.16") + 1093
+    best_case = evaluate(suma, criterion="qaly", rule="maxi-max", method="exact")
+    assert best_case.value == F(1, 365)  # relief and no recurrence, either drug
