@@ -8,8 +8,8 @@
 2. The sumatriptan tree (tests/data/sumatriptan.yaml) with distributions on its 10
    inputs: ``cost_effect_psa`` at 10^6 draws, then acceptability (CEAC, frontier,
    EVPI) at 100 willingness-to-pay values.  Goal: within 3x the time of the PSA
-   alone, the baseline being ``psa`` of the tree's net-benefit objective at 10^6
-   draws (one payoff, one WTP).
+   alone, the baseline being ``psa`` of one criterion (the cost) at 10^6 draws;
+   ``psa`` of the tree's net-benefit objective (wtp a parameter) is shown too.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import evtree
 from evtree import Branch, Chance, Decision, DecisionTree, Terminal
 from evtree.cea import cea
 from evtree.core.components import Criterion
-from evtree.psa import cost_effect_psa, psa
+from evtree.psa import CompiledTree, cost_effect_psa, psa
 
 ROOT = Path(__file__).resolve().parent.parent
 SUMATRIPTAN = ROOT / "tests" / "data" / "sumatriptan.yaml"
@@ -124,6 +124,8 @@ def run() -> list[Row]:
         both = cost_effect_psa(ptree, draws=N, seed=1, keep_draws=False, progress=False)
         return both.acceptability(grid)
 
+    one = CompiledTree(ptree, flat="cost")
+    t_one, _ = best_time(lambda: psa(one, draws=N, seed=1, keep_draws=False, progress=False), repeat=2)
     t_alone, _ = best_time(lambda: psa(ptree, draws=N, seed=1, keep_draws=False, progress=False), repeat=2)
     t_ceac, curves = best_time(ceac, repeat=2)
     assert curves.probability.shape == (2, 100)
@@ -131,11 +133,14 @@ def run() -> list[Row]:
         Row(
             "CEAC over 100 WTP from 10^6 draws (sumatriptan)",
             t_ceac,
-            "PSA alone (net benefit)",
-            t_alone,
+            "PSA alone (one criterion)",
+            t_one,
             "within 3x of the PSA alone",
-            t_ceac <= 3 * t_alone,
+            t_ceac <= 3 * t_one,
         )
+    )
+    rows.append(
+        Row("  same", t_ceac, "PSA alone (net benefit, wtp a parameter)", t_alone, "(reported)", None)
     )
     return rows
 

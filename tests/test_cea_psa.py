@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import evtree
 from evtree.psa import CEACurves, cost_effect_psa, evppi, psa
@@ -155,3 +157,36 @@ def test_net_benefit_target_for_sensitivity():
     frame = sweep.to_frame()
     assert len(frame) >= 3
     assert evtree.evaluate(nb, {"wtp": 10_000}).policy["drug"] == "caffeine-ergotamine"
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(-5, 5), st.integers(-5, 5), st.integers(-5, 5), st.integers(-5, 5)),
+        min_size=1,
+        max_size=40,
+    ),
+    st.lists(st.integers(0, 6), min_size=5, max_size=12),
+)
+def test_two_strategy_fast_path_equals_the_loop(rows, grid):
+    """Sorted thresholds and prefix sums give the per-WTP loop's numbers, ties included."""
+    from evtree.psa.cea import CostEffectPSA
+
+    arr = np.array(rows, dtype=float).T
+    r = CostEffectPSA(
+        tree=None,
+        method="test",
+        n_draws=arr.shape[1],
+        seed=None,
+        strategies=("a", "b"),
+        policies=({}, {}),
+        costs=arr[:2],
+        effects=arr[2:],
+        inputs=None,
+        columns={},
+        fixed={},
+    )
+    g = np.array(sorted(grid), dtype=float)
+    fast, slow = r._two_strategy_curves(g), r._curves(g)
+    np.testing.assert_array_equal(fast[0], slow[0])
+    np.testing.assert_allclose(fast[1], slow[1], rtol=1e-12, atol=1e-12)

@@ -232,3 +232,15 @@ def test_tree_cea_matches_evaluation_and_float_matches_exact(tree):
         assert lo.value == max((t.wtp - eps) * s.effect - s.cost for s in exact.strategies)
         assert hi.criteria_values["qaly"] >= lo.criteria_values["qaly"]
         assert exact.optimal_at(t.wtp + eps) == t.above
+
+
+def test_cli_csv_and_symbolic(capsys):
+    assert main(["cea", str(SUMATRIPTAN), "--csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "strategy,cost,qaly,inc_cost,inc_qaly,icer,status,dominated_by"
+    assert lines[1].startswith("caffeine-ergotamine,")
+    assert main(["cea", str(SUMATRIPTAN), "--symbolic", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    icer = next(s for s in data["strategies"] if s["name"] == "sumatriptan")["icer"]
+    assert "p_relief_suma" in icer and "decided at" in data["note"]
+    assert main(["cea", str(SUMATRIPTAN), "--symbolic", "--plot", "x.png"]) == 2

@@ -172,3 +172,33 @@ def test_rdecision_lifestyle_net_costs():
         "diet": F(12, 68) + F(56, 68) * F(95, 100),
         "exercise": F(18, 58) + F(40, 58) * F(95, 100),
     }
+
+
+def test_rules_apply_to_one_criterion(suma):
+    # worst case of the cost, minimised: sumatriptan's worst cost 16.10 + 63.16 + 1093 vs caffeine's
+    worst = evaluate(suma, criterion="cost", rule="mini-max", method="exact")
+    assert worst.policy["drug"] == "caffeine-ergotamine"
+    assert worst.value == F("1.32") + F("63.16") + 1093
+    best_case = evaluate(suma, criterion="qaly", rule="maxi-max", method="exact")
+    assert best_case.value == F(1, 365)  # relief and no recurrence, either drug
+
+
+def test_silverdecisions_two_criteria_rule_mcdm3():
+    """mcdm3.json (SilverDecisions #200): rule max-min over [Effect, Cost], weight 1.
+
+    Combined payoff w * effect - cost: A 0, B 2 - 3.5, C 4.8 - 5.2, D 7 - 8.5, E 10 - 10:
+    A and E tie at 0 (SilverDecisions selects both); at weight 2, E (10) wins.
+    """
+    rows = {"A": (0, 0), "B": (2, F(7, 2)), "C": (F(24, 5), F(26, 5)), "D": (7, F(17, 2)), "E": (10, 10)}
+    tree = DecisionTree(
+        Decision("d", [Branch(n, Terminal({"Effect": e, "Cost": c})) for n, (e, c) in rows.items()]),
+        criteria=[Criterion("Effect"), Criterion("Cost", sense="min")],
+    )
+    r = evaluate(tree, objective=Objective.two_criteria("max-min", "Effect", "Cost", 1), method="exact")
+    assert r.value == 0 and r.ties == {"d": ("A", "E")}
+    r2 = evaluate(tree, objective=Objective.two_criteria("max-min", "Effect", "Cost", 2), method="exact")
+    assert r2.policy == {"d": "E"} and r2.value == 10
+    inf = evaluate(tree, objective=Objective.two_criteria("max-min", "Effect", "Cost", "Infinity"))
+    assert inf.policy == {"d": "E"}
+    with pytest.raises(ModelError, match="unknown two-criteria rule"):
+        Objective.two_criteria("max-mean", "Effect", "Cost")

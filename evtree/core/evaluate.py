@@ -573,7 +573,9 @@ class Evaluation:
         """Each criterion's expected value at the root under the policy chosen (trees with criteria).
 
         In every arithmetic; in symbolic arithmetic, expressions under the policy
-        optimal at the defaults.  Empty for a tree without criteria.
+        optimal at the defaults.  At a tied decision the first optimal branch is
+        taken (as in :attr:`policy`; :attr:`ties` lists the others).  Expected
+        values, whatever the decision rule.  Empty for a tree without criteria.
         """
         return {name: self._out(v[0]) for name, v in self._criteria_rolled.items()}
 

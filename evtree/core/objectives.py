@@ -33,7 +33,10 @@ from .expressions import as_expr, parse_expression
 if TYPE_CHECKING:  # pragma: no cover
     from .model import DecisionTree
 
-__all__ = ["Objective", "as_objective", "objective_view"]
+__all__ = ["TWO_CRITERIA_RULES", "Objective", "as_objective", "objective_view"]
+
+#: SilverDecisions' two-criteria rules: the signs of the first and second criterion.
+TWO_CRITERIA_RULES = {"max-max": (1, 1), "max-min": (1, -1), "min-max": (-1, 1), "min-min": (-1, -1)}
 
 _SENSES = {
     "max": "max",
@@ -87,6 +90,37 @@ class Objective:
             "max",
             {"effect": effect, "cost": cost, "wtp": wtp},
         )
+
+    @classmethod
+    def two_criteria(cls, rule: str, first: str, second: str, weight: Any = 1) -> Objective:
+        """Return SilverDecisions' two-criteria rule ``rule`` as a weighted sum, maximised.
+
+        ``max-max``, ``max-min``, ``min-max`` and ``min-min`` maximise
+        ``c1 * weight * first + c2 * second`` with ``(c1, c2)`` = ``(1, 1)``,
+        ``(1, -1)``, ``(-1, 1)``, ``(-1, -1)``; the first word applies to the
+        first criterion.  ``weight`` is SilverDecisions' ``defaultCriterion1Weight``;
+        ``"Infinity"`` keeps the first criterion alone.
+
+        Examples
+        --------
+        >>> Objective.two_criteria("min-max", "cost", "effect", 2).weights
+        (('cost', -2), ('effect', 1))
+        """
+        if rule not in TWO_CRITERIA_RULES:
+            known = ", ".join(TWO_CRITERIA_RULES)
+            raise ModelError(f"unknown two-criteria rule {rule!r} (known: {known})", field="rule")
+        c1, c2 = TWO_CRITERIA_RULES[rule]
+        if isinstance(weight, str) and weight.strip() in ("Infinity", "inf"):
+            return cls.weighted({first: c1})
+        w = as_expr(weight)
+        if w.is_number and w < 0:
+            raise ModelError(
+                f"the weight of the first criterion must be >= 0, got {weight!r}", field="weight"
+            )
+        first_weight: Any = c1 * w
+        if first_weight.is_Integer:
+            first_weight = int(first_weight)
+        return cls.weighted({first: first_weight, second: c2})
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -91,12 +91,17 @@ def _resolve_strategies(
 
 
 def _payoff_view(tree: model.DecisionTree, flat: Any, view: Any) -> Any:
-    """Return the FlatTree whose payoffs are valued: ``view``, or a criteria tree's objective score."""
+    """Return the FlatTree whose payoffs are valued: a criterion's, or an objective's score."""
+    from ..core.components import component_view
+    from ..core.objectives import Objective, objective_view
+
+    if isinstance(view, str):
+        return component_view(flat, view)
+    if isinstance(view, Objective):
+        return objective_view(tree, flat, view)
     if view is not None:
         return view
     if tree.criteria and tree.criteria_objective is not None:
-        from ..core.objectives import objective_view
-
         return objective_view(tree, flat, tree.criteria_objective)
     if tree.component_names:
         raise EvaluationError(
@@ -130,12 +135,13 @@ class CompiledTree:
         The strategies to value (default: all, at most :data:`MAX_STRATEGIES`).
         A mapping gives them names.
     max_strategies : int, default MAX_STRATEGIES
-    flat : FlatTree, optional
-        A view of the tree's compiled form whose payoffs to value instead: one
-        criterion's (:func:`evtree.core.components.component_view`) or an
-        objective's score (:func:`evtree.core.objectives.objective_view`).  By
-        default, a tree with criteria and an objective over them is valued by
-        that objective's score.
+    flat : str, Objective or FlatTree, optional
+        In a tree with criteria, the payoffs to value: one criterion (its name),
+        an objective's score (:class:`evtree.core.objectives.Objective`), or a
+        view of the tree's compiled form made by
+        :func:`~evtree.core.components.component_view` or
+        :func:`~evtree.core.objectives.objective_view`.  By default, the tree's
+        own objective over its criteria.
 
     Examples
     --------
