@@ -100,7 +100,7 @@ def test_report_sections_and_tree(korea_page):
     ]
     assert values[0] == "20.5"  # the root comes first
     text = "".join(page.text)
-    assert "exactly 41/2" in text
+    assert "41/2 = 20.5" in text  # issue 18: the fraction and its decimal (was "exactly 41/2")
     # strategies: 9 of them (8 after talks, 1 without), the optimal one in bold
     table = re.search(r'<section id="strategies">.*?</section>', korea_page, re.S).group(0)
     assert len(re.findall(r"<tr>", table)) == 1 + 9

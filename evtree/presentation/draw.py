@@ -42,7 +42,7 @@ import sympy
 from ..core import model
 from ..core.errors import EvaluationError, EvtreeError, UnknownNameError
 from ..core.expressions import as_expr, symbol
-from .display import format_number, quantity_text
+from .display import expression_display, format_number, probability_symbols, quantity_text
 from .plots.style import COLORS
 
 __all__ = ["text_width", "tree_svg", "write_svg"]
@@ -212,6 +212,7 @@ def _annotate(
     probabilities: bool = False,
 ) -> None:
     numeric = result is not None and result.method != "symbolic"
+    collect = probability_symbols(tree) if result is not None and not numeric else None
     flat = result._flat if result is not None else None
     positions = flat.index if flat is not None else {}
     optimal = result._optimal if result is not None else None
@@ -241,6 +242,8 @@ def _annotate(
                 item.pruned = not item.optimal
         if result is not None:
             v = result.value_of(node)
+            if not numeric:  # symbolic: collected by the branch probabilities, to read at a glance
+                v = expression_display(v, collect)
             item.value = format_number(v, max_chars=max_chars)
             item.value_title = format_number(v) if result.method == "symbolic" else str(v)
         if isinstance(node, model.Terminal):
