@@ -617,11 +617,13 @@ def mathml(value: Any, *, display: str = "inline", symbols: Iterable[Any] | None
     return f'<math display="{display}">{body}</math>'
 
 
-def _cell(v: Any, kind: str = "value") -> str:
+def _cell(v: Any, kind: str = "value", symbols: Any = None) -> str:
     if isinstance(v, (bool, np.bool_)):
         return "✓" if v else ""
     if v is None or (isinstance(v, float) and v != v):
         return ""
+    if symbols is not None and isinstance(v, sympy.Basic) and not v.is_number:
+        return f"${latex(v, symbols)}$"  # JupyterLab typesets it
     if isinstance(v, (numbers.Number, sympy.Basic, Fraction, np.number)):
         return format_number(v, max_chars=120, kind=kind)
     return str(v)
@@ -640,13 +642,15 @@ def frame_html(
     index: bool = True,
     kinds: Mapping[Any, str] | None = None,
     why_empty: str | None = None,
+    symbols: Iterable[Any] | None = None,
 ) -> str:
     """Return a DataFrame as an HTML table with numbers formatted for reading.
 
     Rows whose ``highlight`` column is true are shown in bold; numbers are
     written by :func:`format_number` with the kind of their column (``kinds``, or
     :func:`column_kind` of its name).  An empty frame gives one line saying so
-    (``why_empty``).
+    (``why_empty``).  With ``symbols``, symbolic cells are LaTeX (``$...$``) collected
+    by those symbols, for notebooks.
     """
     if len(frame) == 0:
         return f"<p class='note'>{html.escape(empty_note('table', why_empty or 'no rows'))}</p>"
@@ -668,7 +672,7 @@ def frame_html(
         for c in cols:
             v = row[c]
             align = ";text-align:right" if isinstance(v, (numbers.Number, sympy.Basic, np.number)) else ""
-            cells.append(f'<td style="{style}{align}">{html.escape(_cell(v, col_kind[c]))}</td>')
+            cells.append(f'<td style="{style}{align}">{html.escape(_cell(v, col_kind[c], symbols))}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     head = head.replace("<th>", f'<th style="{th}">')
     body = "".join(rows)
@@ -717,7 +721,8 @@ def evaluation_html(result: Any, *, picture: bool = True, max_nodes: int = 200) 
             items.append(f"<li>{html.escape(str(k))}: <b>{html.escape(str(v))}</b>{html.escape(tie)}</li>")
         parts.append(f"<p>Optimal policy:</p><ul>{''.join(items)}</ul>")
     try:
-        parts.append(frame_html(result.strategies))
+        symbols = probability_symbols(tree) if result.method == "symbolic" else None
+        parts.append(frame_html(result.strategies, symbols=symbols))
     except EvtreeError as err:
         parts.append(f"<p>{html.escape(str(err))}</p>")
     if picture and sum(1 for _ in tree.nodes()) <= max_nodes:
