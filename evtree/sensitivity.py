@@ -37,7 +37,7 @@ import sympy
 from .core import model
 from .core.compile import compile_tree
 from .core.errors import EvaluationError, ModelError
-from .core.evaluate import count_strategies, evaluate, strategies
+from .core.evaluate import count_strategies, evaluate, parse_strategy, strategies
 from .core.expressions import as_expr, exact_number, symbol
 from .core.presenters import Presentable
 
@@ -824,6 +824,8 @@ def _targets(tree: model.DecisionTree, strategy: Any) -> list[tuple[str, sympy.E
     wanted = [strategy] if isinstance(strategy, (str, Mapping)) else list(strategy)
     out = []
     for w in wanted:
+        if isinstance(w, str) and "=" in w and not any(f.name == w for f in funcs):
+            w = parse_strategy(tree, w)  # a strategy's name, "decision=label, ..." (issue 18)
         if isinstance(w, Mapping):
             match = [f for f in funcs if all(f.policy.get(k) == v for k, v in w.items())]
         else:
