@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .style import axes, color, finish
+from .style import axes, color, finish, strategy_color, strategy_palette
 
 __all__ = ["plot_acceptability", "plot_differences", "plot_evpi", "psa_figure"]
 
@@ -51,6 +51,7 @@ def plot_differences(
     x: str | None = None,
     bins: int = 60,
     ax: Any = None,
+    palette: Any = None,
 ) -> Any:
     """Plot each strategy's value minus a reference strategy's, over the PSA draws.
 
@@ -82,7 +83,8 @@ def plot_differences(
     if not shown:
         shown = [s for s in result.strategies if s != ref][:1]
     diffs = result.differences(ref)[shown]
-    colour = {name: color(i) for i, name in enumerate(result.strategies)}
+    palette = palette if palette is not None else strategy_palette(result.tree)
+    colour = {name: strategy_color(name, i, palette) for i, name in enumerate(result.strategies)}
     if kind == "hist":
         for name in diffs.columns:
             ax.hist(diffs[name].to_numpy(), bins=bins, alpha=0.55, color=colour[name], label=name)
@@ -117,7 +119,7 @@ def plot_differences(
     return finish(ax, title="Strategy differences against an input", xlabel=x, ylabel=f"value minus '{ref}'")
 
 
-def plot_acceptability(acc: Any, *, strategies: Any = None, ax: Any = None) -> Any:
+def plot_acceptability(acc: Any, *, strategies: Any = None, ax: Any = None, palette: Any = None) -> Any:
     """Plot the probability each strategy is optimal against the swept parameter.
 
     The strategy with the best expected value at each grid value (the
@@ -138,7 +140,7 @@ def plot_acceptability(acc: Any, *, strategies: Any = None, ax: Any = None) -> A
     ax = axes(ax)
     for name in _shown(acc.strategies, acc.probability_optimal, strategies):
         i = acc.strategies.index(name)
-        ax.plot(acc.grid, acc.probability_optimal[:, i], color=color(i), label=name)
+        ax.plot(acc.grid, acc.probability_optimal[:, i], color=strategy_color(name, i, palette), label=name)
     frontier = [acc.strategies.index(b) for b in acc.best]
     ax.scatter(
         acc.grid,
@@ -168,6 +170,8 @@ def plot_evpi(acc: Any, *, ax: Any = None) -> Any:
 def psa_figure(result: Any, acceptability: Any = None) -> Any:
     """Return the figure ``evtree psa --plot`` writes: differences, and curves when given.
 
+    Strategies have their colours of :func:`~evtree.presentation.plots.style.strategy_palette`.
+
     Returns
     -------
     matplotlib.figure.Figure
@@ -179,7 +183,8 @@ def psa_figure(result: Any, acceptability: Any = None) -> Any:
         plot_differences(result, ax=ax)
         return fig
     fig, (a, b, c) = plt.subplots(1, 3, figsize=(16, 4.2), layout="constrained")
-    plot_differences(result, ax=a)
-    plot_acceptability(acceptability, ax=b)
+    palette = strategy_palette(result.tree)
+    plot_differences(result, ax=a, palette=palette)
+    plot_acceptability(acceptability, ax=b, palette=palette)
     plot_evpi(acceptability, ax=c)
     return fig
