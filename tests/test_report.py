@@ -252,3 +252,13 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert not list(tmp_path.iterdir())  # nothing written
     assert main(["report", str(tmp_path / "missing.yaml"), "-o", str(tmp_path / "r.html")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_cli_render_names_and_probabilities(capsys):
+    assert main(["render", KOREA, "--names", "--probabilities"]) == 0
+    svg = capsys.readouterr().out
+    assert 'class="evt-name"' in svg and ">north_response<" in svg
+    # allies defect (p_defect = 1/4 at the defaults), then accept: reached with probability 0.25
+    assert ">p = 0.25<" in svg
+    assert main(["render", KOREA]) == 0
+    assert 'class="evt-name"' not in capsys.readouterr().out
