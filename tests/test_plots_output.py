@@ -138,3 +138,12 @@ def test_one_colour_per_strategy_across_plots(korea, korea_two_way):
     risk = plot_risk_profiles([risk_profile(korea, method="exact", name="optimal")], palette=palette)
     assert to_hex(risk.lines[0].get_color()) == palette[TALKS]
     plt.close("all")
+
+
+def test_polygons_for_other_values_than_the_grids_are_refused(korea):
+    # the grid is computed with c_talk = 20 (talks lose more often); polygons built for the default
+    # c_talk = 2 would not hold the grid's points, so the grid is drawn instead
+    r = two_way(korea, ("p_flout", "p_defect"), points=41, values={"c_talk": 20})
+    assert region_polygons(korea, r) is None
+    polygons = region_polygons(korea, r, {"c_talk": 20})
+    assert polygons is not None and len(polygons) == 2

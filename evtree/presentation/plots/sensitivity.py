@@ -231,7 +231,28 @@ def region_polygons(
                 break
         if len(poly) >= 3 and _area(poly) > 1e-12 * area_scale:
             out[s] = poly
-    return {s: _distinct(poly) for s, poly in out.items()}
+    out = {s: _distinct(poly) for s, poly in out.items()}
+    return out if _agrees_with_grid(out, result) else None
+
+
+def _agrees_with_grid(polygons: dict[int, list[tuple[float, float]]], result: Any) -> bool:
+    """Whether the polygons hold the grid's points of each strategy, but for a band along the edges.
+
+    A second method: the grid was classified by evaluating the strategies at each
+    point.  Points within a cell or so of a boundary may fall either side; many more
+    disagreeing means the polygons were built for other values than the grid's.
+    """
+    from matplotlib.path import Path
+
+    ga, gb = result.grid
+    A, B = np.meshgrid(ga, gb, indexing="ij")
+    points = np.column_stack([A.ravel(), B.ravel()])
+    found = np.full(len(points), -1)
+    for s, poly in polygons.items():
+        found[Path(poly).contains_points(points) & (found < 0)] = s
+    grid = result.optimal.ravel()
+    disagree = np.mean(found != grid)
+    return bool(disagree <= 4 / min(len(ga), len(gb)) + 0.01)
 
 
 def _distinct(poly: list[tuple[float, float]]) -> list[tuple[float, float]]:
