@@ -167,3 +167,17 @@ def test_notes_repeated_per_chance_node_are_joined():
 def test_arrays_of_one_value_and_numpy_scalars():
     assert number_text(np.array([98.0])) == "98"
     assert number_text(np.float64(0.25), "probability") == "0.25"
+
+
+def test_text_table_judges_noise_against_its_column():
+    # in a column of billions, 2e-7 is rounding noise; alone it is a number
+    frame = pd.DataFrame({"value": [2.5e9, 2e-7]})
+    assert text_table(frame).splitlines()[2].split() == ["1", "0"]
+    assert text_table(pd.DataFrame({"value": [2e-7]})).splitlines()[1].split() == ["0", "2.000e-07"]
+
+
+def test_html_tables_show_fractions_and_decimals():
+    from evtree.presentation.display import frame_html
+
+    html = frame_html(pd.DataFrame({"value": [sympy.Rational(1, 3)], "probability": [0.25]}))
+    assert "1/3 ≈ 0.333333" in html and ">0.25<" in html

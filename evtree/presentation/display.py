@@ -499,13 +499,18 @@ def text_table(
     if frame is None or len(frame) == 0:
         return empty_note("table", "no rows")
     kinds = dict(kinds or {})
-    scale = None
     out = pd.DataFrame(index=frame.index)
     for col in frame.columns:
         kind = kinds.get(col) or column_kind(col)
         series = frame[col]
+        sizes = [
+            abs(float(v))
+            for v in series
+            if isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_)) and v == v
+        ]
+        scale = max(sizes) if sizes else None  # float noise is judged against the column's numbers
 
-        def cell(v: Any, kind: str = kind) -> str:
+        def cell(v: Any, kind: str = kind, scale: Any = scale) -> str:
             if isinstance(v, (bool, np.bool_)):
                 return "yes" if v else ""
             if v is None or (isinstance(v, float) and v != v):
@@ -617,7 +622,7 @@ def mathml(value: Any, *, display: str = "inline", symbols: Iterable[Any] | None
     return f'<math display="{display}">{body}</math>'
 
 
-def _cell(v: Any, kind: str = "value", symbols: Any = None) -> str:
+def _cell(v: Any, kind: str = "value", symbols: Any = None, exact: str = "short") -> str:
     if isinstance(v, (bool, np.bool_)):
         return "✓" if v else ""
     if v is None or (isinstance(v, float) and v != v):
@@ -625,7 +630,7 @@ def _cell(v: Any, kind: str = "value", symbols: Any = None) -> str:
     if symbols is not None and isinstance(v, sympy.Basic) and not v.is_number:
         return f"${latex(v, symbols)}$"  # JupyterLab typesets it
     if isinstance(v, (numbers.Number, sympy.Basic, Fraction, np.number)):
-        return format_number(v, max_chars=120, kind=kind)
+        return format_number(v, max_chars=120, kind=kind, exact=exact)
     return str(v)
 
 
@@ -643,6 +648,7 @@ def frame_html(
     kinds: Mapping[Any, str] | None = None,
     why_empty: str | None = None,
     symbols: Iterable[Any] | None = None,
+    exact: str = "both",
 ) -> str:
     """Return a DataFrame as an HTML table with numbers formatted for reading.
 
@@ -650,7 +656,8 @@ def frame_html(
     written by :func:`format_number` with the kind of their column (``kinds``, or
     :func:`column_kind` of its name).  An empty frame gives one line saying so
     (``why_empty``).  With ``symbols``, symbolic cells are LaTeX (``$...$``) collected
-    by those symbols, for notebooks.
+    by those symbols, for notebooks.  Exact values are the fraction and its decimal
+    (``exact="both"``), as everywhere a table is read.
     """
     if len(frame) == 0:
         return f"<p class='note'>{html.escape(empty_note('table', why_empty or 'no rows'))}</p>"
@@ -672,7 +679,9 @@ def frame_html(
         for c in cols:
             v = row[c]
             align = ";text-align:right" if isinstance(v, (numbers.Number, sympy.Basic, np.number)) else ""
-            cells.append(f'<td style="{style}{align}">{html.escape(_cell(v, col_kind[c], symbols))}</td>')
+            cells.append(
+                f'<td style="{style}{align}">{html.escape(_cell(v, col_kind[c], symbols, exact))}</td>'
+            )
         rows.append("<tr>" + "".join(cells) + "</tr>")
     head = head.replace("<th>", f'<th style="{th}">')
     body = "".join(rows)
