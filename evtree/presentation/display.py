@@ -520,6 +520,10 @@ def text_table(
             return str(v)
 
         out[col] = [cell(v) for v in series]
+    index = frame.index
+    if not isinstance(index, pd.MultiIndex) and index.dtype.kind == "f":  # a swept parameter, say
+        kind = kinds.get(index.name) or "value"
+        out.index = pd.Index([format_number(v, kind=kind, ascii=True) for v in index], name=index.name)
     if unit:
         numeric = {
             c
