@@ -362,7 +362,8 @@ def test_names_and_end_point_probabilities(texaco):
     svg = parse(tree_svg(texaco, names=True, probabilities=True))
     assert node_text(svg, "liedtke", "evt-name") == ["liedtke"]
     assert node_text(svg, "liedtke/counteroffer 5", "evt-name") == ["texaco"]
-    # Clemen's tree: refuses (0.5) then an award of 10.3 (0.2): 0.1; counters (0.33), refuse, award 5 (0.5): 0.165
+    # Clemen's tree: refuses (0.5) then an award of 10.3 (0.2): 0.1;
+    # counters (0.33), refuse, award 5 (0.5): 0.165
     assert node_text(svg, "liedtke/counteroffer 5/refuses/award 10.3", "evt-reach") == ["p = 0.1"]
     path = "liedtke/counteroffer 5/counteroffers 3/refuse 3/award 5"
     assert node_text(svg, path, "evt-reach") == ["p = 0.165"]
