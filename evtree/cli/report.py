@@ -56,6 +56,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="collapse a deep tree so that at most N rows are drawn (default 120; 0: no limit)",
     )
+    p.add_argument(
+        "--same-subtrees",
+        action="store_true",
+        help="draw a subtree that repeats an earlier sibling's once (the repeat is one row)",
+    )
     p.add_argument("--json", action="store_true", help="print what was written as JSON")
     p.set_defaults(func=run_render)
 
@@ -93,6 +98,7 @@ def run_render(args: argparse.Namespace) -> int:
         "names": args.names,
         "probabilities": args.probabilities,
         "max_rows": args.max_rows or None,
+        "same_subtrees": args.same_subtrees,
     }
     if args.output == "-":
         sys.stdout.write(tree_svg(tree, result, **options) + "\n")
