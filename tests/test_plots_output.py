@@ -147,3 +147,21 @@ def test_polygons_for_other_values_than_the_grids_are_refused(korea):
     assert region_polygons(korea, r) is None
     polygons = region_polygons(korea, r, {"c_talk": 20})
     assert polygons is not None and len(polygons) == 2
+
+
+def test_psa_plots_take_strategy_names():
+    from evtree.distributions import dirichlet
+    from evtree.presentation.plots.psa import plot_differences
+    from evtree.psa import psa
+
+    tree = evtree.library.texaco_pennzoil()
+    tree.distributions.append(dirichlet([17, 50, 33], node="texaco"))
+    r = psa(tree, draws=200, seed=1, progress=False)
+    ax = plot_differences(
+        r, reference="liedtke=counteroffer 5, liedtke_on_3=refuse 3", strategies=["liedtke=accept 2"]
+    )
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["accept 2"]
+    with pytest.raises(evtree.UnknownNameError) as info:
+        plot_differences(r, strategies=["liedtke=acept 2"])
+    assert info.value.suggestions[0] == "liedtke=accept 2"
+    plt.close("all")

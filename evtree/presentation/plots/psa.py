@@ -22,19 +22,42 @@ __all__ = ["plot_acceptability", "plot_differences", "plot_evpi", "psa_figure"]
 MAX_SHOWN = 6
 
 
+def _own_name(name: str, names: tuple[str, ...], policies: Any = None) -> str:
+    """Return the result's name for a strategy given by it or by ``decision=label`` pairs.
+
+    An unknown name is refused with the nearest names, one per line.
+    """
+    if name in names:
+        return name
+    from ...core.evaluate import strategy_name
+
+    pairs = {strategy_name(p): n for p, n in zip(policies or (), names)}
+    key = " ".join(str(name).split())
+    if key in pairs:
+        return pairs[key]
+    import difflib
+
+    from ...core.errors import UnknownNameError
+
+    known = list(pairs) or list(names)
+    nearest = difflib.get_close_matches(key, known, n=5, cutoff=0.0) or known[:5]
+    err = UnknownNameError(f"no strategy {name!r}; nearest:" + "".join(f"\n  {n}" for n in nearest))
+    err.suggestions = nearest  # type: ignore[attr-defined]
+    raise err
+
+
 def _shown(
-    names: tuple[str, ...], probability: Any, strategies: Any, exclude: str | None = None
+    names: tuple[str, ...],
+    probability: Any,
+    strategies: Any,
+    exclude: str | None = None,
+    policies: Any = None,
 ) -> list[str]:
     """Strategies to draw: those named, else those optimal somewhere (most often first)."""
     import numpy as np
 
     if strategies is not None:
-        unknown = [s for s in strategies if s not in names]
-        if unknown:
-            from ...core.errors import UnknownNameError
-
-            raise UnknownNameError(f"no strategy {unknown[0]!r} (strategies: {', '.join(map(repr, names))})")
-        return [s for s in strategies if s != exclude]
+        return [n for n in (_own_name(s, names, policies) for s in strategies) if n != exclude]
     p = np.asarray(probability)
     score = p.max(axis=0) if p.ndim == 2 else p
     order = [i for i in np.argsort(-score, kind="stable") if names[i] != exclude]
@@ -78,8 +101,9 @@ def plot_differences(
     matplotlib.axes.Axes
     """
     ax = axes(ax)
-    ref = reference if reference is not None else result.best
-    shown = _shown(result.strategies, result.probability_optimal, strategies, exclude=ref)
+    policies = getattr(result, "policies", None)
+    ref = _own_name(reference, result.strategies, policies) if reference is not None else result.best
+    shown = _shown(result.strategies, result.probability_optimal, strategies, exclude=ref, policies=policies)
     if not shown:
         shown = [s for s in result.strategies if s != ref][:1]
     diffs = result.differences(ref)[shown]
