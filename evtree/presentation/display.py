@@ -473,7 +473,7 @@ def column_kind(name: Any) -> str:
     text = str(name).lower()
     if text in ("se", "sd_se") or text.endswith("_se") or text.startswith("se ") or "standard error" in text:
         return "se"
-    if "probab" in text or text in ("p", "share", "share of grid", "reach"):
+    if "probab" in text or text in ("p", "share", "share of grid", "reach", "cumulative"):
         return "probability"
     if text in ("n", "draws", "count", "inner", "outer", "nodes", "n_strategies"):
         return "count"
