@@ -32,7 +32,7 @@ import sympy
 
 from .core import model
 from .core.errors import EvaluationError
-from .core.evaluate import evaluate
+from .core.evaluate import evaluate, parse_strategy
 from .core.presenters import Presentable
 from .core.utility import Utility
 
@@ -202,8 +202,9 @@ def risk_profile(
     ----------
     tree : DecisionTree
         The tree.
-    policy : mapping of decision name to branch label, optional
-        Choices to fix; the other decisions are made optimally.  ``None``: the
+    policy : mapping of decision name to branch label, or a strategy's name, optional
+        Choices to fix; the other decisions are made optimally (a name is
+        ``"decision=label, ..."``, see :func:`evtree.core.evaluate.parse_strategy`).  ``None``: the
         optimal strategy.
     values : mapping, optional
         Parameter values overriding the defaults (one point).
@@ -227,6 +228,8 @@ def risk_profile(
     """
     if method not in ("float", "exact"):
         raise EvaluationError(f"a risk profile needs numbers: use method 'float' or 'exact', not {method!r}")
+    if isinstance(policy, str):  # a strategy's name, "decision=label, ..." (issue 18)
+        policy = parse_strategy(tree, policy)
     result = evaluate(tree, values, method=method, policy=policy, utility=utility)
     frame = result.risk_profile
     totals: dict[Any, Any] = {}

@@ -101,3 +101,52 @@ def test_import_is_light():
     code = f"import sys, evtree; print(sorted(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# -- issue 18: one number format, units, strategy names ------------------------------------------
+DOLLARS = """evtree: 1
+name: dollars
+metadata: {units: USD}
+root:
+  decision: d
+  branches:
+    - label: settle
+      terminal: 740747.4
+    - label: court
+      chance: c
+      branches:
+        - {label: win, probability: 0.5, terminal: 3353522.5}
+        - {label: lose, probability: rest, terminal: 0}
+"""
+
+
+def test_numbers_in_dollars_read_the_same_everywhere(capsys, tmp_path):
+    # court = 0.5 * 3,353,522.5 = 1,676,761.25 > 740,747.4: go to court
+    path = tmp_path / "dollars.yaml"
+    path.write_text(DOLLARS)
+    _, out, _ = run(capsys, "evaluate", str(path))
+    assert "expected value: 1,676,761 USD" in out
+    assert "value (USD)" in out and "740,747" in out and "e+06" not in out
+    _, out, _ = run(capsys, "show", str(path))
+    assert "= 1,676,761" in out and "= 740,747" in out and "e+06" not in out
+    _, out, _ = run(capsys, "evaluate", str(path), "--exact")
+    assert "expected value: 6707045/4 ≈ 1,676,761 USD" in out  # 6 digits, the whole part kept
+    _, out, _ = run(capsys, "evaluate", str(path), "--json")
+    assert json.loads(out)["value"] == 1676761.25  # JSON keeps full precision
+
+
+def test_evaluate_takes_a_strategy_by_name(capsys):
+    # Clemen: counteroffer 5 then accept 3 = 0.17*5 + 0.5*4.56 + 0.33*3 = 4.12
+    status, out, _ = run(
+        capsys, "evaluate", TEXACO, "--exact", "--strategy", "liedtke=counteroffer 5, liedtke_on_3=accept 3"
+    )
+    assert status == 0
+    assert "expected value: 103/25 = 4.12 billion USD" in out and "liedtke_on_3: accept 3  (fixed)" in out
+
+
+def test_symbolic_evaluate_lists_strategies_collected(capsys):
+    _, out, _ = run(capsys, "evaluate", KOREA, "--symbolic")
+    # strategy 3 by hand: -c + (1-pd-pf) v_deal + pf g_flout + pd v_soft, gathered by probability
+    assert "*  3  us_choice=talks, after_complies=accept, after_flouts=say no, after_defect=accept" in out
+    assert "= v_deal - c_talk + p_defect*(v_soft - v_deal) + p_flout*(g_flout - v_deal)" in out
+    assert "at the default parameters: 41/2 = 20.5" in out

@@ -167,3 +167,38 @@ def test_notes_repeated_per_chance_node_are_joined():
 def test_arrays_of_one_value_and_numpy_scalars():
     assert number_text(np.array([98.0])) == "98"
     assert number_text(np.float64(0.25), "probability") == "0.25"
+
+
+def test_text_table_judges_noise_against_its_column():
+    # in a column of billions, 2e-7 is rounding noise; alone it is a number
+    frame = pd.DataFrame({"value": [2.5e9, 2e-7]})
+    assert text_table(frame).splitlines()[2].split() == ["1", "0"]
+    assert text_table(pd.DataFrame({"value": [2e-7]})).splitlines()[1].split() == ["0", "2.000e-07"]
+
+
+def test_html_tables_show_fractions_and_decimals():
+    from evtree.presentation.display import frame_html
+
+    html = frame_html(pd.DataFrame({"value": [sympy.Rational(1, 3)], "probability": [0.25]}))
+    assert "1/3 ≈ 0.333333" in html and ">0.25<" in html
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(st.floats(min_value=-1e14, max_value=1e14, allow_nan=False).filter(lambda v: abs(v) > 1e-3))
+def test_a_value_read_back_is_within_its_digits(v):
+    # the text, commas removed, is the number to 6 significant digits (or to the unit, above 10**6)
+    back = float(number_text(v).replace(",", ""))
+    tolerance = 0.5 if abs(v) >= 1e6 else 5.000001e-6 * abs(v)
+    assert abs(back - v) <= tolerance
+
+
+@given(st.floats(min_value=0, max_value=1, allow_nan=False))
+def test_a_probability_read_back_keeps_four_digits_of_the_smaller_side(p):
+    text = number_text(p, "probability")
+    back = float(text)
+    small = min(p, 1 - p)
+    assert 0 <= back <= 1
+    assert abs(back - p) <= max(5.000001e-4 * small, 1e-9)

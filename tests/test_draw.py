@@ -362,7 +362,8 @@ def test_names_and_end_point_probabilities(texaco):
     svg = parse(tree_svg(texaco, names=True, probabilities=True))
     assert node_text(svg, "liedtke", "evt-name") == ["liedtke"]
     assert node_text(svg, "liedtke/counteroffer 5", "evt-name") == ["texaco"]
-    # Clemen's tree: refuses (0.5) then an award of 10.3 (0.2): 0.1; counters (0.33), refuse, award 5 (0.5): 0.165
+    # Clemen's tree: refuses (0.5) then an award of 10.3 (0.2): 0.1;
+    # counters (0.33), refuse, award 5 (0.5): 0.165
     assert node_text(svg, "liedtke/counteroffer 5/refuses/award 10.3", "evt-reach") == ["p = 0.1"]
     path = "liedtke/counteroffer 5/counteroffers 3/refuse 3/award 5"
     assert node_text(svg, path, "evt-reach") == ["p = 0.165"]
@@ -405,3 +406,18 @@ def test_a_deep_tree_stays_a_few_screens_tall():
     assert len(texts(svg, "evt-collapsed")) == 64
     full = parse(tree_svg(tree, max_rows=None))
     assert len(shapes(full, "evt-terminal")) == 256
+
+
+def test_repeated_subtrees_are_drawn_once():
+    # 8 levels: at each chance node the branch 'b' repeats 'a' (same shape, probabilities and
+    # values), so it is one collapsed row; a decision's options differ (x pays 1 on the way)
+    tree = DecisionTree(_binary(8))
+    svg = parse(tree_svg(tree, same_subtrees=True, max_rows=None))
+    collapsed = texts(svg, "evt-collapsed")
+    assert all(t.startswith("▸ as after ‘a’") for t in collapsed)
+    drawn = shapes(svg, "evt-decision") + shapes(svg, "evt-chance") + shapes(svg, "evt-terminal")
+    hidden = sum(int(t.split("(")[1].split()[0]) for t in collapsed)
+    assert len(drawn) + hidden == sum(1 for _ in tree.nodes())
+    assert len(drawn) < sum(1 for _ in tree.nodes()) / 4
+    plain = parse(tree_svg(tree, max_rows=None))
+    assert texts(plain, "evt-collapsed") == []

@@ -138,3 +138,30 @@ def test_one_colour_per_strategy_across_plots(korea, korea_two_way):
     risk = plot_risk_profiles([risk_profile(korea, method="exact", name="optimal")], palette=palette)
     assert to_hex(risk.lines[0].get_color()) == palette[TALKS]
     plt.close("all")
+
+
+def test_polygons_for_other_values_than_the_grids_are_refused(korea):
+    # the grid is computed with c_talk = 20 (talks lose more often); polygons built for the default
+    # c_talk = 2 would not hold the grid's points, so the grid is drawn instead
+    r = two_way(korea, ("p_flout", "p_defect"), points=41, values={"c_talk": 20})
+    assert region_polygons(korea, r) is None
+    polygons = region_polygons(korea, r, {"c_talk": 20})
+    assert polygons is not None and len(polygons) == 2
+
+
+def test_psa_plots_take_strategy_names():
+    from evtree.distributions import dirichlet
+    from evtree.presentation.plots.psa import plot_differences
+    from evtree.psa import psa
+
+    tree = evtree.library.texaco_pennzoil()
+    tree.distributions.append(dirichlet([17, 50, 33], node="texaco"))
+    r = psa(tree, draws=200, seed=1, progress=False)
+    ax = plot_differences(
+        r, reference="liedtke=counteroffer 5, liedtke_on_3=refuse 3", strategies=["liedtke=accept 2"]
+    )
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["accept 2"]
+    with pytest.raises(evtree.UnknownNameError) as info:
+        plot_differences(r, strategies=["liedtke=acept 2"])
+    assert info.value.suggestions[0] == "liedtke=accept 2"
+    plt.close("all")

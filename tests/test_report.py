@@ -100,7 +100,7 @@ def test_report_sections_and_tree(korea_page):
     ]
     assert values[0] == "20.5"  # the root comes first
     text = "".join(page.text)
-    assert "exactly 41/2" in text
+    assert "41/2 = 20.5" in text  # issue 18: the fraction and its decimal (was "exactly 41/2")
     # strategies: 9 of them (8 after talks, 1 without), the optimal one in bold
     table = re.search(r'<section id="strategies">.*?</section>', korea_page, re.S).group(0)
     assert len(re.findall(r"<tr>", table)) == 1 + 9
@@ -252,3 +252,13 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert not list(tmp_path.iterdir())  # nothing written
     assert main(["report", str(tmp_path / "missing.yaml"), "-o", str(tmp_path / "r.html")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_cli_render_names_and_probabilities(capsys):
+    assert main(["render", KOREA, "--names", "--probabilities"]) == 0
+    svg = capsys.readouterr().out
+    assert 'class="evt-name"' in svg and ">north_response<" in svg
+    # allies defect (p_defect = 1/4 at the defaults), then accept: reached with probability 0.25
+    assert ">p = 0.25<" in svg
+    assert main(["render", KOREA]) == 0
+    assert 'class="evt-name"' not in capsys.readouterr().out

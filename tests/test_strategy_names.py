@@ -115,3 +115,24 @@ def test_a_full_policy_names_its_reachable_part(texaco):
     # evaluate's policy has every decision, reached or not
     policy = {"liedtke": "accept 2", "liedtke_on_3": "refuse 3"}
     assert parse_strategy(texaco, policy, complete=True) == {"liedtke": "accept 2"}
+
+
+def test_analyses_take_the_name(texaco):
+    from evtree.psa import psa
+    from evtree.risk import risk_profile
+    from evtree.sensitivity import tornado
+
+    name = "liedtke=counteroffer 5, liedtke_on_3=accept 3"
+    assert risk_profile(texaco, name, method="exact").mean == sympy.Rational(103, 25)  # Clemen: 4.12
+    korea = evtree.library.korea_talks()
+    by_new = tornado(korea, strategy=BEST).frame
+    by_old = tornado(korea, strategy="talks, accept, say no, accept").frame
+    assert by_new.equals(by_old) and len(by_new) > 0
+    from evtree.distributions import dirichlet
+
+    texaco.distributions.append(dirichlet([17, 50, 33], node="texaco"))
+    r = psa(texaco, draws=10, seed=1, strategies=[name, "liedtke=accept 2"], progress=False)
+    assert [dict(p) for p in r.policies] == [
+        {"liedtke": "counteroffer 5", "liedtke_on_3": "accept 3"},
+        {"liedtke": "accept 2"},
+    ]

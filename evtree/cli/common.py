@@ -200,7 +200,8 @@ def emit(
     JSON and CSV keep full precision.  The text table writes its numbers as
     :mod:`evtree.presentation.display` does (``kinds`` maps columns to kinds of
     quantity, ``unit`` is added to the headers of value columns); an empty table
-    prints one line saying why (``empty``), never ``Empty DataFrame``.
+    prints one line saying why (``empty``, or the table's ``attrs["why_empty"]``),
+    never ``Empty DataFrame``.
     """
     out = sys.stdout
     if getattr(args, "json", False):
@@ -217,9 +218,8 @@ def emit(
             from ..presentation.display import empty_note, text_table
 
             if len(table) == 0:
-                out.write(
-                    empty_note(f"evtree {getattr(args, 'command', '')}".strip(), empty or "no rows") + "\n"
-                )
+                why = empty or table.attrs.get("why_empty") or "no rows"
+                out.write(empty_note(f"evtree {getattr(args, 'command', '')}".strip(), why) + "\n")
             else:
                 out.write(text_table(table, kinds=kinds, unit=unit) + "\n")
 

@@ -16,6 +16,7 @@ from .common import (
     emit,
     load_tree,
     method_of,
+    strategy_of,
     utility_of,
 )
 
@@ -28,6 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_set_option(p)
     add_method_options(p)
     add_utility_options(p)
+    _strategy_option(p)
     add_format_options(p)
     p.set_defaults(func=run_evaluate)
 
@@ -42,12 +44,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_method_options(p)
     add_utility_options(p)
     p.add_argument("--depth", type=int, default=None, help="collapse nodes below this depth")
+    _strategy_option(p)
     p.set_defaults(func=run_show)
+
+
+def _strategy_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--strategy",
+        metavar="DECISION=LABEL[,...]",
+        default=None,
+        help="fix these choices (a strategy's name, as the tables print it); the others stay optimal",
+    )
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
     tree, values = load_tree(args)
-    result = evaluate(tree, values, method=method_of(args), utility=utility_of(args))
+    policy = strategy_of(tree, args.strategy)
+    result = evaluate(tree, values, method=method_of(args), utility=utility_of(args), policy=policy)
     n = result.n_strategies
     table = result.strategies if n <= MAX_STRATEGIES else None
     data = {
@@ -94,6 +107,7 @@ def run_validate(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     tree, values = load_tree(args)
-    result = evaluate(tree, values, method=method_of(args), utility=utility_of(args))
+    policy = strategy_of(tree, args.strategy)
+    result = evaluate(tree, values, method=method_of(args), utility=utility_of(args), policy=policy)
     print(render_text(tree, result, max_depth=args.depth))
     return 0

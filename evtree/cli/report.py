@@ -43,6 +43,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--subtree", default=None, metavar="NODE", help="draw only the subtree at this node")
     p.add_argument("--no-values", action="store_true", help="draw the structure only")
     p.add_argument("--no-legend", action="store_true", help="leave out the key to the symbols")
+    p.add_argument("--names", action="store_true", help="write each node's name above it")
+    p.add_argument(
+        "--probabilities",
+        action="store_true",
+        help="write at each end point the probability of reaching it (decisions on the way taken)",
+    )
+    p.add_argument(
+        "--max-rows",
+        type=int,
+        default=120,
+        metavar="N",
+        help="collapse a deep tree so that at most N rows are drawn (default 120; 0: no limit)",
+    )
+    p.add_argument(
+        "--same-subtrees",
+        action="store_true",
+        help="draw a subtree that repeats an earlier sibling's once (the repeat is one row)",
+    )
     p.add_argument("--json", action="store_true", help="print what was written as JSON")
     p.set_defaults(func=run_render)
 
@@ -77,6 +95,10 @@ def run_render(args: argparse.Namespace) -> int:
         "subtree": args.subtree,
         "values": not args.no_values,
         "legend": not args.no_legend,
+        "names": args.names,
+        "probabilities": args.probabilities,
+        "max_rows": args.max_rows or None,
+        "same_subtrees": args.same_subtrees,
     }
     if args.output == "-":
         sys.stdout.write(tree_svg(tree, result, **options) + "\n")

@@ -288,7 +288,9 @@ def run_risk(args: argparse.Namespace) -> int:
     for p in profiles:
         stats = p.statistics(qs)
         lines.append(f"  {p.name}: " + ", ".join(f"{k} {number(v)}" for k, v in stats.items()))
-        lines.append(f"    choices: {strategy_name(p.policy) if p.policy else '(none)'}")
+        choices = strategy_name(p.policy) if p.policy else "(none)"
+        if choices != p.name:
+            lines.append(f"    choices: {choices}")
     lines.extend(f"  {d.verdict}" for d in checks)
     if args.plot:
         from ..presentation.plots.risk import plot_risk_profiles

@@ -473,7 +473,7 @@ def column_kind(name: Any) -> str:
     text = str(name).lower()
     if text in ("se", "sd_se") or text.endswith("_se") or text.startswith("se ") or "standard error" in text:
         return "se"
-    if "probab" in text or text in ("p", "share", "share of grid", "reach"):
+    if "probab" in text or text in ("p", "share", "share of grid", "reach", "cumulative"):
         return "probability"
     if text in ("n", "draws", "count", "inner", "outer", "nodes", "n_strategies"):
         return "count"
@@ -499,13 +499,18 @@ def text_table(
     if frame is None or len(frame) == 0:
         return empty_note("table", "no rows")
     kinds = dict(kinds or {})
-    scale = None
     out = pd.DataFrame(index=frame.index)
     for col in frame.columns:
         kind = kinds.get(col) or column_kind(col)
         series = frame[col]
+        sizes = [
+            abs(float(v))
+            for v in series
+            if isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_)) and v == v
+        ]
+        scale = max(sizes) if sizes else None  # float noise is judged against the column's numbers
 
-        def cell(v: Any, kind: str = kind) -> str:
+        def cell(v: Any, kind: str = kind, scale: Any = scale) -> str:
             if isinstance(v, (bool, np.bool_)):
                 return "yes" if v else ""
             if v is None or (isinstance(v, float) and v != v):
@@ -515,6 +520,10 @@ def text_table(
             return str(v)
 
         out[col] = [cell(v) for v in series]
+    index = frame.index
+    if not isinstance(index, pd.MultiIndex) and index.dtype.kind == "f":  # a swept parameter, say
+        kind = kinds.get(index.name) or "value"
+        out.index = pd.Index([format_number(v, kind=kind, ascii=True) for v in index], name=index.name)
     if unit:
         numeric = {
             c
@@ -617,13 +626,15 @@ def mathml(value: Any, *, display: str = "inline", symbols: Iterable[Any] | None
     return f'<math display="{display}">{body}</math>'
 
 
-def _cell(v: Any, kind: str = "value") -> str:
+def _cell(v: Any, kind: str = "value", symbols: Any = None, exact: str = "short") -> str:
     if isinstance(v, (bool, np.bool_)):
         return "✓" if v else ""
     if v is None or (isinstance(v, float) and v != v):
         return ""
+    if symbols is not None and isinstance(v, sympy.Basic) and not v.is_number:
+        return f"${latex(v, symbols)}$"  # JupyterLab typesets it
     if isinstance(v, (numbers.Number, sympy.Basic, Fraction, np.number)):
-        return format_number(v, max_chars=120, kind=kind)
+        return format_number(v, max_chars=120, kind=kind, exact=exact)
     return str(v)
 
 
@@ -640,13 +651,17 @@ def frame_html(
     index: bool = True,
     kinds: Mapping[Any, str] | None = None,
     why_empty: str | None = None,
+    symbols: Iterable[Any] | None = None,
+    exact: str = "both",
 ) -> str:
     """Return a DataFrame as an HTML table with numbers formatted for reading.
 
     Rows whose ``highlight`` column is true are shown in bold; numbers are
     written by :func:`format_number` with the kind of their column (``kinds``, or
     :func:`column_kind` of its name).  An empty frame gives one line saying so
-    (``why_empty``).
+    (``why_empty``).  With ``symbols``, symbolic cells are LaTeX (``$...$``) collected
+    by those symbols, for notebooks.  Exact values are the fraction and its decimal
+    (``exact="both"``), as everywhere a table is read.
     """
     if len(frame) == 0:
         return f"<p class='note'>{html.escape(empty_note('table', why_empty or 'no rows'))}</p>"
@@ -668,7 +683,9 @@ def frame_html(
         for c in cols:
             v = row[c]
             align = ";text-align:right" if isinstance(v, (numbers.Number, sympy.Basic, np.number)) else ""
-            cells.append(f'<td style="{style}{align}">{html.escape(_cell(v, col_kind[c]))}</td>')
+            cells.append(
+                f'<td style="{style}{align}">{html.escape(_cell(v, col_kind[c], symbols, exact))}</td>'
+            )
         rows.append("<tr>" + "".join(cells) + "</tr>")
     head = head.replace("<th>", f'<th style="{th}">')
     body = "".join(rows)
@@ -717,7 +734,8 @@ def evaluation_html(result: Any, *, picture: bool = True, max_nodes: int = 200) 
             items.append(f"<li>{html.escape(str(k))}: <b>{html.escape(str(v))}</b>{html.escape(tie)}</li>")
         parts.append(f"<p>Optimal policy:</p><ul>{''.join(items)}</ul>")
     try:
-        parts.append(frame_html(result.strategies))
+        symbols = probability_symbols(tree) if result.method == "symbolic" else None
+        parts.append(frame_html(result.strategies, symbols=symbols))
     except EvtreeError as err:
         parts.append(f"<p>{html.escape(str(err))}</p>")
     if picture and sum(1 for _ in tree.nodes()) <= max_nodes:

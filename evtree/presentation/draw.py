@@ -42,7 +42,7 @@ import sympy
 from ..core import model
 from ..core.errors import EvaluationError, EvtreeError, UnknownNameError
 from ..core.expressions import as_expr, symbol
-from .display import format_number, quantity_text
+from .display import expression_display, format_number, probability_symbols, quantity_text
 from .plots.style import COLORS
 
 __all__ = ["text_width", "tree_svg", "write_svg"]
@@ -103,6 +103,7 @@ class _Item:
     node: model.Node
     depth: int
     collapsed: int = 0  # nodes hidden below a collapsed node
+    same_as: str = ""  # collapsed because its subtree repeats the sibling on this branch
     x: float = 0.0
     y: float = 0.0
     label: str = ""
@@ -119,39 +120,85 @@ class _Item:
     on_path: bool = False  # on the optimal strategy
 
 
-def _collect(root: model.Node, max_depth: int | None) -> list[_Item]:
+def _collect(root: model.Node, max_depth: int | None, same: dict[int, str] | None = None) -> list[_Item]:
     items: list[_Item] = []
     stack: list[tuple[model.Node, int]] = [(root, 0)]
+    same = same or {}
     while stack:
         node, depth = stack.pop()
         item = _Item(node, depth)
         items.append(item)
         if node.children:
-            if max_depth is not None and depth >= max_depth:
+            if id(node) in same:
+                item.collapsed = len(node.descendants)
+                item.same_as = same[id(node)]
+            elif max_depth is not None and depth >= max_depth:
                 item.collapsed = len(node.descendants)
             else:
                 stack.extend((c, depth + 1) for c in reversed(node.children))
     return items
 
 
-def _auto_depth(root: model.Node, max_nodes: int) -> int | None:
+def _auto_depth(root: model.Node, max_nodes: int, same: dict[int, str] | None = None) -> int | None:
     """Deepest cut-off depth at which at most ``max_nodes`` nodes are drawn (None: all fit)."""
     counts: list[int] = []
     level = [root]
     total = 0
+    same = same or {}
     while level:
         total += len(level)
         counts.append(total)
         if total > max_nodes:
             break
-        level = [c for n in level for c in n.children]
+        level = [c for n in level if id(n) not in same for c in n.children]
     if counts[-1] <= max_nodes:
         return None
     fits = [d for d, c in enumerate(counts) if c <= max_nodes]
     return fits[-1] if fits else 0
 
 
-def _depth_for_rows(root: model.Node, max_rows: int) -> int | None:
+def _repeated_subtrees(root: model.Node, result: Any) -> dict[int, str]:
+    """Return the nodes whose subtree repeats an earlier sibling's: id -> that sibling's branch label.
+
+    Two subtrees repeat each other when they have the same shape, labels,
+    probabilities and payoffs as written, and (with a result) the same values at
+    every node; only the first is drawn.
+    """
+    signature: dict[int, Any] = {}
+
+    def sign(node: model.Node) -> Any:
+        value = format_number(result.value_of(node)) if result is not None else None
+        own = (
+            node.kind,
+            node.label,
+            str(node.probability),
+            str(node.branch_payoff),
+            str(getattr(node, "payoff", None)),
+            value,
+        )
+        sig = (own, tuple(sign(c) for c in node.children))
+        signature[id(node)] = sig[1]  # what lies below, whatever the branch into it
+        return sig
+
+    def below(node: model.Node) -> Any:  # the subtree, less the label of the branch into it
+        return (node.kind, str(node.branch_payoff), signature[id(node)])
+
+    sign(root)
+    out: dict[int, str] = {}
+    for node in [root, *root.descendants]:
+        seen: dict[Any, str] = {}
+        for child in node.children:
+            if not child.children:
+                continue
+            key = below(child)
+            if key in seen:
+                out[id(child)] = seen[key]
+            else:
+                seen[key] = child.label or ""
+    return out
+
+
+def _depth_for_rows(root: model.Node, max_rows: int, same: dict[int, str] | None = None) -> int | None:
     """Deepest cut-off depth at which at most ``max_rows`` rows are drawn (None: the whole tree fits).
 
     Cut at depth d, the rows are the end points above d and every node at d; they
@@ -159,9 +206,10 @@ def _depth_for_rows(root: model.Node, max_rows: int) -> int | None:
     """
     level, depth, leaves_above = [root], 0, 0
     best: int | None = None
+    same = same or {}
     while True:
         rows = leaves_above + len(level)
-        inner = [n for n in level if n.children]
+        inner = [n for n in level if n.children and id(n) not in same]  # a repeat is drawn as one row
         if not inner:  # the deepest level: the whole tree
             return None if rows <= max_rows else (best if best is not None else 0)
         if rows > max_rows:
@@ -212,6 +260,7 @@ def _annotate(
     probabilities: bool = False,
 ) -> None:
     numeric = result is not None and result.method != "symbolic"
+    collect = probability_symbols(tree) if result is not None and not numeric else None
     flat = result._flat if result is not None else None
     positions = flat.index if flat is not None else {}
     optimal = result._optimal if result is not None else None
@@ -241,6 +290,8 @@ def _annotate(
                 item.pruned = not item.optimal
         if result is not None:
             v = result.value_of(node)
+            if not numeric:  # symbolic: collected by the branch probabilities, to read at a glance
+                v = expression_display(v, collect)
             item.value = format_number(v, max_chars=max_chars)
             item.value_title = format_number(v) if result.method == "symbolic" else str(v)
         if isinstance(node, model.Terminal):
@@ -322,13 +373,15 @@ def _layout(items: list[_Item], top: float, show_values: bool) -> tuple[float, f
             if item.end_probability:
                 extent += 8 + text_width(item.end_probability, SMALL_SIZE)
         elif item.collapsed:
-            extent += 8 + text_width(_collapsed_text(item.collapsed), SMALL_SIZE)
+            extent += 8 + text_width(_collapsed_text(item.collapsed, item.same_as), SMALL_SIZE)
         right = max(right, extent)
     height = top + row * ROW + 8
     return right + MARGIN, height
 
 
-def _collapsed_text(n: int) -> str:
+def _collapsed_text(n: int, same_as: str = "") -> str:
+    if same_as:
+        return f"▸ as after ‘{same_as}’ ({n} node{'s' if n != 1 else ''})"
     return f"▸ {n} more node{'s' if n != 1 else ''}"
 
 
@@ -451,7 +504,7 @@ def _node(item: _Item) -> str:
                 _text(
                     item.x + h + 8,
                     item.y + 4,
-                    _collapsed_text(item.collapsed),
+                    _collapsed_text(item.collapsed, item.same_as),
                     cls="evt-collapsed",
                     size=SMALL_SIZE,
                     fill=SOFT,
@@ -567,6 +620,7 @@ def tree_svg(
     max_rows: int | None = 120,
     names: bool = False,
     probabilities: bool = False,
+    same_subtrees: bool = False,
 ) -> str:
     """Return an SVG drawing of the tree in the textbook convention.
 
@@ -606,6 +660,10 @@ def tree_svg(
     probabilities : bool, default False
         Write at each end point the probability of reaching it when the decisions
         on the way choose it (the product of the chance probabilities on its path).
+    same_subtrees : bool, default False
+        Draw a subtree that repeats an earlier sibling's (same shape, labels,
+        probabilities, payoffs and values) once: the repeat is collapsed to
+        ``▸ as after ‘label’``.  Row limits are then counted on what is drawn.
 
     Returns
     -------
@@ -651,9 +709,10 @@ def tree_svg(
         root = tree.node(subtree)
     if max_depth is not None and max_depth < 0:
         raise ValueError(f"max_depth must be 0 or more, got {max_depth}")
+    same = _repeated_subtrees(root, result) if same_subtrees else None
     if max_depth is None:
-        by_nodes = _auto_depth(root, max_nodes)
-        by_rows = _depth_for_rows(root, max_rows) if max_rows is not None else None
+        by_nodes = _auto_depth(root, max_nodes, same)
+        by_rows = _depth_for_rows(root, max_rows, same) if max_rows is not None else None
         cut = ""
         if by_nodes is not None and (by_rows is None or by_nodes <= by_rows):
             max_depth, cut = by_nodes, f"collapsed below depth {by_nodes} to keep within {max_nodes} nodes"
@@ -661,7 +720,7 @@ def tree_svg(
             max_depth, cut = by_rows, f"collapsed below depth {by_rows} to keep within {max_rows} rows"
         if cut:
             note = f"{note}; {cut}" if note else cut
-    items = _collect(root, max_depth)
+    items = _collect(root, max_depth, same)
     _annotate(items, tree, result, max_chars, names=names, probabilities=probabilities)
     _mark_path(items, result)
 

@@ -106,9 +106,10 @@ def evaluation_text(result: Any, *, width: int | None = None) -> str:
             lines.append(f"  at the default parameters: {at}")
     else:
         lines.append(f"  {label}: {format_number(result.value, exact='both', ascii=True, unit=unit)}")
+    fixed = result.policy_fixed or {}
     for k, v in result.policy.items():
         tie = f"  (tied: {', '.join(result.ties[k])})" if k in result.ties else ""
-        lines.append(f"  {k}: {v}{tie}")
+        lines.append(f"  {k}: {v}{tie}" + ("  (fixed)" if k in fixed else ""))
     return "\n".join(lines)
 
 

@@ -34,7 +34,7 @@ from typing import Any
 
 from ..core import model
 from ..core.errors import EvtreeError
-from .display import format_number, frame_html, mathml
+from .display import format_number, frame_html, mathml, probability_symbols, tree_unit
 
 __all__ = ["report_html", "write_report"]
 
@@ -142,10 +142,10 @@ def _parameters(tree: model.DecisionTree, values: Mapping[str, Any]) -> str:
 
 def _answer(result: Any, fresult: Any) -> str:
     kind = "Certainty equivalent" if result.utility is not None else "Expected value"
-    exact = format_number(result.value)
+    exact = format_number(result.value, exact="both", unit=tree_unit(result.tree))
     parts = [f'<p>{kind}: <span class="value">{_esc(exact)}</span>']
     text = str(result.value)
-    if text != exact.replace("\u2212", "-"):
+    if text not in exact.replace("\u2212", "-"):
         parts.append(f' <span class="note">(exactly {_esc(text)})</span>')
     parts.append("</p>")
     if result.policy:
@@ -175,12 +175,15 @@ def _symbolic(tree: model.DecisionTree, values: Mapping[str, Any]) -> str:
     if sum(1 for _ in tree.nodes()) > MAX_SYMBOLIC_NODES:
         return _note(f"Not shown for trees of more than {MAX_SYMBOLIC_NODES} nodes.")
     result = evaluate(tree, method="symbolic")
+    symbols = probability_symbols(tree)  # values collected by the branch probabilities
     rows = []
 
     def show(label: str, value: Any) -> None:
         text = str(value)
         shown = (
-            _esc(f"expression of {len(text)} characters") if len(text) > MAX_SYMBOLIC_CHARS else mathml(value)
+            _esc(f"expression of {len(text)} characters")
+            if len(text) > MAX_SYMBOLIC_CHARS
+            else mathml(value, symbols=symbols)
         )
         rows.append(f"<tr><td>{_esc(label)}</td><td class='math'>{shown}</td></tr>")
 
@@ -190,8 +193,8 @@ def _symbolic(tree: model.DecisionTree, values: Mapping[str, Any]) -> str:
             show(f"{key}: {label}", value)
     return (
         _note(
-            "Values as functions of the parameters: max is the decision maker's choice, and a "
-            "probability written 'rest' is one minus its siblings'."
+            "Values as functions of the parameters, gathered by the branch probabilities: max is the "
+            "decision maker's choice, and a probability written 'rest' is one minus its siblings'."
         )
         + '<table class="evtree-table symbolic"><thead><tr><th>value of</th><th>expression</th></tr></thead>'
         + f"<tbody>{''.join(rows)}</tbody></table>"

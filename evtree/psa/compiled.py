@@ -49,8 +49,10 @@ def _resolve_strategies(
     elif isinstance(strategies, Mapping):
         given_names = [str(k) for k in strategies]
         policies = [dict(v) for v in strategies.values()]
-    else:
-        policies = [dict(p) for p in strategies]
+    else:  # a strategy may be given by its name, "decision=label, ..." (issue 18)
+        from ..core.evaluate import parse_strategy
+
+        policies = [parse_strategy(tree, p) if isinstance(p, str) else dict(p) for p in strategies]
         given_names = [None] * len(policies)
     if not policies:
         raise EvaluationError("no strategies to analyse")

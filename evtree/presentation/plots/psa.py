@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .style import axes, color, finish
+from .style import axes, color, finish, strategy_color, strategy_palette
 
 __all__ = ["plot_acceptability", "plot_differences", "plot_evpi", "psa_figure"]
 
@@ -22,19 +22,42 @@ __all__ = ["plot_acceptability", "plot_differences", "plot_evpi", "psa_figure"]
 MAX_SHOWN = 6
 
 
+def _own_name(name: str, names: tuple[str, ...], policies: Any = None) -> str:
+    """Return the result's name for a strategy given by it or by ``decision=label`` pairs.
+
+    An unknown name is refused with the nearest names, one per line.
+    """
+    if name in names:
+        return name
+    from ...core.evaluate import strategy_name
+
+    pairs = {strategy_name(p): n for p, n in zip(policies or (), names)}
+    key = " ".join(str(name).split())
+    if key in pairs:
+        return pairs[key]
+    import difflib
+
+    from ...core.errors import UnknownNameError
+
+    known = list(pairs) or list(names)
+    nearest = difflib.get_close_matches(key, known, n=5, cutoff=0.0) or known[:5]
+    err = UnknownNameError(f"no strategy {name!r}; nearest:" + "".join(f"\n  {n}" for n in nearest))
+    err.suggestions = nearest  # type: ignore[attr-defined]
+    raise err
+
+
 def _shown(
-    names: tuple[str, ...], probability: Any, strategies: Any, exclude: str | None = None
+    names: tuple[str, ...],
+    probability: Any,
+    strategies: Any,
+    exclude: str | None = None,
+    policies: Any = None,
 ) -> list[str]:
     """Strategies to draw: those named, else those optimal somewhere (most often first)."""
     import numpy as np
 
     if strategies is not None:
-        unknown = [s for s in strategies if s not in names]
-        if unknown:
-            from ...core.errors import UnknownNameError
-
-            raise UnknownNameError(f"no strategy {unknown[0]!r} (strategies: {', '.join(map(repr, names))})")
-        return [s for s in strategies if s != exclude]
+        return [n for n in (_own_name(s, names, policies) for s in strategies) if n != exclude]
     p = np.asarray(probability)
     score = p.max(axis=0) if p.ndim == 2 else p
     order = [i for i in np.argsort(-score, kind="stable") if names[i] != exclude]
@@ -51,6 +74,7 @@ def plot_differences(
     x: str | None = None,
     bins: int = 60,
     ax: Any = None,
+    palette: Any = None,
 ) -> Any:
     """Plot each strategy's value minus a reference strategy's, over the PSA draws.
 
@@ -77,12 +101,14 @@ def plot_differences(
     matplotlib.axes.Axes
     """
     ax = axes(ax)
-    ref = reference if reference is not None else result.best
-    shown = _shown(result.strategies, result.probability_optimal, strategies, exclude=ref)
+    policies = getattr(result, "policies", None)
+    ref = _own_name(reference, result.strategies, policies) if reference is not None else result.best
+    shown = _shown(result.strategies, result.probability_optimal, strategies, exclude=ref, policies=policies)
     if not shown:
         shown = [s for s in result.strategies if s != ref][:1]
     diffs = result.differences(ref)[shown]
-    colour = {name: color(i) for i, name in enumerate(result.strategies)}
+    palette = palette if palette is not None else strategy_palette(result.tree)
+    colour = {name: strategy_color(name, i, palette) for i, name in enumerate(result.strategies)}
     if kind == "hist":
         for name in diffs.columns:
             ax.hist(diffs[name].to_numpy(), bins=bins, alpha=0.55, color=colour[name], label=name)
@@ -117,7 +143,7 @@ def plot_differences(
     return finish(ax, title="Strategy differences against an input", xlabel=x, ylabel=f"value minus '{ref}'")
 
 
-def plot_acceptability(acc: Any, *, strategies: Any = None, ax: Any = None) -> Any:
+def plot_acceptability(acc: Any, *, strategies: Any = None, ax: Any = None, palette: Any = None) -> Any:
     """Plot the probability each strategy is optimal against the swept parameter.
 
     The strategy with the best expected value at each grid value (the
@@ -138,7 +164,7 @@ def plot_acceptability(acc: Any, *, strategies: Any = None, ax: Any = None) -> A
     ax = axes(ax)
     for name in _shown(acc.strategies, acc.probability_optimal, strategies):
         i = acc.strategies.index(name)
-        ax.plot(acc.grid, acc.probability_optimal[:, i], color=color(i), label=name)
+        ax.plot(acc.grid, acc.probability_optimal[:, i], color=strategy_color(name, i, palette), label=name)
     frontier = [acc.strategies.index(b) for b in acc.best]
     ax.scatter(
         acc.grid,
@@ -168,6 +194,8 @@ def plot_evpi(acc: Any, *, ax: Any = None) -> Any:
 def psa_figure(result: Any, acceptability: Any = None) -> Any:
     """Return the figure ``evtree psa --plot`` writes: differences, and curves when given.
 
+    Strategies have their colours of :func:`~evtree.presentation.plots.style.strategy_palette`.
+
     Returns
     -------
     matplotlib.figure.Figure
@@ -179,7 +207,8 @@ def psa_figure(result: Any, acceptability: Any = None) -> Any:
         plot_differences(result, ax=ax)
         return fig
     fig, (a, b, c) = plt.subplots(1, 3, figsize=(16, 4.2), layout="constrained")
-    plot_differences(result, ax=a)
-    plot_acceptability(acceptability, ax=b)
+    palette = strategy_palette(result.tree)
+    plot_differences(result, ax=a, palette=palette)
+    plot_acceptability(acceptability, ax=b, palette=palette)
     plot_evpi(acceptability, ax=c)
     return fig

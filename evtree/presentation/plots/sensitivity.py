@@ -181,8 +181,8 @@ def region_polygons(
     for p in probs:
         feasible.extend([p, 1 - p])
 
-    def line(expr: Any) -> tuple[float, float, float] | None:
-        """``expr`` as c0 + ca*a + cb*b, or None if it is not of that form."""
+    def line(expr: Any) -> tuple[Any, Any, Any] | None:
+        """``expr`` as exact (c0, ca, cb) with expr = c0 + ca*a + cb*b, or None if not of that form."""
         if not expr.free_symbols <= {sa, sb}:
             return None
         try:
@@ -191,47 +191,63 @@ def region_polygons(
             return None
         if poly.total_degree() > 1:
             return None
-        c = {m: float(v) for m, v in zip(poly.monoms(), poly.coeffs())}
-        return c.get((0, 0), 0.0), c.get((1, 0), 0.0), c.get((0, 1), 0.0)
+        c = dict(zip(poly.monoms(), poly.coeffs()))
+        return c.get((0, 0), 0), c.get((1, 0), 0), c.get((0, 1), 0)
 
-    constraints = []
-    for g in feasible:
-        h = line(g)
-        if h is None:
-            return None
-        constraints.append(h)
+    def as_float(h: tuple[Any, Any, Any]) -> tuple[float, float, float]:
+        return float(h[0]), float(h[1]), float(h[2])
+
+    constraints = [line(g) for g in feasible]
+    lines = [line(f) for f in exprs]  # each value is a plane over the box (differences are then lines)
+    if any(h is None for h in constraints) or any(h is None for h in lines):
+        return None
     (a0, a1), (b0, b1) = (
         (float(result.grid[0][0]), float(result.grid[0][-1])),
-        (
-            float(result.grid[1][0]),
-            float(result.grid[1][-1]),
-        ),
+        (float(result.grid[1][0]), float(result.grid[1][-1])),
     )
     box = [(a0, b0), (a1, b0), (a1, b1), (a0, b1)]
     for h in constraints:
-        box = _clip(box, h)
+        box = _clip(box, as_float(h))
     out: dict[int, list[tuple[float, float]]] = {}
     area_scale = max((a1 - a0) * (b1 - b0), 1e-300)
-    for s, fs in enumerate(exprs):
+    for s, hs in enumerate(lines):
         poly = box
-        for t, ft in enumerate(exprs):
+        for t, ht in enumerate(lines):
             if t == s:
                 continue
-            d = sympy.expand(sign * (fs - ft))
-            if d == 0:
+            d = tuple(sign * (x - y) for x, y in zip(hs, ht))
+            if all(x == 0 for x in d):
                 if t < s:  # identical values: the earlier strategy is the one chosen
                     poly = []
                     break
                 continue
-            h = line(d)
-            if h is None:
-                return None
-            poly = _clip(poly, h)
+            poly = _clip(poly, as_float(d))
             if not poly:
                 break
         if len(poly) >= 3 and _area(poly) > 1e-12 * area_scale:
             out[s] = poly
-    return {s: _distinct(poly) for s, poly in out.items()}
+    out = {s: _distinct(poly) for s, poly in out.items()}
+    return out if _agrees_with_grid(out, result) else None
+
+
+def _agrees_with_grid(polygons: dict[int, list[tuple[float, float]]], result: Any) -> bool:
+    """Whether the polygons hold the grid's points of each strategy, but for a band along the edges.
+
+    A second method: the grid was classified by evaluating the strategies at each
+    point.  Points within a cell or so of a boundary may fall either side; many more
+    disagreeing means the polygons were built for other values than the grid's.
+    """
+    from matplotlib.path import Path
+
+    ga, gb = result.grid
+    A, B = np.meshgrid(ga, gb, indexing="ij")
+    points = np.column_stack([A.ravel(), B.ravel()])
+    found = np.full(len(points), -1)
+    for s, poly in polygons.items():
+        found[Path(poly).contains_points(points) & (found < 0)] = s
+    grid = result.optimal.ravel()
+    disagree = np.mean(found != grid)
+    return bool(disagree <= 4 / min(len(ga), len(gb)) + 0.01)
 
 
 def _distinct(poly: list[tuple[float, float]]) -> list[tuple[float, float]]:
