@@ -43,6 +43,16 @@ demo: setup
 	$(BIN)/evtree voi trees/korea_talks.yaml --node north_response --exact
 	$(BIN)/evtree voi trees/korea_talks.yaml --node north_response --symbolic
 	@echo
+	@echo "== The essays on a faithful model: a strategic North, allies moved by talks, Drezner's alternatives"
+	$(BIN)/evtree show trees/korea_negotiation.yaml
+	@echo "-- Drezner's reading (the defaults): talks -54/5 against no talks -5"
+	$(BIN)/evtree solve trees/korea_negotiation.yaml --exact
+	@echo "-- Bordone & Chang's reading: talks reassure the allies (q_soft_talks = 2/5)"
+	$(BIN)/evtree solve trees/korea_negotiation.yaml --exact --set q_soft_talks=2/5
+	@echo "-- a likely sincere North (p_sincere = 1/2): both types offer, the U.S. accepts"
+	$(BIN)/evtree solve trees/korea_negotiation.yaml --exact --set p_sincere=1/2
+	$(BIN)/evtree check trees/korea_negotiation.yaml
+	@echo
 	@echo "== Probabilistic sensitivity: every reading of the essays at once"
 	$(BIN)/evtree psa trees/korea_talks.yaml --draws 100000 --seed 1 --no-progress
 	$(BIN)/evtree evppi trees/korea_talks.yaml --draws 100000 --seed 1 --params north_response --params v_soft,l_defect --params v_deal --no-progress
@@ -58,7 +68,7 @@ lint: setup
 	$(BIN)/lint-imports
 
 test: setup lint browser
-	EVTREE_REQUIRE_ALL_DEPS=1 $(BIN)/python -m pytest -q --nbmake tests evtree notebooks
+	EVTREE_REQUIRE_ALL_DEPS=1 $(BIN)/python -m pytest -q tests evtree
 
 # The report test opens pages in a real headless Chromium, from Debian's packages.
 browser:
