@@ -16,7 +16,7 @@ import sympy
 from ..core.errors import EvtreeError, ModelError
 from ..core.expressions import exact_number
 from ..core.model import DecisionTree
-from ..formats.native import read_tree
+from ..formats import read_tree
 
 __all__ = [
     "add_format_options",

@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "evtree.cli.claims",
     "evtree.cli.psa",
     "evtree.cli.report",
+    "evtree.cli.convert",
 )
 
 

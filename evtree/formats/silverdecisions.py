@@ -1,0 +1,1619 @@
+"""SilverDecisions JSON files: read them as evtree trees, write trees SilverDecisions opens.
+
+    read_silverdecisions        read one tree of a SilverDecisions file (path, open file or text)
+    tree_from_silverdecisions   the same from the parsed JSON data
+    list_trees                  the trees a file holds (a file may hold several)
+    tree_to_silverdecisions     a tree as SilverDecisions JSON data, with a drawing layout
+    write_silverdecisions       write that data to a file (atomically) or return the text
+    compare                     recompute the values the file stores and report every difference
+    is_silverdecisions          whether parsed JSON data is a SilverDecisions file
+
+The format is described in ``docs/silverdecisions.md``.  In short: a file holds one or
+more trees under ``data.trees`` (``trees`` before version 0.7); each node has a ``type``
+(decision, chance, terminal), a ``name``, math.js ``code`` defining variables for its
+subtree, and ``childEdges``, each with a ``name``, a ``payoff`` (one entry per
+criterion) and, below chance nodes, a ``probability`` (an expression or ``#``, the
+remainder, shared equally among the ``#`` edges of a node).
+
+How a file becomes an evtree tree:
+
+- edge names become branch labels (empty or repeated ones are numbered, and the
+  original kept in ``metadata["silverdecisions"]["labels"]`` for the way back);
+  node names become node names (empty ones none; a repeated one is numbered and kept
+  in ``metadata["silverdecisions"]["names"]``);
+- the payoff of an edge into a terminal is the terminal's payoff; other edge payoffs
+  are branch payoffs;
+- one ``#`` edge is :data:`~evtree.core.model.REST`; ``k`` of them each get
+  ``(1 - (sum of the others)) / k``;
+- variables defined in the global and per-node ``code`` become parameters: a constant
+  is a :class:`~evtree.core.model.Parameter`; a ``random(a, b)`` draw is a parameter at
+  the value the file stores, with a uniform distribution; a variable defined by other
+  variables is a formula parameter (refused until evtree has them); a node's
+  variable that shadows one above it is renamed ``name_2``, ``name_3``, ... in its
+  subtree;
+- every expression is translated from math.js (``^`` is ``**``, ``#`` starts a
+  comment, ``e`` is Euler's number) and read through evtree's whitelist parser
+  (:func:`~evtree.core.expressions.parse_expression`); nothing is evaluated, and text
+  outside the whitelist is refused naming the node, the field and the text;
+- the rule ``expected-value-maximization`` / ``-minimization`` is the objective
+  ``max`` / ``min``; the other rules keep the objective of their first word and are
+  kept in ``metadata["silverdecisions"]["rule"]``.
+
+Files SilverDecisions itself refuses (malformed JSON, no ``SilverDecisions`` key, a bad
+version, probabilities outside [0, 1] or not summing to 1, nodes without branches) are
+refused with a message naming the place in the file, e.g.
+``tree.json (data.trees[0].childEdges[1].probability)``.
+
+Writing puts what SilverDecisions cannot hold (parameter bounds and distributions,
+claims, utility, metadata, a terminal's own payoff beside its branch payoff) under an
+extra top-level ``"evtree"`` key (and ``"evtree"`` keys on edges), which SilverDecisions
+ignores, so that reading the file back gives an equal tree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import re
+import warnings
+from collections.abc import Mapping
+from fractions import Fraction
+from pathlib import Path
+from typing import IO, Any
+
+import sympy
+
+from ..core import model
+from ..core.atomic import atomic_write
+from ..core.errors import ExpressionError, FileFormatError, ModelError, ValidationError
+from ..core.expressions import as_expr, expression_text, parse_expression, symbol
+from ..core.presenters import presenter
+
+__all__ = [
+    "EXPORT_VERSION",
+    "EV_RULES",
+    "RULES",
+    "Comparison",
+    "TreeEntry",
+    "compare",
+    "is_silverdecisions",
+    "list_trees",
+    "read_silverdecisions",
+    "tree_from_silverdecisions",
+    "tree_to_silverdecisions",
+    "write_silverdecisions",
+]
+
+#: The ``"SilverDecisions"`` version written by :func:`write_silverdecisions` (newest release).
+EXPORT_VERSION = "1.2.1"
+
+#: The expected-value rules, which evtree has, and the objective each one is.
+EV_RULES = {"expected-value-maximization": "max", "expected-value-minimization": "min"}
+
+#: Every SilverDecisions rule and the objective of its decisions (two-criteria rules: criterion 1).
+RULES = {
+    **EV_RULES,
+    "maxi-min": "max",
+    "maxi-max": "max",
+    "mini-min": "min",
+    "mini-max": "min",
+    "max-max": "max",
+    "max-min": "max",
+    "min-max": "min",
+    "min-min": "min",
+}
+_MULTI_CRITERIA_RULES = ("max-max", "max-min", "min-max", "min-min")
+_NODE_TYPES = ("decision", "chance", "terminal")
+_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+_KEY = "SilverDecisions"
+_EXTENSION = "evtree"
+_META = "silverdecisions"
+
+# Layout (sd-tree-designer defaults): node size, column width, row heights.
+_NODE_SIZE = 40
+_GRID_WIDTH = 150
+_ROW_SIBLING = 75
+_ROW_COUSIN = 90  # d3.tree separates nodes with different parents by 1.2 rows
+_TREE_GAP = 50
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in text.split("."))
+
+
+# ============================================================================ detection
+def is_silverdecisions(data: Any) -> bool:
+    """Return whether parsed JSON ``data`` is a SilverDecisions file (its top-level key).
+
+    Examples
+    --------
+    >>> is_silverdecisions({"SilverDecisions": "1.2.1", "data": {"trees": []}})
+    True
+    >>> is_silverdecisions({"evtree": 1, "root": {}})
+    False
+    """
+    return isinstance(data, Mapping) and _KEY in data
+
+
+def _may_be_silverdecisions(text: str) -> bool:
+    """Cheap test on the text before parsing: JSON that mentions the key."""
+    return f'"{_KEY}"' in text and text.lstrip().startswith("{")
+
+
+# ============================================================================ reading helpers
+class _Place:
+    """Field paths in the file, e.g. ``data.trees[0].childEdges[1].probability``."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def __call__(self, path: str) -> str:
+        return f"{self.source} ({path})" if path else self.source
+
+
+def _load_json(name: str, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise FileFormatError(f"invalid JSON: {err.msg}", where=f"{name}:{err.lineno}:{err.colno}") from None
+    except RecursionError:
+        raise FileFormatError("invalid JSON: nested too deeply", where=name) from None
+
+
+def _read_source(source: Any) -> tuple[str, str]:
+    from .native import _read_source as read_source
+
+    return read_source(source)
+
+
+@dataclasses.dataclass(frozen=True)
+class TreeEntry:
+    """One tree of a SilverDecisions file, as listed by :func:`list_trees`.
+
+    Attributes
+    ----------
+    index : int
+        Its position in the file (``tree=index`` reads it).
+    name : str
+        The root node's name (``tree=name`` reads it when no other root has it).
+    kind : str
+        The root's type: decision, chance or terminal.
+    nodes : int
+        How many nodes it has.
+    """
+
+    index: int
+    name: str
+    kind: str
+    nodes: int
+
+
+def _count_nodes(node: Any) -> int:
+    count, stack = 0, [node]
+    while stack:
+        n = stack.pop()
+        count += 1
+        if isinstance(n, Mapping):
+            for e in n.get("childEdges") or []:
+                if isinstance(e, Mapping):
+                    stack.append(e.get("childNode"))
+    return count
+
+
+def _trees_of(data: Mapping[str, Any], place: _Place) -> tuple[list[Any], Mapping[str, Any], str]:
+    """Check the wrapper; return the roots, the container of code/scope and the trees' field path."""
+    version = data.get(_KEY)
+    if not isinstance(version, str) or not _VERSION.match(version):
+        raise FileFormatError(
+            f"SilverDecisions version {version!r} is not of the form X.Y.Z", where=place(_KEY)
+        )
+    if _version_tuple(version) < (0, 7, 0):
+        container, prefix = data, ""
+    else:
+        container = data.get("data")
+        if not isinstance(container, Mapping):
+            raise FileFormatError("a SilverDecisions file needs a 'data' object", where=place("data"))
+        prefix = "data."
+    trees = container.get("trees")
+    if not isinstance(trees, list) or not trees:
+        raise FileFormatError("the file holds no trees", where=place(f"{prefix}trees"))
+    return trees, container, f"{prefix}trees"
+
+
+def list_trees(source: str | os.PathLike[str] | IO[str] | Mapping[str, Any]) -> list[TreeEntry]:
+    """List the trees of a SilverDecisions file.
+
+    Parameters
+    ----------
+    source : path, open file, text or parsed data
+
+    Returns
+    -------
+    list of TreeEntry
+    """
+    name, data = _data_of(source)
+    roots, _, path = _trees_of(data, _Place(name))
+    out = []
+    for i, root in enumerate(roots):
+        if not isinstance(root, Mapping):
+            raise FileFormatError("a tree must be an object", where=_Place(name)(f"{path}[{i}]"))
+        out.append(TreeEntry(i, str(root.get("name") or ""), str(root.get("type")), _count_nodes(root)))
+    return out
+
+
+def _data_of(source: Any) -> tuple[str, Any]:
+    if isinstance(source, Mapping):
+        name = "<data>"
+        data = source
+    else:
+        name, text = _read_source(source)
+        data = _load_json(name, text)
+    if not is_silverdecisions(data):
+        raise FileFormatError(f"not a SilverDecisions file (no top-level '{_KEY}' key)", where=name)
+    return name, data
+
+
+def _choose_tree(roots: list[Any], tree: int | str | None, place: _Place, path: str) -> int:
+    def describe() -> str:
+        return ", ".join(
+            f"{i}: {(r.get('name') if isinstance(r, Mapping) else '') or '(unnamed)'!r}"
+            for i, r in enumerate(roots)
+        )
+
+    if tree is None:
+        if len(roots) > 1:
+            warnings.warn(
+                f"{place.source}: the file holds {len(roots)} trees ({describe()}); reading tree 0. "
+                "Choose one with tree=INDEX or tree=NAME (evtree convert --tree)",
+                stacklevel=4,
+            )
+        return 0
+    if isinstance(tree, bool):
+        raise TypeError("tree must be an index or a root name")
+    if isinstance(tree, int):
+        if not -len(roots) <= tree < len(roots):
+            raise FileFormatError(
+                f"there is no tree {tree}: the file holds {len(roots)} ({describe()})", where=place(path)
+            )
+        return tree % len(roots)
+    if isinstance(tree, str):
+        if tree.strip().lstrip("-").isdigit():
+            return _choose_tree(roots, int(tree), place, path)
+        hits = [i for i, r in enumerate(roots) if isinstance(r, Mapping) and r.get("name") == tree]
+        if len(hits) == 1:
+            return hits[0]
+        if not hits:
+            raise FileFormatError(f"no tree has a root named {tree!r} ({describe()})", where=place(path))
+        raise FileFormatError(
+            f"several trees have a root named {tree!r} (indexes {hits}); choose by index", where=place(path)
+        )
+    raise TypeError(f"tree must be an index or a root name, not {type(tree).__name__}")
+
+
+# ============================================================================ math.js text
+_TOKEN = re.compile(
+    r"""(?P<space>\s+)
+      | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+      | (?P<name>[A-Za-z_$][A-Za-z0-9_$]*)
+      | (?P<pow>\*\*|\^)
+      | (?P<other>.)""",
+    re.VERBOSE | re.DOTALL,
+)
+_MATHJS_CONSTANTS = {"e": "E", "E": "E", "pi": "pi", "PI": "pi"}
+#: math.js words that are operators there, so an evtree parameter may not be called so on export.
+_MATHJS_WORDS = {"mod", "to", "in", "and", "or", "xor", "not", "true", "false", "null", "undefined"}
+
+
+def _strip_comment(text: str) -> str:
+    return text.split("#", 1)[0]
+
+
+def _translate_in(text: str, names: Mapping[str, str]) -> str:
+    """Translate math.js text into evtree's expression syntax, token by token.
+
+    ``^`` becomes ``**``; a variable in scope becomes its evtree parameter name; ``e``
+    and ``PI`` become ``E`` and ``pi`` unless a variable of that name is in scope.
+    Everything else is left for the whitelist parser to accept or refuse.
+    """
+    out = []
+    tokens = list(_TOKEN.finditer(text))
+    for i, match in enumerate(tokens):
+        kind, value = match.lastgroup, match.group()
+        if kind == "pow":
+            out.append("**")
+        elif kind == "name":
+            following = next((t for t in tokens[i + 1 :] if t.lastgroup != "space"), None)
+            is_call = following is not None and following.group() == "("
+            if not is_call and value in names:
+                out.append(names[value])
+            elif not is_call and value in _MATHJS_CONSTANTS:
+                out.append(_MATHJS_CONSTANTS[value])
+            else:
+                out.append(value)
+        else:
+            out.append(value)
+    return "".join(out)
+
+
+def _translate_out(text: str) -> str:
+    """Translate evtree expression text into math.js: ``**`` becomes ``^``."""
+    return "".join("^" if m.lastgroup == "pow" else m.group() for m in _TOKEN.finditer(text))
+
+
+# ============================================================================ reading a tree
+_RANDOM = re.compile(r"^\s*(random|Uniform|Normal)\s*\((.*)\)\s*$", re.DOTALL)
+_ASSIGNMENT = re.compile(r"^\s*([A-Za-z_$][A-Za-z0-9_$]*)\s*=(?!=)(.*)$", re.DOTALL)
+_FUNCTION_DEFINITION = re.compile(r"^\s*[A-Za-z_$][A-Za-z0-9_$]*\s*\([^)]*\)\s*=(?!=)", re.DOTALL)
+
+
+def _formula_parameter(name: str, text: str, *, node: str, where: str) -> model.Parameter:
+    """Return the parameter for a variable defined by an expression of other variables.
+
+    evtree gets formula parameters with issue 14; until then this refuses.  When they
+    land this becomes ``return model.Parameter(name, text)``.
+    """
+    raise ModelError(
+        f"variable {name!r} is defined by the formula {text!r}: formula variables need formula "
+        "parameters, which this evtree does not have yet",
+        node=node,
+        field="code",
+        where=where,
+    )
+
+
+def _literal_value(text: str, value: sympy.Expr) -> Any:
+    """Return the value to store for a constant: an int or float when the text is that literal."""
+    stripped = text.strip()
+    if re.fullmatch(r"-?\d+", stripped):
+        return int(stripped)
+    if re.fullmatch(r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", stripped):
+        number = float(stripped)
+        if math.isfinite(number) and sympy.Rational(repr(number)) == value:
+            return number
+    return stripped
+
+
+class _Reader:
+    """Builds one evtree tree from one SilverDecisions root, keeping track of places."""
+
+    def __init__(
+        self, data: Mapping[str, Any], container: Mapping[str, Any], place: _Place, criterion: int
+    ) -> None:
+        self.data = data
+        self.container = container
+        self.place = place
+        self.criterion = criterion
+        self.parameters: dict[str, model.Parameter] = {}
+        self.names_seen: set[str] = set()
+        self.renamed_nodes: dict[str, str] = {}
+        self.original_labels: dict[str, str] = {}
+        extension = data.get(_EXTENSION)
+        self.extension: Mapping[str, Any] = extension if isinstance(extension, Mapping) else {}
+        #: (SD node, SD edge into it or None, evtree node, field path), in pre-order
+        self.visited: list[tuple[Mapping[str, Any], Mapping[str, Any] | None, model.Node, str]] = []
+        self.where_of: dict[int, str] = {}
+
+    # -- variables --------------------------------------------------------------------------
+    def fresh_name(self, wanted: str) -> str:
+        base = wanted
+        if not base.isidentifier() or base.startswith("_") or base in model._RESERVED:
+            base = re.sub(r"\W", "_", base).lstrip("_") or "v"
+            if base[0].isdigit() or base in model._RESERVED:
+                base = f"v_{base}"
+        import keyword
+
+        if keyword.iskeyword(base):
+            base = f"{base}_"
+        name, k = base, 2
+        while name in self.parameters:
+            name = f"{base}_{k}"
+            k += 1
+        return name
+
+    def read_code(
+        self, code: Any, scope: dict[str, str], stored: Any, *, node: str, path: str
+    ) -> dict[str, str]:
+        """Read ``x = expr`` statements; return the scope (variable -> parameter name) after them."""
+        if code is None or code == "":
+            return scope
+        where = self.place(path)
+        if not isinstance(code, str):
+            raise FileFormatError("'code' must be text", where=where)
+        stored = stored if isinstance(stored, Mapping) else {}
+        scope = dict(scope)
+        for line in code.splitlines():
+            for statement in _strip_comment(line).split(";"):
+                if not statement.strip():
+                    continue
+                if _FUNCTION_DEFINITION.match(statement):
+                    raise ModelError(
+                        f"the function definition {statement.strip()!r} is not supported "
+                        "(evtree expressions cannot define functions)",
+                        node=node,
+                        field="code",
+                        where=where,
+                    )
+                match = _ASSIGNMENT.match(statement)
+                if not match:
+                    raise ModelError(
+                        f"{statement.strip()!r} is not an assignment 'name = expression'",
+                        node=node,
+                        field="code",
+                        where=where,
+                    )
+                variable, rhs = match.group(1), match.group(2).strip()
+                name = self.fresh_name(variable)
+                self.parameters[name] = self.variable(
+                    name, variable, rhs, scope, stored, node=node, where=where
+                )
+                scope[variable] = name
+        return scope
+
+    def variable(
+        self,
+        name: str,
+        variable: str,
+        rhs: str,
+        scope: Mapping[str, str],
+        stored: Mapping[str, Any],
+        *,
+        node: str,
+        where: str,
+    ) -> model.Parameter:
+        draw = _RANDOM.match(rhs)
+        if draw:
+            return self.random_variable(name, variable, draw, stored, node=node, where=where)
+        text = self.expression(rhs, scope, node=node, field="code", where=where)
+        expr = parse_expression(text)
+        if expr.free_symbols:
+            return _formula_parameter(name, text, node=node, where=where)
+        return model.Parameter(name, _literal_value(text, expr))
+
+    def random_variable(
+        self,
+        name: str,
+        variable: str,
+        draw: re.Match[str],
+        stored: Mapping[str, Any],
+        *,
+        node: str,
+        where: str,
+    ) -> model.Parameter:
+        func, inside = draw.group(1), draw.group(2)
+        args = [a for a in inside.split(",")] if inside.strip() else []
+        values = []
+        for a in args:
+            try:
+                value = parse_expression(_translate_in(a, {}))
+            except ExpressionError as err:
+                raise err.located(node=node, field="code", where=where) from None
+            if value.free_symbols:
+                raise ModelError(
+                    f"the draw {draw.group().strip()!r} has arguments that are not constants",
+                    node=node,
+                    field="code",
+                    where=where,
+                )
+            values.append(value)
+        spec: dict[str, Any]
+        if func == "random" and len(values) == 0:
+            spec, low, high = {"type": "uniform", "low": 0, "high": 1}, 0, 1
+        elif func in ("random", "Uniform") and len(values) == 2:
+            low, high = (_plain_number(v) for v in values)
+            spec = {"type": "uniform", "low": low, "high": high}
+        elif func == "Normal" and len(values) == 2:
+            spec = {"type": "normal", "mean": _plain_number(values[0]), "sd": _plain_number(values[1])}
+            low = high = None
+        else:
+            raise ModelError(
+                f"the draw {draw.group().strip()!r} is not supported "
+                "(random(), random(a, b), Uniform(a, b), Normal(mean, sd))",
+                node=node,
+                field="code",
+                where=where,
+            )
+        value = stored.get(variable)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ModelError(
+                f"variable {variable!r} is a random draw {draw.group().strip()!r} and the file stores "
+                "no value for it in 'expressionScope'",
+                node=node,
+                field="code",
+                where=where,
+            )
+        return model.Parameter(name, value, low=low, high=high, distribution=spec)
+
+    def expression(self, text: str, scope: Mapping[str, str], *, node: str, field: str, where: str) -> str:
+        """Translate and check one math.js expression; return evtree expression text."""
+        original = text
+        text = _strip_comment(text)
+        if "=" in text:
+            raise ExpressionError(
+                "'=' is not allowed in an expression",
+                expression=original,
+                node=node,
+                field=field,
+                where=where,
+            )
+        translated = _translate_in(text, scope)
+        try:
+            parse_expression(translated, set(scope.values()))
+        except ExpressionError as err:
+            # Report the file's own text; positions refer to the translated text, so leave them out.
+            raise ExpressionError(
+                err.reason, expression=original, node=node, field=field, where=where
+            ) from None
+        return translated.strip()
+
+    def quantity(self, raw: Any, scope: Mapping[str, str], *, node: str, field: str, path: str) -> Any:
+        """Read a payoff or probability as given in the file: a JSON number or math.js text."""
+        where = self.place(path)
+        if isinstance(raw, bool) or raw is None:
+            raise FileFormatError(f"the {field} must be a number or an expression, got {raw!r}", where=where)
+        if isinstance(raw, (int, float)):
+            if not math.isfinite(raw):
+                raise FileFormatError(f"the {field} {raw!r} is not finite", where=where)
+            return raw
+        if isinstance(raw, str):
+            if not _strip_comment(raw).strip():
+                raise FileFormatError(f"the {field} is empty", where=where)
+            return self.expression(raw, scope, node=node, field=field, where=where)
+        raise FileFormatError(
+            f"the {field} must be a number or an expression, got {type(raw).__name__}", where=where
+        )
+
+    def payoff(self, edge: Mapping[str, Any], scope: Mapping[str, str], *, node: str, path: str) -> Any:
+        raw = edge.get("payoff", 0)
+        at = f"{path}.payoff"
+        if isinstance(raw, list):
+            raw_value = raw[self.criterion] if self.criterion < len(raw) else 0
+            at = f"{at}[{self.criterion}]"
+        else:
+            raw_value = raw if self.criterion == 0 else 0
+        return self.quantity(raw_value, scope, node=node, field="payoff", path=at)
+
+    # -- nodes ------------------------------------------------------------------------------
+    def node_name(self, raw: Any, path: str) -> str | None:
+        if raw is None:
+            return None
+        if not isinstance(raw, str):
+            raise FileFormatError("a node's 'name' must be text", where=self.place(f"{path}.name"))
+        if not raw.strip():
+            return None
+        name, k = raw, 2
+        while name in self.names_seen:
+            name = f"{raw} ({k})"
+            k += 1
+        if name != raw:
+            self.renamed_nodes[name] = raw
+        self.names_seen.add(name)
+        return name
+
+    def labels(self, edges: list[Any], path: str) -> list[str]:
+        out: list[str] = []
+        for i, edge in enumerate(edges):
+            raw = edge.get("name", "")
+            if raw is None:
+                raw = ""
+            if not isinstance(raw, str):
+                raise FileFormatError("an edge's 'name' must be text", where=self.place(f"{path}[{i}].name"))
+            label = raw if raw.strip() else f"({i + 1})"
+            k = 2
+            while label in out:
+                label = f"{raw} ({k})" if raw.strip() else f"({i + 1}.{k})"
+                k += 1
+            out.append(label)
+        return out
+
+    def build(
+        self,
+        spec: Any,
+        edge: Mapping[str, Any] | None,
+        path: str,
+        node_path: str,
+        scope: dict[str, str],
+        depth: int = 0,
+    ) -> tuple[model.Node, Any]:
+        """Build the node ``spec``; return it and, for a terminal, its payoff (else ``None``)."""
+        where = self.place(path)
+        if depth > 2000:
+            raise FileFormatError("the tree is nested too deeply", where=where)
+        if not isinstance(spec, Mapping):
+            raise FileFormatError("a node must be an object", where=where)
+        kind = spec.get("type")
+        if kind not in _NODE_TYPES:
+            raise FileFormatError(
+                f"unknown node type {kind!r} (SilverDecisions has decision, chance and terminal)",
+                where=self.place(f"{path}.type"),
+            )
+        edges = spec.get("childEdges")
+        if not isinstance(edges, list):
+            raise FileFormatError("a node needs a list 'childEdges'", where=where)
+        name = self.node_name(spec.get("name"), path)
+        if edge is None:
+            node_path = name or "root"
+        scope = self.read_code(
+            spec.get("code"), scope, spec.get("expressionScope"), node=node_path, path=f"{path}.code"
+        )
+        if kind == "terminal":
+            if edges:
+                raise FileFormatError(
+                    "a terminal node cannot have child edges", where=self.place(f"{path}.childEdges")
+                )
+            node = model.Terminal(0, name=name)
+            self.visited.append((spec, edge, node, path))
+            return node, None
+        for i, e in enumerate(edges):
+            if not isinstance(e, Mapping):
+                raise FileFormatError(
+                    "an edge must be an object", where=self.place(f"{path}.childEdges[{i}]")
+                )
+        labels = self.labels(edges, f"{path}.childEdges")
+        node = (model.Decision if kind == "decision" else model.Chance)(name)
+        self.visited.append((spec, edge, node, path))
+        children = []
+        probabilities = self.probabilities(edges, labels, scope, kind, path, node_path)
+        for i, (e, label) in enumerate(zip(edges, labels)):
+            epath = f"{path}.childEdges[{i}]"
+            child_path = f"{node_path}/{label}"
+            if label != (e.get("name") or ""):
+                self.original_labels[child_path] = e.get("name") or ""
+            payoff = self.payoff(e, scope, node=child_path, path=epath)
+            child, _ = self.build(e.get("childNode"), e, f"{epath}.childNode", child_path, scope, depth + 1)
+            self.where_of[id(child)] = epath
+            child._label = label
+            if probabilities is not None:
+                child._probability = model._check_quantity(
+                    probabilities[i], "probability", child_path, allow_rest=True
+                )
+            if isinstance(child, model.Terminal):
+                terminal, branch = self.split_terminal_payoff(e, payoff)
+                child._payoff = model._check_quantity(terminal, "payoff", child_path)
+                child._branch_payoff = (
+                    None if branch is None else model._check_quantity(branch, "payoff", child_path)
+                )
+            elif not (type(payoff) is int and payoff == 0):
+                child._branch_payoff = model._check_quantity(payoff, "payoff", child_path)
+            children.append(child)
+        node._attach_branches(children)
+        return node, None
+
+    def split_terminal_payoff(self, edge: Mapping[str, Any], payoff: Any) -> tuple[Any, Any]:
+        """Split the payoff of an edge into a terminal: the terminal's, unless evtree wrote a split."""
+        note = edge.get(_EXTENSION)
+        if isinstance(note, Mapping) and "branch" in note and "terminal" in note:
+            raw = edge.get("payoff")
+            written = raw[0] if isinstance(raw, list) and raw else raw
+            if written == note.get("combined"):
+                return note["terminal"], note["branch"]
+        return payoff, None
+
+    def probabilities(
+        self,
+        edges: list[Any],
+        labels: list[str],
+        scope: Mapping[str, str],
+        kind: str,
+        path: str,
+        node_path: str,
+    ) -> list[Any] | None:
+        if kind != "chance":
+            return None
+        given: list[Any] = []
+        rest = []
+        for i, e in enumerate(edges):
+            raw = e.get("probability")
+            epath = f"{path}.childEdges[{i}].probability"
+            if isinstance(raw, str) and raw.strip() == "#":
+                given.append(None)
+                rest.append(i)
+                continue
+            if raw is None:
+                raise FileFormatError("a chance edge needs a 'probability'", where=self.place(epath))
+            given.append(
+                self.quantity(raw, scope, node=f"{node_path}/{labels[i]}", field="probability", path=epath)
+            )
+        if len(rest) == 1:
+            given[rest[0]] = model.REST
+        elif rest:
+            others = [g for g in given if g is not None]
+            inner = " - ".join(["1", *(f"({expression_text(g)})" for g in others)])
+            share = f"({inner})/{len(rest)}"
+            for i in rest:
+                given[i] = share
+        return given
+
+
+def read_silverdecisions(
+    source: str | os.PathLike[str] | IO[str],
+    *,
+    tree: int | str | None = None,
+    criterion: int | str | None = None,
+) -> model.DecisionTree:
+    """Read one tree of a SilverDecisions JSON file.
+
+    Parameters
+    ----------
+    source : path, open file or str
+        The file, or its text.
+    tree : int or str, optional
+        Which tree, by index or by root name, when the file holds several
+        (:func:`list_trees` lists them); the first one by default, with a warning.
+    criterion : int or str, optional
+        Which payoff to read, by index (0 or 1) or by name (``payoffNames``); by
+        default the one the file's view shows (criterion 1 unless the view is
+        ``criterion2``).  A file viewed with two criteria needs it.
+
+    Returns
+    -------
+    DecisionTree
+
+    Raises
+    ------
+    FileFormatError
+        If the file is not a SilverDecisions file, is malformed, or is one that
+        SilverDecisions itself refuses (bad probabilities, nodes without edges); the
+        message names the place in the file.
+    ModelError, ExpressionError
+        If an expression is outside evtree's whitelist, or a variable cannot be a
+        parameter; the message names the node, the field and the text.
+    """
+    name, text = _read_source(source)
+    data = _load_json(name, text)
+    return tree_from_silverdecisions(data, source=name, tree=tree, criterion=criterion)
+
+
+def tree_from_silverdecisions(
+    data: Any,
+    *,
+    source: str = "<data>",
+    tree: int | str | None = None,
+    criterion: int | str | None = None,
+) -> model.DecisionTree:
+    """Build an evtree tree from parsed SilverDecisions JSON (see :func:`read_silverdecisions`)."""
+    return _import(data, source=source, tree=tree, criterion=criterion).tree
+
+
+@dataclasses.dataclass
+class _Imported:
+    tree: model.DecisionTree
+    reader: _Reader
+    index: int
+    criterion: int
+    rule: str
+
+
+def _criterion_index(
+    data: Mapping[str, Any], container: Mapping[str, Any], criterion: Any, place: _Place
+) -> int:
+    names = container.get("payoffNames")
+    names = list(names[:2]) if isinstance(names, list) else []
+    view = data.get("viewMode")
+    rule = data.get("rule")
+    if criterion is None:
+        if view == "twoCriteria" or rule in _MULTI_CRITERIA_RULES:
+            listed = ", ".join(f"{i}: {n!r}" for i, n in enumerate(names)) or "0, 1"
+            raise FileFormatError(
+                f"this file weighs two criteria (rule {rule!r}); evtree reads one criterion at a time "
+                f"until it has criteria: choose one with criterion=INDEX or NAME ({listed}), "
+                "or 'evtree convert --criterion'",
+                where=place("viewMode"),
+            )
+        return 1 if view == "criterion2" else 0
+    if isinstance(criterion, bool):
+        raise TypeError("criterion must be an index or a payoff name")
+    if isinstance(criterion, str):
+        if criterion.strip().isdigit():
+            criterion = int(criterion)
+        elif criterion in names:
+            return names.index(criterion)
+        else:
+            raise FileFormatError(
+                f"no criterion is named {criterion!r} (payoffNames: {names})", where=place("data.payoffNames")
+            )
+    if criterion not in (0, 1):
+        raise FileFormatError(f"criterion must be 0 or 1, got {criterion!r}", where=place("data.payoffNames"))
+    return int(criterion)
+
+
+def _import(data: Any, *, source: str, tree: int | str | None, criterion: int | str | None) -> _Imported:
+    place = _Place(source)
+    if not is_silverdecisions(data):
+        raise FileFormatError(f"not a SilverDecisions file (no top-level '{_KEY}' key)", where=source)
+    roots, container, trees_path = _trees_of(data, place)
+    index = _choose_tree(roots, tree, place, trees_path)
+    k = _criterion_index(data, container, criterion, place)
+    reader = _Reader(data, container, place, k)
+    code_path = "code" if container is data else "data.code"
+    scope = reader.read_code(
+        container.get("code"), {}, container.get("expressionScope"), node="(global code)", path=code_path
+    )
+    root_path = f"{trees_path}[{index}]"
+    with model.building():
+        root, _ = reader.build(roots[index], None, root_path, "root", scope)
+    if isinstance(root, model.Terminal):
+        note = roots[index].get(_EXTENSION)
+        if isinstance(note, Mapping) and "terminal" in note:
+            root._payoff = model._check_quantity(note["terminal"], "payoff", root.key)
+    reader.where_of[id(root)] = root_path
+    rule = data.get("rule")
+    if rule not in RULES:
+        rule = "expected-value-maximization"  # SilverDecisions ignores an unknown rule
+    extension = reader.extension
+    metadata = dict(extension.get("metadata") or {}) if isinstance(extension.get("metadata"), Mapping) else {}
+    meta: dict[str, Any] = {}
+    if rule not in EV_RULES:
+        meta["rule"] = rule
+    if reader.renamed_nodes:
+        meta["names"] = dict(reader.renamed_nodes)
+    if reader.original_labels:
+        meta["labels"] = dict(reader.original_labels)
+    payoff_names = container.get("payoffNames")
+    if isinstance(payoff_names, list) and payoff_names:
+        meta["payoffNames"] = list(payoff_names)
+    if k != 0:
+        meta["criterion"] = k
+    texts = container.get("texts")
+    if isinstance(texts, list) and texts:
+        meta["texts"] = texts
+    if meta:
+        metadata[_META] = meta
+    parameters = _with_extension_fields(reader.parameters, extension)
+    title = data.get("title", "")
+    description = data.get("description", "")
+    try:
+        result = model.DecisionTree(
+            root,
+            parameters=parameters,
+            objective=RULES[rule],
+            name=title if isinstance(title, str) else "",
+            description=description if isinstance(description, str) else "",
+            claims=list(extension.get("claims") or []),
+            utility=extension.get("utility"),
+            distributions=list(extension.get("distributions") or []),
+            metadata=metadata,
+        )
+    except ModelError as err:
+        raise err.located(where=source) from None
+    _check(result, reader, place)
+    return _Imported(result, reader, index, k, rule)
+
+
+def _with_extension_fields(
+    parameters: Mapping[str, model.Parameter], extension: Mapping[str, Any]
+) -> list[model.Parameter]:
+    """Restore bounds, descriptions and distributions that evtree wrote beside the code."""
+    extra = extension.get("parameters")
+    if not isinstance(extra, Mapping):
+        return list(parameters.values())
+    out = []
+    for name, p in parameters.items():
+        fields = extra.get(name)
+        if isinstance(fields, Mapping):
+            changes = {k: fields[k] for k in ("low", "high", "description", "distribution") if k in fields}
+            if "value" in fields and as_expr(fields["value"]) == p.exact:
+                changes["value"] = fields["value"]
+            try:
+                p = p.replace(**changes)
+            except ModelError:
+                pass  # edited in SilverDecisions so that the old fields no longer fit: keep the file's
+        out.append(p)
+    return out
+
+
+def _check(tree: model.DecisionTree, reader: _Reader, place: _Place) -> None:
+    """Refuse what SilverDecisions refuses: structure problems and bad probabilities."""
+    try:
+        tree.validate()
+    except ModelError as err:
+        first = err.problems[0] if isinstance(err, ValidationError) else err
+        more = len(err.problems) - 1 if isinstance(err, ValidationError) else 0
+        where = place.source
+        if first.node is not None:
+            try:
+                node = tree.node(first.node)
+                at = reader.where_of.get(id(node))
+                if at is not None:
+                    where = place(f"{at}.probability" if first.field == "probability" else at)
+            except ModelError:
+                pass
+        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        raise FileFormatError(
+            f"SilverDecisions refuses this tree too: {first.message}{suffix}",
+            node=first.node,
+            field=first.field,
+            where=where,
+        ) from None
+
+
+# ============================================================================ writing
+def _number_or_text(value: Any) -> Any:
+    """Return a quantity as SilverDecisions input: math.js text (numbers as their exact text)."""
+    text = expression_text(value)
+    if isinstance(text, bool):  # pragma: no cover - refused by the model
+        raise ModelError(f"cannot write {value!r}")
+    if isinstance(text, int):
+        return str(text)
+    if isinstance(text, float):
+        return repr(text)
+    return _translate_out(str(text))
+
+
+def _plain_number(value: Any) -> Any:
+    """Return an exact sympy number as a JSON number (int when integral, else float)."""
+    if isinstance(value, sympy.Integer):
+        return int(value)
+    if isinstance(value, sympy.Rational):
+        return float(value)
+    return float(value)
+
+
+def _parameter_floats(tree: model.DecisionTree) -> dict[str, float]:
+    """Return every parameter's default value as a float (for ``expressionScope``)."""
+    exact: dict[str, Any] = {}
+
+    def value_of(name: str, seen: tuple[str, ...]) -> Any:
+        if name in exact:
+            return exact[name]
+        if name in seen:
+            raise ModelError(f"parameters refer to each other in a cycle: {' -> '.join((*seen, name))}")
+        p = tree.parameters[name]
+        expr = as_expr(p.value)
+        subs = {s: value_of(s.name, (*seen, name)) for s in expr.free_symbols if s.name in tree.parameters}
+        exact[name] = expr.xreplace(subs) if subs else expr
+        return exact[name]
+
+    return {name: float(value_of(name, ())) for name in tree.parameters}
+
+
+def _ordered_parameters(tree: model.DecisionTree) -> list[model.Parameter]:
+    """Parameters in an order where each comes after those its formula uses."""
+    done: dict[str, model.Parameter] = {}
+    visiting: set[str] = set()
+
+    def visit(p: model.Parameter) -> None:
+        if p.name in done or p.name in visiting:  # a cycle is refused by _parameter_floats
+            return
+        visiting.add(p.name)
+        for s in sorted(as_expr(p.value).free_symbols, key=lambda s: s.name):
+            if s.name in tree.parameters:
+                visit(tree.parameters[s.name])
+        done[p.name] = p
+
+    for p in tree.parameters.values():
+        visit(p)
+    return list(done.values())
+
+
+def _layout(root: model.Node) -> dict[int, tuple[float, float]]:
+    """Positions (x, y) of node centres: one row per leaf, parents centred on their children."""
+    positions: dict[int, tuple[float, float]] = {}
+    y = [float(_NODE_SIZE) / 2 - _ROW_SIBLING]
+    last_parent: list[Any] = [None]
+
+    # Iterative post-order walk: leaves take the next row, parents the midpoint.
+    stack: list[tuple[model.Node, int, bool]] = [(root, 0, False)]
+    while stack:
+        node, depth, expanded = stack.pop()
+        x = float(_NODE_SIZE) / 2 + depth * _GRID_WIDTH
+        if not node.children:
+            step = _ROW_SIBLING if last_parent[0] is None or node.parent is last_parent[0] else _ROW_COUSIN
+            y[0] += step
+            last_parent[0] = node.parent
+            positions[id(node)] = (x, y[0])
+        elif expanded:
+            first, last = positions[id(node.children[0])], positions[id(node.children[-1])]
+            positions[id(node)] = (x, (first[1] + last[1]) / 2)
+        else:
+            stack.append((node, depth, True))
+            for child in reversed(node.children):
+                stack.append((child, depth + 1, False))
+    return positions
+
+
+def tree_to_silverdecisions(tree: model.DecisionTree) -> dict[str, Any]:
+    """Return the tree as SilverDecisions JSON data (a file SilverDecisions 1.x opens).
+
+    Parameters become global ``code`` (``name = value``, with the description as a
+    ``#`` comment) and their values the global and per-node ``expressionScope``;
+    ``REST`` is ``#``; ``**`` is ``^``; nodes get a left-to-right layout.  What
+    SilverDecisions cannot hold is kept under the extra key ``"evtree"``.
+
+    Raises
+    ------
+    ModelError
+        If a parameter's name is a math.js operator word (``mod``, ``to``, ...).
+    """
+    meta = tree.metadata.get(_META) if isinstance(tree.metadata.get(_META), Mapping) else {}
+    names: Mapping[str, str] = meta.get("names") or {}
+    labels: Mapping[str, str] = meta.get("labels") or {}
+    rule = meta.get("rule")
+    if rule not in RULES or RULES[rule] != tree.objective:
+        rule = "expected-value-maximization" if tree.objective == "max" else "expected-value-minimization"
+    for pname in tree.parameters:
+        if pname in _MATHJS_WORDS:
+            raise ModelError(
+                f"parameter {pname!r} is an operator word in math.js; rename it for SilverDecisions",
+                field=f"parameters.{pname}",
+            )
+    floats = _parameter_floats(tree)
+    lines = []
+    for p in _ordered_parameters(tree):
+        line = f"{p.name} = {_number_or_text(p.value)}"
+        if p.description:
+            line += "  # " + " ".join(p.description.split())
+        lines.append(line)
+    scope = {name: floats[name] for name in (p.name for p in _ordered_parameters(tree))}
+    positions = _layout(tree.root)
+
+    def node_json(node: model.Node) -> dict[str, Any]:
+        x, y = positions[id(node)]
+        out: dict[str, Any] = {"computed": {}, "childEdges": []}
+        name = "" if node.name is None else names.get(node.name, node.name)
+        out.update(
+            {
+                "name": name,
+                "code": "",
+                "expressionScope": dict(scope),
+                "folded": False,
+                "location": {"x": x, "y": y},
+                "type": node.kind,
+            }
+        )
+        for child in node.children:
+            out["childEdges"].append(edge_json(child))
+        return out
+
+    def edge_json(child: model.Node) -> dict[str, Any]:
+        edge: dict[str, Any] = {"computed": {}, "name": labels.get(child.path, child.label or "")}
+        if child.parent is not None and isinstance(child.parent, model.Chance):
+            p = child.probability
+            edge["probability"] = "#" if p == model.REST else _number_or_text(p)
+        note = None
+        if isinstance(child, model.Terminal):
+            branch, terminal = child.branch_payoff, child.payoff
+            if branch is None:
+                payoff: Any = (
+                    _number_or_text(terminal) if not (type(terminal) is int and terminal == 0) else 0
+                )
+            else:
+                payoff = f"({_number_or_text(branch)}) + ({_number_or_text(terminal)})"
+                note = {
+                    "combined": payoff,
+                    "branch": expression_text(branch),
+                    "terminal": expression_text(terminal),
+                }
+        else:
+            payoff = 0 if child.branch_payoff is None else _number_or_text(child.branch_payoff)
+        edge["payoff"] = [payoff, 0]
+        if note is not None:
+            edge[_EXTENSION] = note
+        edge["childNode"] = node_json(child)
+        return edge
+
+    root = node_json(tree.root)
+    if isinstance(tree.root, model.Terminal) and tree.root.payoff is not None:
+        root[_EXTENSION] = {"terminal": expression_text(tree.root.payoff)}
+    extension: dict[str, Any] = {"version": 1}
+    extra_parameters = {}
+    for p in tree.parameters.values():
+        fields: dict[str, Any] = {}
+        if not isinstance(expression_text(p.value), (int, float)):
+            fields["value"] = expression_text(p.value)
+        for key in ("low", "high"):
+            if getattr(p, key) is not None:
+                fields[key] = expression_text(getattr(p, key))
+        if p.description:
+            fields["description"] = p.description
+        if p.distribution is not None:
+            fields["distribution"] = p.distribution
+        if fields:
+            extra_parameters[p.name] = fields
+    if extra_parameters:
+        extension["parameters"] = extra_parameters
+    if tree.claims:
+        extension["claims"] = tree.claims
+    if tree.utility is not None:
+        extension["utility"] = tree.utility
+    if tree.distributions:
+        extension["distributions"] = tree.distributions
+    others = {k: v for k, v in tree.metadata.items() if k != _META}
+    if others:
+        extension["metadata"] = others
+    payoff_names = meta.get("payoffNames") or []
+    return {
+        _KEY: EXPORT_VERSION,
+        "lng": "en",
+        "viewMode": "criterion1",
+        "rule": rule,
+        "title": tree.name,
+        "description": tree.description,
+        "data": {
+            "code": "\n".join(lines),
+            "expressionScope": scope,
+            "trees": [root],
+            "texts": list(meta.get("texts") or []),
+            "payoffNames": list(payoff_names),
+            "defaultCriterion1Weight": 1,
+            "weightLowerBound": 0,
+            "weightUpperBound": "Infinity",
+        },
+        "sensitivityAnalysis": {},
+        _EXTENSION: extension,
+    }
+
+
+def write_silverdecisions(
+    tree: model.DecisionTree, target: str | os.PathLike[str] | IO[str] | None = None
+) -> str | None:
+    """Write a tree as a SilverDecisions JSON file (atomically), or return the text.
+
+    Parameters
+    ----------
+    tree : DecisionTree
+    target : path or open file, optional
+        Where to write; the text is returned when omitted.
+    """
+    text = json.dumps(tree_to_silverdecisions(tree), indent=2, ensure_ascii=False) + "\n"
+    if target is None:
+        return text
+    if hasattr(target, "write"):
+        target.write(text)
+        return None
+    atomic_write(Path(target), text)
+    return None
+
+
+# ============================================================================ comparing
+_MIXED = re.compile(r"^\s*(-?)(\d+) (\d+)/(\d+)\s*$")
+_SIMPLE = re.compile(r"^\s*-?\d+(?:/\d+)?\s*$")
+
+
+def stored_number(value: Any) -> Fraction | float | None:
+    """Read a number SilverDecisions stored: a JSON number, ``"2/5"``, ``"1 3/4"``, ``"Infinity"``.
+
+    Returns ``None`` when the value is not a number (missing or ``null``).
+
+    Examples
+    --------
+    >>> stored_number("-1 1/2"), stored_number("2/5"), stored_number(0.5)
+    (Fraction(-3, 2), Fraction(2, 5), Fraction(1, 2))
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return Fraction(value)
+    if isinstance(value, float):
+        return Fraction(value) if math.isfinite(value) else value
+    if isinstance(value, str):
+        if value.strip() in ("Infinity", "-Infinity"):
+            return float(value.strip().replace("Infinity", "inf"))
+        mixed = _MIXED.match(value)
+        if mixed:
+            sign, whole, num, den = mixed.groups()
+            magnitude = int(whole) + Fraction(int(num), int(den))
+            return -magnitude if sign else magnitude
+        if _SIMPLE.match(value):
+            return Fraction(value.strip())
+        try:
+            return Fraction(value.strip())
+        except (ValueError, ZeroDivisionError):
+            return None
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Difference:
+    """One stored value that evtree computes differently (or a rule evtree does not have)."""
+
+    tree: int
+    rule: str
+    node: str
+    where: str
+    field: str
+    stored: Any
+    evtree: Any
+    status: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Comparison:
+    """The values a SilverDecisions file stores, recomputed by evtree (see :func:`compare`).
+
+    Attributes
+    ----------
+    source : str
+        The file.
+    method : str
+        How evtree computed and compared: ``"exact"`` (rationals, equal means equal) or
+        ``"exact, relative tolerance 1e-09"``.
+    trees : tuple of int
+        The trees compared.
+    rules_compared : tuple of str
+        The rules whose stored values were recomputed.
+    rules_unavailable : tuple of str
+        Rules the file stores values for that evtree does not have.
+    n_values : int
+        How many stored values were compared.
+    differences : tuple of Difference
+        Every value that differs, and one entry per rule not available in evtree.
+    """
+
+    source: str
+    method: str
+    trees: tuple[int, ...]
+    rules_compared: tuple[str, ...]
+    rules_unavailable: tuple[str, ...]
+    n_values: int
+    differences: tuple[Difference, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Whether every value compared agrees and every tree was read (rules evtree lacks do not count)."""
+        return all(d.status == "rule not available in evtree" for d in self.differences)
+
+    def to_frame(self) -> Any:
+        """One row per difference and per rule evtree does not have."""
+        import pandas as pd
+
+        columns = [f.name for f in dataclasses.fields(Difference)]
+        rows = [
+            {**dataclasses.asdict(d), "stored": _show(d.stored), "evtree": _show(d.evtree)}
+            for d in self.differences
+        ]
+        return pd.DataFrame(rows, columns=columns)
+
+    def summary(self) -> str:
+        """One line: what was compared and how many values differ."""
+        n = sum(d.status in ("differs", "missing in file") for d in self.differences)
+        text = (
+            f"{self.source}: {self.n_values} stored values of {len(self.rules_compared)} rule(s) "
+            f"({', '.join(self.rules_compared) or 'none'}) compared ({self.method}): "
+            f"{n} difference{'s' if n != 1 else ''}"
+        )
+        if self.rules_unavailable:
+            text += f"; rule not available in evtree: {', '.join(self.rules_unavailable)}"
+        unread = [d.tree for d in self.differences if d.status == "not read by evtree"]
+        if unread:
+            text += f"; trees not read by evtree: {', '.join(map(str, unread))}"
+        return text
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:  # pragma: no cover - notebook display
+        func = presenter("html", self)
+        if func is not None:
+            return func(self)
+        return f"<p>{self.summary()}</p>" + self.to_frame()._repr_html_()
+
+
+def _show(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, Fraction):
+        return str(value)
+    if isinstance(value, sympy.Basic):
+        return str(value)
+    return value
+
+
+def compare(
+    source: str | os.PathLike[str] | IO[str],
+    *,
+    tree: int | str | None = None,
+    criterion: int | str | None = None,
+    tolerance: float = 1e-9,
+    exact: bool = False,
+) -> Comparison:
+    """Recompute the values a SilverDecisions file stores for each rule and report differences.
+
+    For every node and every rule the file holds (``computed[rule]``), evtree rolls
+    the tree back with that rule and compares: the values below nodes
+    (``childrenPayoff``), their values with the incoming edge (``payoff``), the
+    path totals and probabilities of reaching terminals (``aggregatedPayoff``,
+    ``probabilityToEnter``), which nodes and edges are optimal, and the probability
+    each rule gives each edge; also every edge's evaluated ``payoff`` and
+    ``probability``.  Rules evtree does not have are listed as "rule not available
+    in evtree".
+
+    Parameters
+    ----------
+    source : path, open file or str
+        The SilverDecisions file.
+    tree : int or str, optional
+        Compare only this tree (index or root name); every tree by default.
+    criterion : int or str, optional
+        The payoff to compare (see :func:`read_silverdecisions`).
+    tolerance : float, default 1e-9
+        Relative tolerance.  SilverDecisions turns values computed in floating point
+        (``random()`` draws, ``exp``, quotients of decimals) into fractions with
+        denominators up to 10^7, so exact agreement is only expected for values
+        written as fractions in the file.
+    exact : bool, default False
+        Compare as exact rationals instead.
+
+    Returns
+    -------
+    Comparison
+        ``.ok`` when nothing differs; ``.to_frame()`` lists every difference.
+    """
+    name, text = _read_source(source)
+    data = _load_json(name, text)
+    if not is_silverdecisions(data):
+        raise FileFormatError(f"not a SilverDecisions file (no top-level '{_KEY}' key)", where=name)
+    roots, _, trees_path = _trees_of(data, _Place(name))
+    indexes = range(len(roots)) if tree is None else [_choose_tree(roots, tree, _Place(name), trees_path)]
+    differences: list[Difference] = []
+    compared: list[str] = []
+    unavailable: list[str] = []
+    n_values = 0
+    version = _version_tuple(str(data.get(_KEY)))
+    for index in indexes:
+        try:
+            imported = _import(data, source=name, tree=index, criterion=criterion)
+        except ModelError as err:
+            if tree is not None or len(roots) == 1:
+                raise
+            # Several trees: report the one evtree cannot read and compare the others.
+            differences.append(
+                Difference(index, "", "", f"{trees_path}[{index}]", "", None, str(err), "not read by evtree")
+            )
+            continue
+        root_spec = roots[index]
+        rules = [r for r in (root_spec.get("computed") or {}) if r in RULES]
+        for rule in rules:
+            if rule not in EV_RULES:
+                if rule not in unavailable:
+                    unavailable.append(rule)
+                    differences.append(
+                        Difference(index, rule, "", "", "", None, None, "rule not available in evtree")
+                    )
+                continue
+            if rule not in compared:
+                compared.append(rule)
+            n_values += _compare_rule(imported, rule, version, tolerance, exact, differences)
+        n_values += _compare_base(imported, version, tolerance, exact, differences)
+    method = "exact" if exact else f"exact, relative tolerance {tolerance:g}"
+    return Comparison(
+        name, method, tuple(indexes), tuple(compared), tuple(unavailable), n_values, tuple(differences)
+    )
+
+
+def _close(stored: Any, mine: Any, tolerance: float, exact: bool) -> bool:
+    if isinstance(stored, float) or isinstance(mine, float):
+        a, b = float(stored), float(mine)
+        if math.isinf(a) or math.isinf(b):
+            return a == b
+        return math.isclose(a, b, rel_tol=tolerance, abs_tol=tolerance * 1e-3)
+    if exact:
+        return bool(sympy.Rational(stored.numerator, stored.denominator) == mine)
+    a, b = float(stored), float(mine)
+    return math.isclose(a, b, rel_tol=tolerance, abs_tol=tolerance * 1e-3)
+
+
+#: A stored array without an entry for the criterion compared (SilverDecisions computes
+#: single-criterion rules for the criterion its view shows only).
+_NOT_STORED = object()
+
+
+def _pick(value: Any, k: int, version: tuple[int, ...]) -> Any:
+    if version >= (0, 8, 0) and isinstance(value, list):
+        return value[k] if k < len(value) and value[k] is not None else _NOT_STORED
+    return value
+
+
+def _evaluated(quantity: Any, point: Mapping[sympy.Symbol, Any]) -> sympy.Expr:
+    expr = as_expr(quantity)
+    return expr.xreplace(point) if point else expr
+
+
+def _branch_probabilities(node: model.Node, point: Mapping[sympy.Symbol, Any]) -> list[sympy.Expr]:
+    given = [None if c.probability == model.REST else _evaluated(c.probability, point) for c in node.children]
+    rest = 1 - sum(g for g in given if g is not None)
+    return [rest if g is None else g for g in given]
+
+
+def _incoming_payoff(node: model.Node, point: Mapping[sympy.Symbol, Any]) -> sympy.Expr:
+    """Return the payoff of the SilverDecisions edge into ``node`` (with a terminal's own payoff)."""
+    total = sympy.Integer(0) if node.branch_payoff is None else _evaluated(node.branch_payoff, point)
+    if isinstance(node, model.Terminal) and node.parent is not None:
+        total += _evaluated(node.payoff, point)
+    return total
+
+
+def _compare_base(
+    imported: _Imported, version: tuple[int, ...], tolerance: float, exact: bool, out: list[Difference]
+) -> int:
+    """Compare every edge's evaluated base payoff and probability."""
+    from ..core.evaluate import evaluate
+
+    tree = imported.tree
+    point = {symbol(k): v for k, v in evaluate(tree, method="exact").parameters.items()}
+    count = 0
+    for _spec, edge, node, path in imported.reader.visited:
+        if edge is None:
+            continue
+        computed = edge.get("computed") or {}
+        epath = path.rsplit(".childNode", 1)[0]
+        checks = [
+            (
+                "payoff",
+                _incoming_payoff(node, point),
+                _pick(computed.get("payoff"), imported.criterion, version),
+            )
+        ]
+        if isinstance(node.parent, model.Chance):
+            probs = _branch_probabilities(node.parent, point)
+            checks.append(
+                ("probability", probs[node.parent.children.index(node)], computed.get("probability"))
+            )
+        for field, mine, raw in checks:
+            if "payoff" not in computed and "probability" not in computed:
+                continue
+            count += _record(
+                out,
+                imported.index,
+                "",
+                node.path,
+                f"{epath}.computed.{field}",
+                field,
+                raw,
+                mine,
+                tolerance,
+                exact,
+            )
+    return count
+
+
+def _record(
+    out: list[Difference],
+    index: int,
+    rule: str,
+    node: str,
+    where: str,
+    field: str,
+    raw: Any,
+    mine: Any,
+    tolerance: float,
+    exact: bool,
+) -> int:
+    """Compare one value; record it when it differs; return how many values were compared."""
+    if raw is _NOT_STORED:
+        return 0
+    if isinstance(mine, bool):
+        if bool(raw) != mine:
+            out.append(Difference(index, rule, node, where, field, raw, mine, "differs"))
+        return 1
+    stored = stored_number(raw)
+    if stored is None:
+        out.append(Difference(index, rule, node, where, field, raw, mine, "missing in file"))
+    elif not _close(stored, mine, tolerance, exact):
+        out.append(Difference(index, rule, node, where, field, raw, mine, "differs"))
+    return 1
+
+
+def _compare_rule(
+    imported: _Imported,
+    rule: str,
+    version: tuple[int, ...],
+    tolerance: float,
+    exact: bool,
+    out: list[Difference],
+) -> int:
+    """Roll the tree back under an expected-value rule and compare every stored value of it."""
+    from ..core.evaluate import evaluate
+
+    tree = imported.tree.copy()
+    tree.objective = EV_RULES[rule]
+    result = evaluate(tree, method="exact", utility=None)
+    point = {symbol(k): v for k, v in result.parameters.items()}
+    k = imported.criterion
+    originals = list(imported.tree.nodes())
+    copies = list(tree.nodes())
+    position = {id(a): b for a, b in zip(originals, copies)}
+    value = {id(a): result.value_of(position[id(a)]) for a in originals}
+    above: dict[int, Any] = {}
+    incoming: dict[int, Any] = {}
+    for a in originals:
+        incoming[id(a)] = _incoming_payoff(a, point) if a.parent is not None else sympy.Integer(0)
+        above[id(a)] = sympy.Integer(0) if a.parent is None else above[id(a.parent)] + incoming[id(a.parent)]
+    # Top-down: optimal marks and the probability of entering each node under the rule.
+    optimal: dict[int, bool] = {id(originals[0]): True}
+    enter: dict[int, Any] = {id(originals[0]): sympy.Integer(1)}
+    edge_probability: dict[int, Any] = {}
+    for a in originals:
+        if not a.children:
+            continue
+        if isinstance(a, model.Decision):
+            probs = [sympy.Integer(1 if value[id(c)] == value[id(a)] else 0) for c in a.children]
+        else:
+            probs = _branch_probabilities(a, point)
+        for c, p in zip(a.children, probs):
+            edge_probability[id(c)] = p
+            on_path = optimal.get(id(a), False) and (not isinstance(a, model.Decision) or p == 1)
+            optimal[id(c)] = on_path
+            enter[id(c)] = enter[id(a)] * p if on_path else sympy.Integer(0)
+    count = 0
+    for spec, edge, node, path in imported.reader.visited:
+        stored = (spec.get("computed") or {}).get(rule)
+        if not isinstance(stored, Mapping):
+            out.append(
+                Difference(
+                    imported.index, rule, node.path, f"{path}.computed", rule, None, None, "missing in file"
+                )
+            )
+            continue
+        total = value[id(node)] - above[id(node)]  # the node's value with its incoming edge, below the edge
+        children_payoff = total - incoming[id(node)]
+        checks: list[tuple[str, Any, Any]] = [("payoff", total, _pick(stored.get("payoff"), k, version))]
+        if node.children:
+            checks.append(
+                ("childrenPayoff", children_payoff, _pick(stored.get("childrenPayoff"), k, version))
+            )
+        else:
+            aggregated = value[id(node)]
+            checks.append(("aggregatedPayoff", aggregated, _pick(stored.get("aggregatedPayoff"), k, version)))
+            if version >= (0, 6, 0) or not isinstance(node.parent, model.Chance):
+                checks.append(("probabilityToEnter", enter[id(node)], stored.get("probabilityToEnter")))
+        checks.append(("optimal", bool(optimal.get(id(node))), stored.get("optimal", False)))
+        for field, mine, raw in checks:
+            count += _record(
+                out,
+                imported.index,
+                rule,
+                node.path,
+                f"{path}.computed.{rule}.{field}",
+                field,
+                raw,
+                mine,
+                tolerance,
+                exact,
+            )
+        if edge is not None:
+            estored = (edge.get("computed") or {}).get(rule)
+            epath = path.rsplit(".childNode", 1)[0]
+            if not isinstance(estored, Mapping):
+                out.append(
+                    Difference(
+                        imported.index,
+                        rule,
+                        node.path,
+                        f"{epath}.computed",
+                        rule,
+                        None,
+                        None,
+                        "missing in file",
+                    )
+                )
+                continue
+            count += _record(
+                out,
+                imported.index,
+                rule,
+                node.path,
+                f"{epath}.computed.{rule}.probability",
+                "edge probability",
+                estored.get("probability"),
+                edge_probability[id(node)],
+                tolerance,
+                exact,
+            )
+            if optimal.get(id(node.parent)):
+                count += _record(
+                    out,
+                    imported.index,
+                    rule,
+                    node.path,
+                    f"{epath}.computed.{rule}.optimal",
+                    "edge optimal",
+                    estored.get("optimal", False),
+                    bool(optimal[id(node)]),
+                    tolerance,
+                    exact,
+                )
+    return count
