@@ -105,6 +105,13 @@ RULES = {
     "min-min": "min",
 }
 _MULTI_CRITERIA_RULES = ("max-max", "max-min", "min-max", "min-min")
+
+
+def _objective(rule: str, criterion: int) -> str:
+    """Return the objective a rule gives the criterion read (two-criteria rules: its own word)."""
+    if rule in _MULTI_CRITERIA_RULES:
+        return rule.split("-")[criterion]
+    return RULES[rule]
 _NODE_TYPES = ("decision", "chance", "terminal")
 _VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 _KEY = "SilverDecisions"
@@ -793,7 +800,7 @@ def _criterion_index(
     view = data.get("viewMode")
     rule = data.get("rule")
     if criterion is None:
-        if view == "twoCriteria" or rule in _MULTI_CRITERIA_RULES:
+        if view == "twoCriteria":
             listed = ", ".join(f"{i}: {n!r}" for i, n in enumerate(names)) or "0, 1"
             raise FileFormatError(
                 f"this file weighs two criteria (rule {rule!r}); evtree reads one criterion at a time "
@@ -867,7 +874,7 @@ def _import(data: Any, *, source: str, tree: int | str | None, criterion: int | 
         result = model.DecisionTree(
             root,
             parameters=parameters,
-            objective=RULES[rule],
+            objective=_objective(rule, k),
             name=title if isinstance(title, str) else "",
             description=description if isinstance(description, str) else "",
             claims=list(extension.get("claims") or []),
@@ -1029,8 +1036,9 @@ def tree_to_silverdecisions(tree: model.DecisionTree) -> dict[str, Any]:
     meta = tree.metadata.get(_META) if isinstance(tree.metadata.get(_META), Mapping) else {}
     names: Mapping[str, str] = meta.get("names") or {}
     labels: Mapping[str, str] = meta.get("labels") or {}
+    criterion = 1 if meta.get("criterion") == 1 else 0
     rule = meta.get("rule")
-    if rule not in RULES or RULES[rule] != tree.objective:
+    if rule not in RULES or _objective(rule, criterion) != tree.objective:
         rule = "expected-value-maximization" if tree.objective == "max" else "expected-value-minimization"
     for pname in tree.parameters:
         if pname in _MATHJS_WORDS:
@@ -1087,7 +1095,7 @@ def tree_to_silverdecisions(tree: model.DecisionTree) -> dict[str, Any]:
                 }
         else:
             payoff = 0 if child.branch_payoff is None else _number_or_text(child.branch_payoff)
-        edge["payoff"] = [payoff, 0]
+        edge["payoff"] = [payoff, 0] if criterion == 0 else [0, payoff]
         if note is not None:
             edge[_EXTENSION] = note
         edge["childNode"] = node_json(child)
@@ -1126,7 +1134,7 @@ def tree_to_silverdecisions(tree: model.DecisionTree) -> dict[str, Any]:
     return {
         _KEY: EXPORT_VERSION,
         "lng": "en",
-        "viewMode": "criterion1",
+        "viewMode": f"criterion{criterion + 1}",
         "rule": rule,
         "title": tree.name,
         "description": tree.description,
