@@ -39,6 +39,7 @@ __all__ = [
     "Quantity",
     "check_probabilities",
     "compile_tree",
+    "formula_view",
     "parameter_point",
 ]
 
@@ -182,18 +183,96 @@ def compile_tree(tree: model.DecisionTree) -> FlatTree:
     """Return the tree's :class:`FlatTree`, compiling it if it changed since last time."""
     cached = tree._compiled
     names = tuple(tree.parameters)
+    formulas = _formula_key(tree)
     if (
         cached is not None
         and cached.version == model._version[0]
         and cached.nodes[0] is tree.root
         and cached.cache.get("parameter_names") == names
+        and cached.cache.get("formulas") == formulas
     ):
         return cached
     with model.building():
         flat = _compile(tree)
+    if formulas:
+        flat = _substitute_formulas(tree, flat)
     flat.cache["parameter_names"] = names
+    flat.cache["formulas"] = formulas
     tree._compiled = flat
     return flat
+
+
+def _formula_key(tree: model.DecisionTree) -> tuple[Any, ...]:
+    """What the compiled form depends on among the formula parameters (empty without formulas)."""
+    return tuple((k, p.formula) for k, p in tree.parameters.items() if p.formula is not None)
+
+
+def _substitute_formulas(tree: model.DecisionTree, flat: FlatTree) -> FlatTree:
+    """Write every expression of the compiled tree in base parameters: formulas substituted."""
+    subs = {symbol(k): v for k, v in model.resolve_formulas(tree.parameters).items()}
+
+    def rewrite(q: Quantity) -> Quantity:
+        if q.is_constant or not any(e.free_symbols & subs.keys() for e in q.exprs):
+            return q
+        const = q.const.copy()
+        index = np.full(len(const), -1, dtype=np.int64)
+        table: dict[sympy.Expr, int] = {}
+        new_exprs = [e.xreplace(subs) for e in q.exprs]
+        for i in np.flatnonzero(q.expr_index >= 0):
+            e = new_exprs[int(q.expr_index[i])]
+            if e.free_symbols:
+                index[i] = table.setdefault(e, len(table))
+            else:
+                const[i] = float(e)
+        return Quantity(const, index, tuple(table), q.raw)
+
+    return dataclasses.replace(
+        flat,
+        probability=rewrite(flat.probability),
+        branch_payoff=rewrite(flat.branch_payoff),
+        payoff=rewrite(flat.payoff),
+    )
+
+
+def formula_view(tree: model.DecisionTree, overridden: Any) -> model.DecisionTree:
+    """Return the tree in which the formula parameters named in ``overridden`` are base parameters.
+
+    Giving a value to a formula parameter overrides its formula: :func:`evaluate`
+    and every analysis built on it compile this view, which shares the tree's
+    nodes (so nodes are found in it as in the tree) and whose other formulas
+    still follow.  The tree itself is returned when no formula is overridden.
+    """
+    if isinstance(overridden, Mapping):
+        overridden = [k for k, v in overridden.items() if not _is_own_formula(tree, k, v)]
+    names = frozenset(n for n in overridden if n in tree.parameters and tree.parameters[n].is_formula)
+    if not names:
+        return tree
+    views = tree.__dict__.setdefault("_formula_views", {})
+    key = (names, _formula_key(tree), tuple(tree.parameters))
+    view = views.get(key)
+    if view is None or view.root is not tree.root:
+        defaults = parameter_point(tree, None, method="exact")
+        params = [
+            p.replace(value=defaults[k], low=None, high=None) if k in names else p
+            for k, p in tree.parameters.items()
+        ]
+        view = model.DecisionTree.__new__(model.DecisionTree)
+        view.__dict__.update({k: v for k, v in tree.__dict__.items() if k != "_formula_views"})
+        view.parameters = {p.name: p for p in params}
+        view._compiled = None
+        views.clear()
+        views[key] = view
+    return view
+
+
+def _is_own_formula(tree: model.DecisionTree, name: str, value: Any) -> bool:
+    """Whether ``value`` given for ``name`` is that parameter's own formula (so no override)."""
+    p = tree.parameters.get(name)
+    if p is None or p.formula is None:
+        return False
+    if isinstance(value, str):
+        return value == p.value
+    return isinstance(value, sympy.Basic) and value == p.formula
 
 
 def _children(node: model.Node) -> list[model.Node]:
@@ -425,8 +504,13 @@ def parameter_point(
     values = dict(values or {})
     for name in values:
         tree.parameter(name)  # raises UnknownNameError
+    if values and any(p.is_formula for p in tree.parameters.values()):
+        values = {k: v for k, v in values.items() if not _is_own_formula(tree, k, v)}
     point: dict[str, Any] = {}
     for name, p in tree.parameters.items():
+        if p.is_formula and name not in values:
+            point[name] = None  # computed below, once every base value is known
+            continue
         if method == "symbolic":
             point[name] = as_expr(values[name]) if name in values else symbol(name)
         elif method == "exact":
@@ -444,7 +528,48 @@ def parameter_point(
             point[name] = np.asarray(v, dtype=float)
         else:
             raise ValueError(f"unknown arithmetic {method!r}")
+    if any(p.is_formula for p in tree.parameters.values()):
+        _formula_values(tree, point, values, method)
     return point
+
+
+def _formula_values(tree: model.DecisionTree, point: dict[str, Any], given: Mapping[str, Any], method: str) -> None:
+    """Replace each formula parameter's entry of ``point`` by the formula's value there.
+
+    Formulas are computed in dependency order from the values in ``point``, so a
+    formula follows the base parameters and any formula parameter given a value
+    in ``given`` (which overrides its formula).
+    """
+    for name in model.resolve_formulas(tree.parameters):  # dependency order
+        if name in given:
+            continue
+        formula = tree.parameters[name].formula
+        args = sorted(s.name for s in formula.free_symbols)
+        if method == "float":
+            cache = _FORMULA_FUNCTIONS
+            fn = cache.get((formula, tuple(args)))
+            if fn is None:
+                fn = cache[(formula, tuple(args))] = sympy.lambdify([symbol(a) for a in args], formula, "numpy")
+            with np.errstate(all="ignore"):
+                value = np.asarray(fn(*(point[a] for a in args)), dtype=float)
+            if not np.isfinite(value).all():
+                raise ModelError(
+                    f"formula {tree.parameters[name].value!r} has no finite value at the point",
+                    field=f"parameters.{name}",
+                )
+            point[name] = value
+        else:
+            value = formula.xreplace({symbol(a): point[a] for a in args})
+            if method == "exact":
+                if value.free_symbols or not (value.is_real and value.is_finite):
+                    raise ModelError(
+                        f"formula {tree.parameters[name].value!r} evaluates to {value}, not a finite real number",
+                        field=f"parameters.{name}",
+                    )
+            point[name] = value
+
+
+_FORMULA_FUNCTIONS: dict[Any, Any] = {}
 
 
 def check_probabilities(

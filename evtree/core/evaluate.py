@@ -27,6 +27,7 @@ from .compile import (
     FlatTree,
     check_probabilities,
     compile_tree,
+    formula_view,
     parameter_point,
     raise_problems,
 )
@@ -127,7 +128,7 @@ def evaluate(
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    flat = compile_tree(tree)
+    flat = compile_tree(formula_view(tree, values or ()))  # a value given to a formula overrides it
     raise_problems(flat)
     util = resolve_utility(tree.utility if utility == "tree" else utility, tree.parameters)
     if util is not None and util.is_linear:

@@ -44,6 +44,7 @@ __all__ = [
     "Node",
     "Parameter",
     "Terminal",
+    "resolve_formulas",
 ]
 
 #: Probability of the one chance branch that takes the rest of its siblings' probability.
@@ -476,28 +477,51 @@ class Parameter:
         if self.name.startswith("_") or self.name in _RESERVED:
             raise ModelError(f"parameter name {self.name!r} is reserved", field="parameters")
         where = f"parameters.{self.name}"
+        formula = _formula_of(self.value, where)
         try:
-            exact = exact_number(self.value)
+            exact = formula if formula is not None else exact_number(self.value)
             low = None if self.low is None else exact_number(self.low)
             high = None if self.high is None else exact_number(self.high)
         except (TypeError, ValueError) as err:
             raise ModelError(str(err), field=where) from None
-        if not exact.is_real:
+        if formula is None and not exact.is_real:
             raise ModelError(f"value {self.value!r} is not a real number", field=where)
         if low is not None and high is not None and low > high:
             raise ModelError(f"low bound {self.low} is above high bound {self.high}", field=where)
-        if low is not None and exact < low:
+        if formula is None and low is not None and exact < low:
             raise ModelError(f"value {self.value} is below the low bound {self.low}", field=where)
-        if high is not None and exact > high:
+        if formula is None and high is not None and exact > high:
             raise ModelError(f"value {self.value} is above the high bound {self.high}", field=where)
+        object.__setattr__(self, "_formula", formula)
         object.__setattr__(self, "_exact", exact)
         object.__setattr__(self, "_low", low)
         object.__setattr__(self, "_high", high)
 
     @property
     def exact(self) -> sympy.Expr:
-        """The default value as an exact sympy number."""
+        """The default value as an exact sympy number.
+
+        For a formula parameter, the formula as a sympy expression of the
+        parameters it names (its value at the defaults is
+        ``DecisionTree.default_values()[name]``).
+        """
         return self._exact  # type: ignore[attr-defined]
+
+    @property
+    def is_formula(self) -> bool:
+        """Whether the value is a formula of other parameters rather than a number."""
+        return self._formula is not None  # type: ignore[attr-defined]
+
+    @property
+    def formula(self) -> sympy.Expr | None:
+        """The formula as a sympy expression of other parameters, or ``None`` for a number."""
+        return self._formula  # type: ignore[attr-defined]
+
+    @property
+    def depends_on(self) -> frozenset[str]:
+        """Names of the parameters the formula uses (empty for a number)."""
+        f = self._formula  # type: ignore[attr-defined]
+        return frozenset() if f is None else frozenset(s.name for s in f.free_symbols)
 
     @property
     def bounds(self) -> tuple[sympy.Expr | None, sympy.Expr | None]:
@@ -514,6 +538,82 @@ class Parameter:
     def replace(self, **changes: Any) -> Parameter:
         """Return a copy with some fields changed."""
         return dataclasses.replace(self, **changes)
+
+
+def _formula_of(value: Any, where: str) -> sympy.Expr | None:
+    """The formula a parameter value stands for, or ``None`` when it is a constant."""
+    if isinstance(value, str):
+        try:
+            expr = parse_expression(value)
+        except ExpressionError as err:
+            raise err.located(field=where) from None
+    elif isinstance(value, sympy.Basic):
+        expr = value
+    else:
+        return None
+    if not isinstance(expr, sympy.Expr):
+        raise ModelError(f"value {value!r} is not an expression", field=where)
+    return expr if expr.free_symbols else None
+
+
+def resolve_formulas(parameters: Mapping[str, Parameter]) -> dict[str, sympy.Expr]:
+    """Return every formula parameter's formula written in base parameters only.
+
+    A formula may use other formula parameters; they are substituted in turn,
+    so the result names base (number-valued) parameters only.  Formulas are
+    resolved in dependency order, which is also the order of the returned dict.
+
+    Raises
+    ------
+    UnknownNameError
+        If a formula names a parameter the tree does not have.
+    ModelError
+        If formulas refer to each other in a cycle; the message gives the chain.
+
+    Examples
+    --------
+    >>> ps = {p.name: p for p in [Parameter("a", 2), Parameter("b", "a + 1"), Parameter("c", "a*b")]}
+    >>> resolve_formulas(ps)
+    {'b': a + 1, 'c': a*(a + 1)}
+    """
+    from .expressions import symbol
+
+    resolved: dict[str, sympy.Expr] = {}
+    state: dict[str, int] = {}  # 1 while being resolved, 2 when done
+
+    def visit(name: str, chain: list[str]) -> None:
+        if state.get(name) == 2:
+            return
+        if state.get(name) == 1:
+            cycle = chain[chain.index(name) :] + [name]
+            raise ModelError(
+                f"parameter formulas form a cycle: {' -> '.join(cycle)}", field=f"parameters.{cycle[0]}"
+            )
+        p = parameters[name]
+        if not p.is_formula:
+            state[name] = 2
+            return
+        state[name] = 1
+        for dep in sorted(p.depends_on):
+            if dep not in parameters:
+                known = ", ".join(parameters) or "none"
+                raise UnknownNameError(
+                    f"formula {expression_text_of(p.value)!r} uses unknown parameter {dep!r} (known: {known})",
+                    field=f"parameters.{name}",
+                )
+            visit(dep, [*chain, name])
+        subs = {symbol(d): resolved[d] for d in p.depends_on if d in resolved}
+        resolved[name] = p.formula.xreplace(subs) if subs else p.formula
+        state[name] = 2
+
+    for name in parameters:
+        visit(name, [])
+    return resolved
+
+
+def expression_text_of(value: Any) -> str:
+    """Text of a formula as given (for messages)."""
+    return value if isinstance(value, str) else str(value)
 
 
 _OBJECTIVES = {
@@ -595,6 +695,8 @@ class DecisionTree:
                 raise ModelError(f"parameter {p.name!r} is defined twice", field="parameters")
             params[p.name] = p
         self.parameters: dict[str, Parameter] = params
+        if any(p.is_formula for p in params.values()):
+            resolve_formulas(params)  # refuse unknown names and cycles now
         if objective not in _OBJECTIVES:
             raise ModelError(f"objective must be 'max' or 'min', got {objective!r}", field="objective")
         self.objective = _OBJECTIVES[objective]
@@ -659,18 +761,39 @@ class DecisionTree:
             known = ", ".join(self.parameters) or "none"
             raise UnknownNameError(f"unknown parameter {name!r} (known: {known})") from None
 
+    @property
+    def base_parameters(self) -> dict[str, Parameter]:
+        """The parameters whose values are numbers (not formulas): the ones analyses vary."""
+        return {k: p for k, p in self.parameters.items() if not p.is_formula}
+
+    @property
+    def formula_parameters(self) -> dict[str, Parameter]:
+        """The parameters defined by formulas of other parameters."""
+        return {k: p for k, p in self.parameters.items() if p.is_formula}
+
+    def default_values(self, method: str = "exact") -> dict[str, Any]:
+        """Every parameter's value at the defaults, formulas computed (``"exact"`` or ``"float"``)."""
+        from .compile import parameter_point
+
+        return parameter_point(self, None, method=method)
+
     def with_parameters(self, **values: Any) -> DecisionTree:
         """Return a copy of the tree whose parameter defaults are replaced by ``values``."""
         new = self.copy()
         for pname, value in values.items():
             p = self.parameter(pname)
             low, high = p.low, p.high
+            if _formula_of(value, f"parameters.{pname}") is not None:
+                new.parameters[pname] = p.replace(value=value)
+                continue
             exact = exact_number(value)
             if low is not None and exact < exact_number(low):
                 low = value
             if high is not None and exact > exact_number(high):
                 high = value
             new.parameters[pname] = p.replace(value=value, low=low, high=high)
+        if any(p.is_formula for p in new.parameters.values()):
+            resolve_formulas(new.parameters)
         return new
 
     # -- checks ---------------------------------------------------------------------------

@@ -22,7 +22,12 @@ def _check_fixed(tree: model.DecisionTree, values: Mapping[str, Any] | None) -> 
 
     fixed = {}
     for name, v in (values or {}).items():
-        tree.parameter(name)
+        if tree.parameter(name).is_formula and tree.parameter(name).distribution is None:
+            raise ModelError(
+                "a formula parameter follows its base parameters in every draw; hold those instead, "
+                "or give it a value with tree.with_parameters",
+                field=f"parameters.{name}",
+            )
         try:
             fixed[name] = float(exact_number(v)) if not isinstance(v, (int, float)) else float(v)
         except (TypeError, ValueError):
