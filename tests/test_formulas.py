@@ -45,17 +45,36 @@ def _tree(params, p_pos="p_pos", p_dis_neg="p_dis_neg"):
             "plan",
             [
                 Branch("treat", Terminal(-1)),
-                Branch("none", Chance("disease", [
-                    Branch("yes", Terminal(-10), probability="prev"),
-                    Branch("no", Terminal(0), probability=REST),
-                ])),
-                Branch("test", Chance("result", [
-                    Branch("pos", Terminal(-1), probability=p_pos),
-                    Branch("neg", Chance("disease_neg", [
-                        Branch("yes", Terminal(-10), probability=p_dis_neg),
-                        Branch("no", Terminal(0), probability=REST),
-                    ]), probability=REST),
-                ])),
+                Branch(
+                    "none",
+                    Chance(
+                        "disease",
+                        [
+                            Branch("yes", Terminal(-10), probability="prev"),
+                            Branch("no", Terminal(0), probability=REST),
+                        ],
+                    ),
+                ),
+                Branch(
+                    "test",
+                    Chance(
+                        "result",
+                        [
+                            Branch("pos", Terminal(-1), probability=p_pos),
+                            Branch(
+                                "neg",
+                                Chance(
+                                    "disease_neg",
+                                    [
+                                        Branch("yes", Terminal(-10), probability=p_dis_neg),
+                                        Branch("no", Terminal(0), probability=REST),
+                                    ],
+                                ),
+                                probability=REST,
+                            ),
+                        ],
+                    ),
+                ),
             ],
         ),
         parameters=params,
@@ -155,7 +174,8 @@ def test_formulas_in_files_and_round_trip(tmp_path):
 
 
 def test_file_cycle_names_the_place():
-    text = FILE.replace('p_dis_neg: "(1-sens)*prev/(1-p_pos)"', 'p_dis_neg: "(1-sens)*prev/(1-p_pos)"\n  q: "q + 1"')
+    line = 'p_dis_neg: "(1-sens)*prev/(1-p_pos)"'
+    text = FILE.replace(line, line + '\n  q: "q + 1"')
     with pytest.raises(ModelError, match=r"<string>:\d+:\d+.*cycle: q -> q"):
         read_tree(text)
 

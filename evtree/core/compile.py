@@ -203,7 +203,7 @@ def compile_tree(tree: model.DecisionTree) -> FlatTree:
 
 
 def _formula_key(tree: model.DecisionTree) -> tuple[Any, ...]:
-    """What the compiled form depends on among the formula parameters (empty without formulas)."""
+    """Return what the compiled form depends on among the formulas (empty without formulas)."""
     return tuple((k, p.formula) for k, p in tree.parameters.items() if p.formula is not None)
 
 
@@ -533,7 +533,9 @@ def parameter_point(
     return point
 
 
-def _formula_values(tree: model.DecisionTree, point: dict[str, Any], given: Mapping[str, Any], method: str) -> None:
+def _formula_values(
+    tree: model.DecisionTree, point: dict[str, Any], given: Mapping[str, Any], method: str
+) -> None:
     """Replace each formula parameter's entry of ``point`` by the formula's value there.
 
     Formulas are computed in dependency order from the values in ``point``, so a
@@ -549,7 +551,8 @@ def _formula_values(tree: model.DecisionTree, point: dict[str, Any], given: Mapp
             cache = _FORMULA_FUNCTIONS
             fn = cache.get((formula, tuple(args)))
             if fn is None:
-                fn = cache[(formula, tuple(args))] = sympy.lambdify([symbol(a) for a in args], formula, "numpy")
+                fn = sympy.lambdify([symbol(a) for a in args], formula, "numpy")
+                cache[(formula, tuple(args))] = fn
             with np.errstate(all="ignore"):
                 value = np.asarray(fn(*(point[a] for a in args)), dtype=float)
             if not np.isfinite(value).all():
@@ -563,7 +566,8 @@ def _formula_values(tree: model.DecisionTree, point: dict[str, Any], given: Mapp
             if method == "exact":
                 if value.free_symbols or not (value.is_real and value.is_finite):
                     raise ModelError(
-                        f"formula {tree.parameters[name].value!r} evaluates to {value}, not a finite real number",
+                        f"formula {tree.parameters[name].value!r} evaluates to {value}, "
+                        "not a finite real number",
                         field=f"parameters.{name}",
                     )
             point[name] = value

@@ -541,7 +541,7 @@ class Parameter:
 
 
 def _formula_of(value: Any, where: str) -> sympy.Expr | None:
-    """The formula a parameter value stands for, or ``None`` when it is a constant."""
+    """Return the formula a parameter value stands for, or ``None`` when it is a constant."""
     if isinstance(value, str):
         try:
             expr = parse_expression(value)
@@ -598,7 +598,8 @@ def resolve_formulas(parameters: Mapping[str, Parameter]) -> dict[str, sympy.Exp
             if dep not in parameters:
                 known = ", ".join(parameters) or "none"
                 raise UnknownNameError(
-                    f"formula {expression_text_of(p.value)!r} uses unknown parameter {dep!r} (known: {known})",
+                    f"formula {expression_text_of(p.value)!r} uses unknown parameter {dep!r} "
+                    f"(known: {known})",
                     field=f"parameters.{name}",
                 )
             visit(dep, [*chain, name])

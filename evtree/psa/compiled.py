@@ -8,7 +8,14 @@ from typing import Any
 import numpy as np
 
 from ..core import model
-from ..core.compile import DECISION, PROBABILITY_TOLERANCE, compile_tree, formula_view, parameter_point, raise_problems
+from ..core.compile import (
+    DECISION,
+    PROBABILITY_TOLERANCE,
+    compile_tree,
+    formula_view,
+    parameter_point,
+    raise_problems,
+)
 from ..core.errors import EvaluationError, ProbabilityError, UnknownNameError
 from ..distributions import Source, tree_sources
 
@@ -128,7 +135,7 @@ class CompiledTree:
 
         # A formula parameter given its own distribution is drawn, overriding its formula;
         # the other formulas are part of the compiled expressions, so they follow every draw.
-        drawn_formulas = [k for k, p in tree.parameters.items() if p.is_formula and p.distribution is not None]
+        drawn_formulas = [k for k, p in tree.formula_parameters.items() if p.distribution is not None]
         flat = compile_tree(formula_view(tree, drawn_formulas))
         raise_problems(flat)
         util = resolve_utility(tree.utility, tree.parameters)
@@ -142,9 +149,7 @@ class CompiledTree:
         self.objective = tree.objective
         self.sources: list[Source] = tree_sources(tree)
         self.policies, self.names, masks = _resolve_strategies(tree, flat, strategies, max_strategies)
-        self.defaults = {
-            name: float(v) for name, v in parameter_point(tree, None, method="exact").items()
-        }
+        self.defaults = {name: float(v) for name, v in parameter_point(tree, None, method="exact").items()}
         n = flat.size
 
         # One table of every expression of the tree.
