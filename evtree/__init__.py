@@ -46,6 +46,7 @@ from . import (  # noqa: F401  (the stages, as attributes)
     voi,
 )
 from .core import _random, compile, errors, expressions, model, rollback, utility  # noqa: F401
+from .core.components import Criterion, Payoffs, Player
 from .core.errors import (
     EvaluationError,
     EvtreeError,
@@ -95,6 +96,7 @@ __all__ = [
     "REST",
     "Branch",
     "Chance",
+    "Criterion",
     "Decision",
     "DecisionTree",
     "Evaluation",
@@ -105,6 +107,8 @@ __all__ = [
     "ModelError",
     "Node",
     "Parameter",
+    "Payoffs",
+    "Player",
     "ProbabilityError",
     "Terminal",
     "UnknownNameError",

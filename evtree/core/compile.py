@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import sympy
 
-from . import model
+from . import components, model
 from .errors import ModelError, ProbabilityError, UnknownNameError, ValidationError
 from .expressions import as_expr, exact_number, symbol
 
@@ -130,6 +130,10 @@ class FlatTree:
     version: int
     #: Work reused across evaluations (lambdified expressions, constant probabilities).
     cache: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+    #: Terminal payoffs of each declared criterion or player (:mod:`evtree.core.components`).
+    component_payoffs: Mapping[str, Quantity] = dataclasses.field(default_factory=dict, repr=False)
+    #: Branch payoffs of each declared criterion or player.
+    component_branch_payoffs: Mapping[str, Quantity] = dataclasses.field(default_factory=dict, repr=False)
 
     @property
     def size(self) -> int:
@@ -177,6 +181,14 @@ class FlatTree:
     @property
     def symbols(self) -> set[str]:
         return self.probability.symbols | self.branch_payoff.symbols | self.payoff.symbols
+
+    @property
+    def all_symbols(self) -> set[str]:
+        """Parameters used anywhere, payoff components included."""
+        out = self.symbols
+        for q in (*self.component_payoffs.values(), *self.component_branch_payoffs.values()):
+            out = out | q.symbols
+        return out
 
 
 def compile_tree(tree: model.DecisionTree) -> FlatTree:
@@ -330,8 +342,7 @@ def _compile(tree: model.DecisionTree) -> FlatTree:
 
     raw_probability = list(map(attrgetter("_probability"), nodes))
     probability = _quantity(raw_probability, rest_ok=True)
-    branch_payoff = _quantity(list(map(attrgetter("_branch_payoff"), nodes)))
-    payoff = _quantity(list(map(attrgetter("_payoff"), nodes)))
+    branch_payoff, payoff, per_component = _payoff_quantities(tree, nodes)
     rest = np.zeros(n, dtype=bool)
     if not probability.is_constant or np.isnan(probability.const).any():
         rest[[i for i, r in enumerate(raw_probability) if type(r) is str and r == model.REST]] = True
@@ -350,7 +361,63 @@ def _compile(tree: model.DecisionTree) -> FlatTree:
         version,
     )
     problems = _structure_problems(tree, flat)
+    if per_component is not None:
+        flat = dataclasses.replace(
+            flat, component_payoffs=per_component[0], component_branch_payoffs=per_component[1]
+        )
+        problems += per_component[2]
     return dataclasses.replace(flat, problems=tuple(problems))
+
+
+def _payoff_quantities(tree: model.DecisionTree, nodes: list[model.Node]) -> tuple[Quantity, Quantity, Any]:
+    """Return the branch and terminal payoff quantities, and the per-component ones.
+
+    The third item is ``(component_payoffs, component_branch_payoffs, problems)``
+    when the tree declares components or a payoff is a mapping, else ``None``.
+    """
+    raw_branch = list(map(attrgetter("_branch_payoff"), nodes))
+    raw_payoff = list(map(attrgetter("_payoff"), nodes))
+    names = tree.component_names
+    if not names:
+        branch_payoff, payoff = _quantity(raw_branch), _quantity(raw_payoff)
+        # A mapping payoff leaves NaN without an expression (see _quantity): refuse it.
+        found = {
+            field: [(int(i), q.raw[i]) for i in np.flatnonzero(np.isnan(q.const) & (q.expr_index < 0))]
+            for field, q in (("payoff", branch_payoff), ("terminal", payoff))
+        }
+        if not found["payoff"] and not found["terminal"]:
+            return branch_payoff, payoff, None
+        problems = [
+            p
+            for field, pairs in found.items()
+            for p in components.component_problems(tree, nodes, "payoff", [], pairs)
+        ]
+        return branch_payoff, payoff, ({}, {}, problems)
+    problems: list[ModelError] = []
+    per: list[dict[str, Quantity]] = [{}, {}]
+    scalars = []
+    for slot, raw in ((1, raw_branch), (0, raw_payoff)):
+        scalar, lists, found = components.split_components(raw, names)
+        problems += components.component_problems(tree, nodes, "payoff", raw, found)
+        scalars.append(_quantity(scalar))
+        for name in names:
+            per[slot][name] = _quantity(lists[name])
+    known = set(tree.parameters)
+    for slot in (1, 0):
+        for name, q in per[slot].items():
+            for i in np.flatnonzero(q.expr_index >= 0):
+                expr = q.exprs[int(q.expr_index[i])]
+                unknown = sorted(s.name for s in expr.free_symbols if s.name not in known)
+                if unknown:
+                    problems.append(
+                        UnknownNameError(
+                            f"unknown parameter{'s' if len(unknown) > 1 else ''} "
+                            f"{', '.join(repr(u) for u in unknown)} in {q.raw[i]!r}",
+                            node=nodes[i].path,
+                            field=f"payoff.{name}",
+                        )
+                    )
+    return scalars[0], scalars[1], (per[0], per[1], problems)
 
 
 def _kind_slow(node: Any) -> int:
@@ -376,6 +443,9 @@ def _quantity(raw: list[Any], *, rest_ok: bool = False) -> Quantity:
         if r is None:
             continue
         if isinstance(r, str) and r == model.REST:
+            const[i] = np.nan
+            continue
+        if type(r) is components.Payoffs:  # refused by the structure checks
             const[i] = np.nan
             continue
         if isinstance(r, numbers.Number) and not isinstance(r, sympy.Basic):

@@ -31,6 +31,7 @@ from .compile import (
     parameter_point,
     raise_problems,
 )
+from .components import evaluation_component
 from .errors import EvaluationError, UnknownNameError
 from .presenters import present
 from .rollback import arithmetic, outcomes, reach_probabilities, rollback
@@ -83,6 +84,7 @@ def evaluate(
     method: str = "float",
     policy: Mapping[str, str] | None = None,
     utility: Any = "tree",
+    criterion: str | None = None,
 ) -> Evaluation:
     """Roll back a tree and return every node's value and the optimal policy.
 
@@ -102,6 +104,11 @@ def evaluate(
         The utility function: the tree's own by default, ``None`` for risk
         neutral.  With a utility, decisions maximise expected utility and node
         values are certainty equivalents.
+    criterion : str, optional
+        In a tree that declares criteria or players, the one component whose
+        payoffs to roll back (a criterion in its own sense; a player's payoffs
+        maximised); required there, refused elsewhere
+        (:func:`evtree.core.components.evaluation_component`).
 
     Returns
     -------
@@ -130,6 +137,7 @@ def evaluate(
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     flat = compile_tree(formula_view(tree, values or ()))  # a value given to a formula overrides it
     raise_problems(flat)
+    flat, objective = evaluation_component(tree, flat, criterion)
     util = resolve_utility(tree.utility if utility == "tree" else utility, tree.parameters)
     if util is not None and util.is_linear:
         util = None
@@ -148,11 +156,11 @@ def evaluate(
         arith.check_probabilities(flat, probs)
     outcome = outcomes(flat, arith, point)
     leaves = outcome if util is None else util.forward(outcome, method, point)
-    rolled = rollback(flat, arith, leaves, probs, tree.objective, forced, overwrite=leaves is not outcome)
+    rolled = rollback(flat, arith, leaves, probs, objective, forced, overwrite=leaves is not outcome)
     base = None
     if method == "symbolic":
         numeric = {k: v for k, v in (values or {}).items() if not isinstance(v, sympy.Basic) or v.is_number}
-        base = evaluate(tree, numeric, method="exact", policy=policy, utility=util)
+        base = evaluate(tree, numeric, method="exact", policy=policy, utility=util, criterion=criterion)
     return Evaluation(
         tree=tree,
         method=method,

@@ -30,6 +30,7 @@ from typing import Any, ClassVar, NamedTuple
 import anytree
 import sympy
 
+from .components import Criterion, Payoffs, Player, check_payoffs, read_components
 from .errors import ExpressionError, ModelError, UnknownNameError, ValidationError
 from .expressions import FUNCTIONS, as_expr, exact_number, parse_expression
 from .presenters import presenter
@@ -116,6 +117,10 @@ def _check_quantity(value: Any, field: str, name: str | None, *, allow_rest: boo
         if not isinstance(value, sympy.Expr):
             raise ModelError(f"{value!r} is not an expression", node=name, field=field)
         return value
+    if isinstance(value, Mapping):  # a payoff per criterion or player (evtree.core.components)
+        if field != "payoff" and not field.startswith("terminal"):
+            raise ModelError(f"a {field} cannot be given per component", node=name, field=field)
+        return check_payoffs(value, field, name, _check_quantity)
     raise ModelError(
         f"expected a number or an expression, got {type(value).__name__}", node=name, field=field
     )
@@ -429,6 +434,8 @@ class Terminal(Node):
 
 
 def _same_quantity(a: Any, b: Any) -> bool:
+    if type(a) is Payoffs or type(b) is Payoffs:
+        return type(a) is Payoffs and a.same_as(b, _same_quantity)
     if a is None or b is None or a == REST or b == REST:
         return a == b
     if type(a) is type(b) and not isinstance(a, sympy.Basic) and a == b:
@@ -650,6 +657,12 @@ class DecisionTree:
         Dirichlet over one chance node's branches (see :mod:`evtree.psa`), as given.
     metadata : mapping, optional
         Anything else to keep with the tree (sources, notes); saved as is.
+    criteria : sequence of Criterion, optional
+        Named criteria (cost, QALY, ...); payoffs may then be mappings
+        criterion -> expression (see :mod:`evtree.core.components`).
+    players : sequence of Player or str, optional
+        Named players of a game; payoffs may then be mappings player ->
+        expression.  A tree declares criteria or players, not both.
 
     Examples
     --------
@@ -680,6 +693,8 @@ class DecisionTree:
         utility: Mapping[str, Any] | None = None,
         distributions: Sequence[Any] = (),
         metadata: Mapping[str, Any] | None = None,
+        criteria: Iterable[Criterion] | Mapping[str, Criterion] | None = None,
+        players: Iterable[Player | str] | Mapping[str, Player] | None = None,
     ) -> None:
         if not isinstance(root, Node):
             raise ModelError(f"the root must be a node, got {type(root).__name__}", field="root")
@@ -707,7 +722,13 @@ class DecisionTree:
         self.utility = dict(utility) if utility is not None else None
         self.distributions = list(distributions)
         self.metadata = dict(metadata) if metadata is not None else {}
+        self.criteria, self.players = read_components(criteria, players, self.parameters)
         self._compiled: Any = None
+
+    @property
+    def component_names(self) -> tuple[str, ...]:
+        """Names of the declared criteria or players (empty for a one-criterion, one-player tree)."""
+        return tuple(c.name for c in self.criteria or self.players)
 
     # -- traversal ------------------------------------------------------------------------
     def nodes(self) -> Iterator[Node]:
@@ -838,6 +859,8 @@ class DecisionTree:
             utility=self.utility,
             distributions=list(self.distributions),
             metadata=self.metadata,
+            criteria=self.criteria,
+            players=self.players,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -852,6 +875,8 @@ class DecisionTree:
             or self.utility != other.utility
             or self.distributions != other.distributions
             or self.metadata != other.metadata
+            or self.criteria != other.criteria
+            or self.players != other.players
         ):
             return False
         mine, theirs = list(self.nodes()), list(other.nodes())

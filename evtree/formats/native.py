@@ -21,7 +21,7 @@ from typing import IO, Any
 
 import yaml
 
-from ..core import model
+from ..core import components, model
 from ..core.atomic import atomic_write
 from ..core.errors import ExpressionError, FileFormatError, ModelError
 from ..core.expressions import expression_text
@@ -42,6 +42,8 @@ _TOP_KEYS = {
     "claims",
     "metadata",
     "root",
+    "criteria",
+    "players",
 }
 _NODE_KEYS = {"decision", "chance", "terminal"}
 _BRANCH_KEYS = {"label", "probability", "payoff", "name", "branches"} | _NODE_KEYS
@@ -220,6 +222,7 @@ def tree_from_dict(data: Any, *, where: Any = None) -> model.DecisionTree:
         if not isinstance(data.get(key) or [], list):
             raise FileFormatError(f"'{key}' must be a list", where=where(key, data, key))
     claims = data.get("claims") or []
+    criteria, players = _read_components(data, where, {p.name for p in parameters})
     try:
         tree = model.DecisionTree(
             root,
@@ -231,6 +234,8 @@ def tree_from_dict(data: Any, *, where: Any = None) -> model.DecisionTree:
             utility=_plain(data.get("utility")),
             distributions=_plain(data.get("distributions") or []),
             metadata=_plain(data.get("metadata") or {}),
+            criteria=criteria,
+            players=players,
         )
     except ModelError as err:
         field = err.field or "objective"
@@ -243,6 +248,62 @@ def tree_from_dict(data: Any, *, where: Any = None) -> model.DecisionTree:
         except ModelError as err:
             raise err.in_file(where("utility", data, "utility")) from None
     return tree
+
+
+_CRITERION_KEYS = {"unit", "sense", "description"}
+
+
+def _read_components(data: Any, where: _Where, parameter_names: set[str]) -> tuple[Any, Any]:
+    """Read the top-level ``criteria`` and ``players`` (see :mod:`evtree.core.components`)."""
+    if "criteria" in data and "players" in data:
+        raise FileFormatError(
+            "a tree declares either 'criteria' or 'players', not both "
+            "(a game over several criteria is not supported in evtree 0.x)",
+            where=where("players", data, "players"),
+        )
+    out: dict[str, list[Any]] = {"criteria": [], "players": []}
+    for key, cls in (("criteria", components.Criterion), ("players", components.Player)):
+        if key not in data:
+            continue
+        raw = data[key]
+        if key == "players" and isinstance(raw, list):
+            entries: list[tuple[Any, Any, Any, Any]] = [(name, {}, raw, i) for i, name in enumerate(raw)]
+        elif isinstance(raw, Mapping):
+            entries = [(name, spec, raw, name) for name, spec in raw.items()]
+        else:
+            shape = "a list of names or a mapping" if key == "players" else "a mapping"
+            raise FileFormatError(f"'{key}' must be {shape}", where=where(key, data, key))
+        allowed = _CRITERION_KEYS if key == "criteria" else {"description"}
+        for name, spec, container, at in entries:
+            path = f"{key}.{name}" if isinstance(at, str) else f"{key}[{at}]"
+            if spec is None:
+                spec = {}
+            if not isinstance(spec, Mapping):
+                raise FileFormatError(
+                    f"'{path}' must be a mapping of {', '.join(sorted(allowed))}",
+                    where=where(path, container, at),
+                )
+            bad = sorted(map(str, set(spec) - allowed))
+            if bad:
+                raise FileFormatError(
+                    f"unknown key {bad[0]!r} (allowed: {', '.join(sorted(allowed))})",
+                    where=where(f"{path}.{bad[0]}", spec, bad[0]),
+                )
+            if isinstance(name, str) and name in parameter_names:
+                raise FileFormatError(
+                    f"{name!r} is both a parameter and a {'criterion' if key == 'criteria' else 'player'}",
+                    where=where(path, container, at),
+                )
+            if any(not isinstance(v, str) for k, v in spec.items()):
+                k = next(k for k, v in spec.items() if not isinstance(v, str))
+                raise FileFormatError(f"'{k}' must be text", where=where(f"{path}.{k}", spec, k))
+            try:
+                out[key].append(cls(name, **spec))
+            except ModelError as err:
+                raise err.in_file(where(path, container, at)) from None
+            except TypeError as err:  # pragma: no cover - keys are checked above
+                raise FileFormatError(str(err), where=where(path, container, at)) from None
+    return out["criteria"], out["players"]
 
 
 def _plain(value: Any) -> Any:
@@ -449,8 +510,34 @@ def tree_to_dict(tree: model.DecisionTree) -> dict[str, Any]:
         data["claims"] = tree.claims
     if tree.metadata:
         data["metadata"] = tree.metadata
+    if tree.criteria:
+        data["criteria"] = {c.name: _criterion_to_dict(c) for c in tree.criteria}
+    if tree.players:
+        if any(p.description for p in tree.players):
+            data["players"] = {
+                p.name: ({"description": p.description} if p.description else {}) for p in tree.players
+            }
+        else:
+            data["players"] = [p.name for p in tree.players]
     data["root"] = _node_to_dict(tree.root, branch=False)
     return data
+
+
+def _criterion_to_dict(c: components.Criterion) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if c.unit:
+        out["unit"] = c.unit
+    out["sense"] = c.sense
+    if c.description:
+        out["description"] = c.description
+    return out
+
+
+def _payoff_text(value: Any) -> Any:
+    """Return a payoff as written: expression text, or a mapping component -> expression text."""
+    if type(value) is components.Payoffs:
+        return {k: expression_text(v) for k, v in value.items()}
+    return expression_text(value)
 
 
 def _node_to_dict(node: model.Node, *, branch: bool) -> dict[str, Any]:
@@ -460,9 +547,9 @@ def _node_to_dict(node: model.Node, *, branch: bool) -> dict[str, Any]:
         if node._probability is not None:
             out["probability"] = expression_text(node._probability)
         if node._branch_payoff is not None:
-            out["payoff"] = expression_text(node._branch_payoff)
+            out["payoff"] = _payoff_text(node._branch_payoff)
     if isinstance(node, model.Terminal):
-        out["terminal"] = expression_text(node._payoff)
+        out["terminal"] = _payoff_text(node._payoff)
         if node._name is not None:
             out["name"] = node._name
     else:
