@@ -40,6 +40,10 @@ ROCKEFELLER = SD / "v0.8.2_rockefellerWithParamsNoRandom.json"
 # Files evtree reads, with the keyword each needs, compared in every test below.
 READABLE = [
     (SAMPLE, {}),
+    (ROCKEFELLER, {}),
+    (TREATMENTS, {}),
+    (MCDM2, {}),
+    (MCDM3, {}),
     (SAMPLE_OLD, {}),
     (VARIABLES, {}),
     (FLIP, {"tree": 0}),
@@ -200,19 +204,39 @@ def test_rules_set_the_objective_and_are_kept():
     assert _read(data).objective == "max"
 
 
+def test_two_criteria_files_become_trees_with_criteria():
+    tree = evtree.read_tree(TREATMENTS)
+    # rule min-max: minimise criterion 1 (Cost), maximise criterion 2 (Effect)
+    assert [(c.name, c.sense) for c in tree.criteria] == [("Cost", "min"), ("Effect", "max")]
+    assert dict(tree.root.branch("treatement A").payoff) == {"Cost": "2", "Effect": "2"}
+    assert dict(tree.root.branch("wait").branch("improvement").payoff) == {"Effect": "2"}  # Cost 0: left out
+    # by hand, Cost: A 2, B 5, C 2.75, wait = 0.75 * min(2, 4) = 1.5 -> wait
+    assert evaluate(tree, criterion="Cost", method="exact").value == Fraction(3, 2)
+    # Effect: A 2, B 4, C 2.5, wait = 0.25*2 + 0.75*max(1, 2.5) = 2.375 -> B
+    assert evaluate(tree, criterion="Effect", method="exact").value == 4
+    weighted = evtree.read_tree(MCDM2)
+    assert weighted.metadata["silverdecisions"]["defaultCriterion1Weight"] == "2"
+
+
 def test_two_criteria_files_read_one_criterion_at_a_time():
-    with pytest.raises(
-        FileFormatError, match=r"two criteria .*criterion=INDEX or NAME \(0: 'Cost', 1: 'Effect'\)"
-    ):
-        evtree.read_tree(TREATMENTS)
     cost = evtree.read_tree(TREATMENTS, criterion="Cost")
     effect = evtree.read_tree(TREATMENTS, criterion=1)
-    # rule min-max: minimise Cost, maximise Effect
-    assert (cost.objective, effect.objective) == ("min", "max")
-    # by hand, Cost: A 2, B 5, C 2.75, wait = 0.75 * min(2, 4) = 1.5 -> wait
+    assert not cost.criteria and (cost.objective, effect.objective) == ("min", "max")
     assert evaluate(cost, method="exact").value == Fraction(3, 2)
-    # Effect: A 2, B 4, C 2.5, wait = 0.25*2 + 0.75*max(1, 2.5) = 2.375 -> B
     assert evaluate(effect, method="exact").value == 4
+    with pytest.raises(FileFormatError, match="no criterion is named 'QALY'"):
+        evtree.read_tree(TREATMENTS, criterion="QALY")
+
+
+def test_formula_variables_become_formula_parameters():
+    # Rockefeller: pr = 0.5, sens = 0.9, spec = 0.7; node A defines pplus = pr*sens + (1-pr)*(1-spec)
+    tree = evtree.read_tree(ROCKEFELLER)
+    assert tree.parameter("pplus").value == "pr*sens+(1-pr)*(1-spec)"
+    # by hand: pplus = 0.45 + 0.15 = 0.6; after '+': install = -250 + 2500*0.45/0.6 = 1625 > 1000;
+    # after '-': install = -250 + 2500*0.05/0.4 = 62.5 < 500; test = -100 + 0.6*1625 + 0.4*500 = 1075
+    # against install now = -250 + 1250 = 1000 and sell = 750
+    result = evaluate(tree, method="exact")
+    assert result.value == 1075 and result.policy == {"A": "testuj", "B": "instaluj", "C": "sprzedawaj"}
 
 
 # ------------------------------------------------------------------------------- refusals
@@ -237,12 +261,12 @@ def test_refuses_functions_outside_the_whitelist_naming_node_and_text():
     )
 
 
-def test_refuses_formula_variables_until_evtree_has_them():
-    with pytest.raises(ModelError) as info:
-        evtree.read_tree(ROCKEFELLER)
-    message = str(info.value)
-    assert "data.trees[0].code" in message and "node 'A'" in message
-    assert "'pr*sens+(1-pr)*(1-spec)'" in message and "formula variables need formula parameters" in message
+def test_refuses_a_variable_used_before_it_is_defined():
+    data = _minimal(
+        [{"type": "decision", "name": "", "childEdges": [_edge("a", "x")]}], code="x = y + 1\ny = 2"
+    )
+    with pytest.raises(ModelError, match=r"\(data.code\) node '\(global code\)'.*unknown parameter 'y'"):
+        _read(data)
 
 
 def test_refuses_function_definitions():
@@ -503,7 +527,9 @@ def test_example_files_round_trip(path, kw):
     assert evtree.read_tree(text) == tree
     # and the file evtree wrote, once SilverDecisions recomputes it, has the same values: the written
     # tree evaluates like the original
-    assert evaluate(evtree.read_tree(text), method="exact").value == evaluate(tree, method="exact").value
+    for criterion in [c.name for c in tree.criteria] or [None]:
+        again = evaluate(evtree.read_tree(text), method="exact", criterion=criterion)
+        assert again.value == evaluate(tree, method="exact", criterion=criterion).value
 
 
 def test_file_edited_in_silverdecisions_drops_stale_splits():

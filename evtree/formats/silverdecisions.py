@@ -54,11 +54,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import keyword
 import math
 import os
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import IO, Any
@@ -67,6 +68,7 @@ import sympy
 
 from ..core import model
 from ..core.atomic import atomic_write
+from ..core.components import Criterion, Payoffs
 from ..core.errors import ExpressionError, FileFormatError, ModelError, ValidationError
 from ..core.expressions import as_expr, expression_text, parse_expression, symbol
 from ..core.presenters import presenter
@@ -358,16 +360,18 @@ _FUNCTION_DEFINITION = re.compile(r"^\s*[A-Za-z_$][A-Za-z0-9_$]*\s*\([^)]*\)\s*=
 def _formula_parameter(name: str, text: str, *, node: str, where: str) -> model.Parameter:
     """Return the parameter for a variable defined by an expression of other variables.
 
-    evtree gets formula parameters with issue 14; until then this refuses.  When they
-    land this becomes ``return model.Parameter(name, text)``.
+    A formula parameter (issue 14): its value is the expression text, in evtree's syntax.
+    ``node`` and ``where`` locate the definition for a refusal.
     """
-    raise ModelError(
-        f"variable {name!r} is defined by the formula {text!r}: formula variables need formula "
-        "parameters, which this evtree does not have yet",
-        node=node,
-        field="code",
-        where=where,
-    )
+    try:
+        return model.Parameter(name, text)
+    except ModelError as err:
+        raise err.located(node=node, field="code", where=where) from None
+
+
+def _is_zero(value: Any) -> bool:
+    """Whether a payoff as read is the JSON number 0 (SilverDecisions' default: no payoff)."""
+    return type(value) is int and value == 0
 
 
 def _literal_value(text: str, value: sympy.Expr) -> Any:
@@ -386,12 +390,18 @@ class _Reader:
     """Builds one evtree tree from one SilverDecisions root, keeping track of places."""
 
     def __init__(
-        self, data: Mapping[str, Any], container: Mapping[str, Any], place: _Place, criterion: int
+        self,
+        data: Mapping[str, Any],
+        container: Mapping[str, Any],
+        place: _Place,
+        criterion: int | None,
+        criteria: Sequence[str] = (),
     ) -> None:
         self.data = data
         self.container = container
         self.place = place
-        self.criterion = criterion
+        self.criterion = criterion  # None: both criteria, named ``criteria``
+        self.criteria = tuple(criteria)
         self.parameters: dict[str, model.Parameter] = {}
         self.names_seen: set[str] = set()
         self.renamed_nodes: dict[str, str] = {}
@@ -409,12 +419,10 @@ class _Reader:
             base = re.sub(r"\W", "_", base).lstrip("_") or "v"
             if base[0].isdigit() or base in model._RESERVED:
                 base = f"v_{base}"
-        import keyword
-
         if keyword.iskeyword(base):
             base = f"{base}_"
         name, k = base, 2
-        while name in self.parameters:
+        while name in self.parameters or name in self.criteria:
             name = f"{base}_{k}"
             k += 1
         return name
@@ -572,13 +580,24 @@ class _Reader:
         )
 
     def payoff(self, edge: Mapping[str, Any], scope: Mapping[str, str], *, node: str, path: str) -> Any:
+        """Read an edge's payoff: one criterion's, or a mapping criterion -> payoff (zeros left out)."""
         raw = edge.get("payoff", 0)
+        if self.criterion is not None:
+            return self.component(raw, self.criterion, scope, node=node, path=path)
+        items = {}
+        for k, name in enumerate(self.criteria):
+            value = self.component(raw, k, scope, node=node, path=path)
+            if not _is_zero(value):
+                items[name] = value
+        return Payoffs(items)
+
+    def component(self, raw: Any, k: int, scope: Mapping[str, str], *, node: str, path: str) -> Any:
         at = f"{path}.payoff"
         if isinstance(raw, list):
-            raw_value = raw[self.criterion] if self.criterion < len(raw) else 0
-            at = f"{at}[{self.criterion}]"
+            raw_value = raw[k] if k < len(raw) else 0
+            at = f"{at}[{k}]"
         else:
-            raw_value = raw if self.criterion == 0 else 0
+            raw_value = raw if k == 0 else 0  # files before 0.8: one scalar payoff
         return self.quantity(raw_value, scope, node=node, field="payoff", path=at)
 
     # -- nodes ------------------------------------------------------------------------------
@@ -677,11 +696,13 @@ class _Reader:
                 )
             if isinstance(child, model.Terminal):
                 terminal, branch = self.split_terminal_payoff(e, payoff)
+                if isinstance(terminal, Mapping) and not terminal:
+                    terminal = 0  # no payoff on any criterion
                 child._payoff = model._check_quantity(terminal, "payoff", child_path)
                 child._branch_payoff = (
                     None if branch is None else model._check_quantity(branch, "payoff", child_path)
                 )
-            elif not (type(payoff) is int and payoff == 0):
+            elif not _is_zero(payoff) and not (isinstance(payoff, Mapping) and not payoff):
                 child._branch_payoff = model._check_quantity(payoff, "payoff", child_path)
             children.append(child)
         node._attach_branches(children)
@@ -691,9 +712,7 @@ class _Reader:
         """Split the payoff of an edge into a terminal: the terminal's, unless evtree wrote a split."""
         note = edge.get(_EXTENSION)
         if isinstance(note, Mapping) and "branch" in note and "terminal" in note:
-            raw = edge.get("payoff")
-            written = raw[0] if isinstance(raw, list) and raw else raw
-            if written == note.get("combined"):
+            if edge.get("payoff") == note.get("combined"):
                 return note["terminal"], note["branch"]
         return payoff, None
 
@@ -788,26 +807,20 @@ class _Imported:
     tree: model.DecisionTree
     reader: _Reader
     index: int
-    criterion: int
+    criterion: int | None
     rule: str
 
 
 def _criterion_index(
     data: Mapping[str, Any], container: Mapping[str, Any], criterion: Any, place: _Place
-) -> int:
+) -> int | None:
+    """Return the payoff index to read, or ``None`` for both criteria (a two-criteria view)."""
     names = container.get("payoffNames")
     names = list(names[:2]) if isinstance(names, list) else []
     view = data.get("viewMode")
-    rule = data.get("rule")
     if criterion is None:
         if view == "twoCriteria":
-            listed = ", ".join(f"{i}: {n!r}" for i, n in enumerate(names)) or "0, 1"
-            raise FileFormatError(
-                f"this file weighs two criteria (rule {rule!r}); evtree reads one criterion at a time "
-                f"until it has criteria: choose one with criterion=INDEX or NAME ({listed}), "
-                "or 'evtree convert --criterion'",
-                where=place("viewMode"),
-            )
+            return None
         return 1 if view == "criterion2" else 0
     if isinstance(criterion, bool):
         raise TypeError("criterion must be an index or a payoff name")
@@ -825,6 +838,30 @@ def _criterion_index(
     return int(criterion)
 
 
+def _criterion_names(container: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """Return evtree names for the two criteria (identifiers) and the file's names for them."""
+    raw = container.get("payoffNames")
+    raw = [str(n) for n in raw[:2]] if isinstance(raw, list) else []
+    while len(raw) < 2:
+        raw.append("")
+    names: list[str] = []
+    for i, n in enumerate(raw):
+        name = re.sub(r"\W+", "_", n.strip()).strip("_")
+        if not name or not name.isascii() or not name.isidentifier() or keyword.iskeyword(name):
+            name = f"criterion{i + 1}"
+        while name in names:
+            name += "_"
+        names.append(name)
+    return names, raw
+
+
+def _multi_criteria_senses(rule: str) -> tuple[str, str]:
+    if rule in _MULTI_CRITERIA_RULES:
+        first, second = rule.split("-")
+        return first, second
+    return (RULES[rule], "max")
+
+
 def _import(data: Any, *, source: str, tree: int | str | None, criterion: int | str | None) -> _Imported:
     place = _Place(source)
     if not is_silverdecisions(data):
@@ -832,7 +869,8 @@ def _import(data: Any, *, source: str, tree: int | str | None, criterion: int | 
     roots, container, trees_path = _trees_of(data, place)
     index = _choose_tree(roots, tree, place, trees_path)
     k = _criterion_index(data, container, criterion, place)
-    reader = _Reader(data, container, place, k)
+    criteria_names, file_names = _criterion_names(container) if k is None else ([], [])
+    reader = _Reader(data, container, place, k, criteria_names)
     code_path = "code" if container is data else "data.code"
     scope = reader.read_code(
         container.get("code"), {}, container.get("expressionScope"), node="(global code)", path=code_path
@@ -858,10 +896,30 @@ def _import(data: Any, *, source: str, tree: int | str | None, criterion: int | 
     if reader.original_labels:
         meta["labels"] = dict(reader.original_labels)
     payoff_names = container.get("payoffNames")
-    if isinstance(payoff_names, list) and payoff_names:
+    if isinstance(payoff_names, list) and payoff_names and payoff_names[:2] != criteria_names:
         meta["payoffNames"] = list(payoff_names)
-    if k != 0:
+    if k is not None and k != 0:
         meta["criterion"] = k
+    criteria: list[Criterion] = []
+    if k is None:
+        weight = container.get("defaultCriterion1Weight", 1)
+        if weight not in (1, "1"):
+            meta["defaultCriterion1Weight"] = weight
+        for key in ("weightLowerBound", "weightUpperBound"):
+            if key in container and container[key] not in (0, "0", "Infinity"):
+                meta[key] = container[key]
+        senses = _multi_criteria_senses(rule)
+        described = extension.get("criteria") if isinstance(extension.get("criteria"), Mapping) else {}
+        for name, sense in zip(criteria_names, senses):
+            extra = described.get(name) if isinstance(described.get(name), Mapping) else {}
+            criteria.append(
+                Criterion(
+                    name,
+                    unit=str(extra.get("unit", "")),
+                    sense=sense,
+                    description=str(extra.get("description", "")),
+                )
+            )
     texts = container.get("texts")
     if isinstance(texts, list) and texts:
         meta["texts"] = texts
@@ -874,13 +932,14 @@ def _import(data: Any, *, source: str, tree: int | str | None, criterion: int | 
         result = model.DecisionTree(
             root,
             parameters=parameters,
-            objective=_objective(rule, k),
+            objective=_objective(rule, k or 0),
             name=title if isinstance(title, str) else "",
             description=description if isinstance(description, str) else "",
             claims=list(extension.get("claims") or []),
             utility=extension.get("utility"),
             distributions=list(extension.get("distributions") or []),
             metadata=metadata,
+            criteria=criteria or None,
         )
     except ModelError as err:
         raise err.located(where=source) from None
@@ -946,6 +1005,48 @@ def _number_or_text(value: Any) -> Any:
     if isinstance(text, float):
         return repr(text)
     return _translate_out(str(text))
+
+
+def _component(value: Any, name: str | None) -> Any:
+    """Return one criterion's part of a payoff (``None`` when there is none)."""
+    if name is None or value is None:
+        return value
+    if isinstance(value, Payoffs):
+        return value.get(name)
+    return None if _is_zero(value) else value  # a plain 0 in a tree with criteria
+
+
+def _note_value(value: Any) -> Any:
+    if isinstance(value, Payoffs):
+        return {k: expression_text(v) for k, v in value.items()}
+    return expression_text(value)
+
+
+def _edge_payoffs(child: model.Node, components: Sequence[str | None]) -> tuple[list[Any], dict | None]:
+    """Return the payoffs to write on the edge into ``child`` (one per component) and a split note.
+
+    SilverDecisions' terminals have no payoff of their own: the edge into a terminal
+    carries it.  When evtree's tree has both a branch payoff and a terminal payoff there,
+    the edge gets their sum, and a note ``{"branch", "terminal"}`` to split it back.
+    """
+    out: list[Any] = []
+    split = isinstance(child, model.Terminal) and child.branch_payoff is not None
+    for name in components:
+        branch = _component(child.branch_payoff, name)
+        terminal = _component(child.payoff, name) if isinstance(child, model.Terminal) else None
+        if split:
+            b = 0 if branch is None else _number_or_text(branch)
+            t = 0 if terminal is None else _number_or_text(terminal)
+            out.append(f"({b}) + ({t})")
+        else:
+            if isinstance(child, model.Terminal):
+                out.append(0 if terminal is None or _is_zero(terminal) else _number_or_text(terminal))
+            else:  # an explicit 0 is written as "0", so that it reads back as given
+                out.append(0 if branch is None else _number_or_text(branch))
+    note = None
+    if split:
+        note = {"branch": _note_value(child.branch_payoff), "terminal": _note_value(child.payoff)}
+    return out, note
 
 
 def _plain_number(value: Any) -> Any:
@@ -1037,9 +1138,23 @@ def tree_to_silverdecisions(tree: model.DecisionTree) -> dict[str, Any]:
     names: Mapping[str, str] = meta.get("names") or {}
     labels: Mapping[str, str] = meta.get("labels") or {}
     criterion = 1 if meta.get("criterion") == 1 else 0
+    if tree.players:
+        raise ModelError("SilverDecisions has no players: a game tree cannot be written", field="players")
+    if len(tree.criteria) > 2:
+        raise ModelError(
+            f"SilverDecisions holds at most two criteria; this tree has {len(tree.criteria)}",
+            field="criteria",
+        )
+    components: list[str | None] = [c.name for c in tree.criteria] or [None]
     rule = meta.get("rule")
-    if rule not in RULES or _objective(rule, criterion) != tree.objective:
-        rule = "expected-value-maximization" if tree.objective == "max" else "expected-value-minimization"
+    if len(tree.criteria) == 2:
+        senses = f"{tree.criteria[0].sense}-{tree.criteria[1].sense}"
+        if rule != senses:
+            rule = senses
+    else:
+        objective = tree.criteria[0].sense if tree.criteria else tree.objective
+        if rule not in RULES or _objective(rule, criterion) != objective:
+            rule = "expected-value-maximization" if objective == "max" else "expected-value-minimization"
     for pname in tree.parameters:
         if pname in _MATHJS_WORDS:
             raise ModelError(
@@ -1079,23 +1194,13 @@ def tree_to_silverdecisions(tree: model.DecisionTree) -> dict[str, Any]:
         if child.parent is not None and isinstance(child.parent, model.Chance):
             p = child.probability
             edge["probability"] = "#" if p == model.REST else _number_or_text(p)
-        note = None
-        if isinstance(child, model.Terminal):
-            branch, terminal = child.branch_payoff, child.payoff
-            if branch is None:
-                payoff: Any = (
-                    _number_or_text(terminal) if not (type(terminal) is int and terminal == 0) else 0
-                )
-            else:
-                payoff = f"({_number_or_text(branch)}) + ({_number_or_text(terminal)})"
-                note = {
-                    "combined": payoff,
-                    "branch": expression_text(branch),
-                    "terminal": expression_text(terminal),
-                }
+        payoffs, note = _edge_payoffs(child, components)
+        if len(components) == 2:
+            edge["payoff"] = payoffs
         else:
-            payoff = 0 if child.branch_payoff is None else _number_or_text(child.branch_payoff)
-        edge["payoff"] = [payoff, 0] if criterion == 0 else [0, payoff]
+            edge["payoff"] = [payoffs[0], 0] if criterion == 0 else [0, payoffs[0]]
+        if note is not None:
+            note["combined"] = edge["payoff"]
         if note is not None:
             edge[_EXTENSION] = note
         edge["childNode"] = node_json(child)
@@ -1130,11 +1235,19 @@ def tree_to_silverdecisions(tree: model.DecisionTree) -> dict[str, Any]:
     others = {k: v for k, v in tree.metadata.items() if k != _META}
     if others:
         extension["metadata"] = others
-    payoff_names = meta.get("payoffNames") or []
+    payoff_names = meta.get("payoffNames") or [c.name for c in tree.criteria]
+    described = {
+        c.name: {k: v for k, v in (("unit", c.unit), ("description", c.description)) if v}
+        for c in tree.criteria
+        if c.unit or c.description
+    }
+    if described:
+        extension["criteria"] = described
+    view = "twoCriteria" if len(tree.criteria) == 2 else f"criterion{criterion + 1}"
     return {
         _KEY: EXPORT_VERSION,
         "lng": "en",
-        "viewMode": f"criterion{criterion + 1}",
+        "viewMode": view,
         "rule": rule,
         "title": tree.name,
         "description": tree.description,
@@ -1144,9 +1257,9 @@ def tree_to_silverdecisions(tree: model.DecisionTree) -> dict[str, Any]:
             "trees": [root],
             "texts": list(meta.get("texts") or []),
             "payoffNames": list(payoff_names),
-            "defaultCriterion1Weight": 1,
-            "weightLowerBound": 0,
-            "weightUpperBound": "Infinity",
+            "defaultCriterion1Weight": meta.get("defaultCriterion1Weight", 1),
+            "weightLowerBound": meta.get("weightLowerBound", 0),
+            "weightUpperBound": meta.get("weightUpperBound", "Infinity"),
         },
         "sensitivityAnalysis": {},
         _EXTENSION: extension,
@@ -1426,12 +1539,28 @@ def _branch_probabilities(node: model.Node, point: Mapping[sympy.Symbol, Any]) -
     return [rest if g is None else g for g in given]
 
 
-def _incoming_payoff(node: model.Node, point: Mapping[sympy.Symbol, Any]) -> sympy.Expr:
-    """Return the payoff of the SilverDecisions edge into ``node`` (with a terminal's own payoff)."""
-    total = sympy.Integer(0) if node.branch_payoff is None else _evaluated(node.branch_payoff, point)
+def _incoming_payoff(
+    node: model.Node, point: Mapping[sympy.Symbol, Any], component: str | None = None
+) -> sympy.Expr:
+    """Return the payoff of the SilverDecisions edge into ``node`` (with a terminal's own payoff).
+
+    ``component`` names the criterion in a tree with criteria.
+    """
+    branch = _component(node.branch_payoff, component)
+    total = sympy.Integer(0) if branch is None else _evaluated(branch, point)
     if isinstance(node, model.Terminal) and node.parent is not None:
-        total += _evaluated(node.payoff, point)
+        own = _component(node.payoff, component)
+        if own is not None:
+            total += _evaluated(own, point)
     return total
+
+
+def _components_compared(imported: _Imported) -> list[tuple[int, str | None]]:
+    """Return the (payoff index in the file, evtree criterion) pairs a comparison covers."""
+    names = [c.name for c in imported.tree.criteria]
+    if names:
+        return list(enumerate(names))
+    return [(imported.criterion or 0, None)]
 
 
 def _compare_base(
@@ -1441,7 +1570,8 @@ def _compare_base(
     from ..core.evaluate import evaluate
 
     tree = imported.tree
-    point = {symbol(k): v for k, v in evaluate(tree, method="exact").parameters.items()}
+    first = tree.criteria[0].name if tree.criteria else None
+    point = {symbol(k): v for k, v in evaluate(tree, method="exact", criterion=first).parameters.items()}
     count = 0
     for _spec, edge, node, path in imported.reader.visited:
         if edge is None:
@@ -1450,10 +1580,11 @@ def _compare_base(
         epath = path.rsplit(".childNode", 1)[0]
         checks = [
             (
-                "payoff",
-                _incoming_payoff(node, point),
-                _pick(computed.get("payoff"), imported.criterion, version),
+                "payoff" if component is None else f"payoff[{k}]",
+                _incoming_payoff(node, point, component),
+                _pick(computed.get("payoff"), k, version),
             )
+            for k, component in _components_compared(imported)
         ]
         if isinstance(node.parent, model.Chance):
             probs = _branch_probabilities(node.parent, point)
@@ -1469,7 +1600,7 @@ def _compare_base(
                 "",
                 node.path,
                 f"{epath}.computed.{field}",
-                field,
+                field.split("[")[0],
                 raw,
                 mine,
                 tolerance,
@@ -1518,9 +1649,13 @@ def _compare_rule(
 
     tree = imported.tree.copy()
     tree.objective = EV_RULES[rule]
-    result = evaluate(tree, method="exact", utility=None)
+    k, component = _components_compared(imported)[0]
+    if tree.criteria:
+        # SilverDecisions computes single-criterion rules on the first criterion, in the rule's sense
+        first = dataclasses.replace(tree.criteria[0], sense=EV_RULES[rule])
+        tree.criteria = (first, *tree.criteria[1:])
+    result = evaluate(tree, method="exact", utility=None, criterion=component)
     point = {symbol(k): v for k, v in result.parameters.items()}
-    k = imported.criterion
     originals = list(imported.tree.nodes())
     copies = list(tree.nodes())
     position = {id(a): b for a, b in zip(originals, copies)}
@@ -1528,7 +1663,9 @@ def _compare_rule(
     above: dict[int, Any] = {}
     incoming: dict[int, Any] = {}
     for a in originals:
-        incoming[id(a)] = _incoming_payoff(a, point) if a.parent is not None else sympy.Integer(0)
+        incoming[id(a)] = (
+            _incoming_payoff(a, point, component) if a.parent is not None else sympy.Integer(0)
+        )
         above[id(a)] = sympy.Integer(0) if a.parent is None else above[id(a.parent)] + incoming[id(a.parent)]
     # Top-down: optimal marks and the probability of entering each node under the rule.
     optimal: dict[int, bool] = {id(originals[0]): True}
