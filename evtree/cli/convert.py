@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import warnings
 from pathlib import Path
@@ -37,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         dest="to",
         metavar="FORMAT",
         default=None,
-        help="format of OUT: yaml, json (evtree's) or silverdecisions",
+        help="format of OUT: yaml, json (evtree's), silverdecisions, or efg (Gambit, with the games)",
     )
     p.add_argument("--tree", default=None, help="SilverDecisions file with several trees: index or root name")
     p.add_argument(
@@ -51,7 +52,8 @@ def _quiet_read(args: argparse.Namespace):  # noqa: ANN202 - a DecisionTree
     """Read IN; print a warning (several trees) on one line instead of Python's format."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        tree = read_tree(args.file, tree=args.tree, criterion=args.criterion)
+        options = {k: v for k, v in (("tree", args.tree), ("criterion", args.criterion)) if v is not None}
+        tree = read_tree(args.file, **options)
     for w in caught:
         print(f"evtree {args.command}: warning: {w.message}", file=sys.stderr)
     return tree
@@ -69,10 +71,15 @@ def run_convert(args: argparse.Namespace) -> int:
     if fmt is None:
         raise CommandError(f"cannot tell the format of {args.out} from its suffix; give --to FORMAT")
     fmt = fmt.lower()
-    if fmt not in FORMATS:
-        if fmt in ("efg", "gambit"):
+    known = list(FORMATS)
+    if importlib.util.find_spec("evtree.formats.efg") is not None:  # Gambit's format, with the games
+        known.append("efg")
+    if fmt == "gambit":
+        fmt = "efg"
+    if fmt not in known:
+        if fmt == "efg":
             raise CommandError("Gambit .efg is not available in this evtree yet")
-        raise CommandError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")
+        raise CommandError(f"unknown format {fmt!r} (known: {', '.join(known)})")
     tree = _quiet_read(args)
     write_tree(tree, args.out, format=fmt)
     n = sum(1 for _ in tree.nodes())
