@@ -199,7 +199,12 @@ def test_rules_set_the_objective_and_are_kept():
     assert _read(data).objective == "min" and "silverdecisions" not in _read(data).metadata
     data["rule"] = "mini-max"
     tree = _read(data)
-    assert tree.objective == "min" and tree.metadata["silverdecisions"]["rule"] == "mini-max"
+    assert tree.objective == "min"
+    if sd._evtree_rules():  # evtree has the decision rules (issue 16): the tree keeps it as its rule
+        assert tree.rule == "mini-max"
+    else:
+        assert tree.metadata["silverdecisions"]["rule"] == "mini-max"
+    assert json.loads(sd.write_silverdecisions(tree))["rule"] == "mini-max"
     data["rule"] = "no-such-rule"  # SilverDecisions ignores it: expected-value maximisation
     assert _read(data).objective == "max"
 
@@ -351,7 +356,11 @@ def test_random_draw_keeps_the_stored_value():
 
 
 # ------------------------------------------------------------------------------- compare
-@pytest.mark.parametrize(("path", "kw"), READABLE, ids=lambda x: x.name if isinstance(x, Path) else str(x))
+@pytest.mark.parametrize(
+    ("path", "kw"),
+    [(p, kw) for p, kw in READABLE if kw != {"criterion": 1}],
+    ids=lambda x: x.name if isinstance(x, Path) else str(x),
+)
 def test_compare_agrees_with_every_value_silverdecisions_stored(path, kw):
     result = sd.compare(path, **kw)
     assert result.ok, result.to_frame().to_string()
@@ -361,13 +370,36 @@ def test_compare_agrees_with_every_value_silverdecisions_stored(path, kw):
     assert set(frame["rule"]) == set(result.rules_unavailable)
 
 
+def test_compare_of_a_criterion_the_file_did_not_compute_checks_the_edges_only():
+    # treatments is viewed with two criteria: SilverDecisions stored the rules' values for Cost only
+    result = sd.compare(TREATMENTS, criterion="Effect")
+    assert result.ok and result.rules_compared == () and result.n_values > 0
+
+
+@pytest.mark.skipif(not sd._evtree_rules(), reason="evtree's decision rules (issue 16) are not on this branch")
+def test_compare_rules_without_probabilities():
+    # SilverDecisions' maxi-min, maxi-max, mini-min, mini-max values, recomputed by evtree's rules
+    for path in (VARIABLES, SAMPLE_OLD, SAMPLE):  # before 0.6 maxi-max gave every best child P = 1
+        result = sd.compare(path)
+        assert result.ok, result.to_frame().to_string()
+        assert {"maxi-min", "maxi-max"} <= set(result.rules_compared)
+
+
 def test_compare_names_rules_evtree_does_not_have():
     result = sd.compare(SAMPLE)
-    assert result.rules_compared == ("expected-value-maximization", "expected-value-minimization")
-    assert set(result.rules_unavailable) == {
-        "maxi-min", "maxi-max", "mini-min", "mini-max", "max-max", "max-min", "min-max", "min-min"
-    }  # fmt: skip
-    assert "rule not available in evtree: maxi-min" in result.summary()
+    available = set(sd._evtree_rules()) | set(sd.EV_RULES)
+    assert set(result.rules_compared) == set(sd.RULES) & available - {
+        "max-max",
+        "max-min",
+        "min-max",
+        "min-min",
+    }
+    assert set(result.rules_unavailable) == set(sd.RULES) - set(result.rules_compared)
+    # the weighted two-criteria rules are not in evtree
+    assert {"max-max", "max-min", "min-max", "min-min"} <= set(result.rules_unavailable)
+    assert "rule not available in evtree: " in result.summary()
+    if not sd._evtree_rules():
+        assert "maxi-min" in result.rules_unavailable
 
 
 def test_compare_exact_matches_fractions_written_in_the_file():

@@ -53,6 +53,8 @@ ignores, so that reading the file back gives an equal tree.
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import inspect
 import json
 import keyword
 import math
@@ -109,11 +111,34 @@ RULES = {
 _MULTI_CRITERIA_RULES = ("max-max", "max-min", "min-max", "min-min")
 
 
+#: Chance-node value of the rules without probabilities: the worst or the best child.
+_CHANCE_EXTREME = {"maxi-min": "min", "maxi-max": "max", "mini-min": "min", "mini-max": "max"}
+
+
+def _evtree_rules() -> Mapping[str, Any]:
+    """Return the decision rules this evtree evaluates (:mod:`evtree.core.rules`, issue 16).
+
+    Empty when that module is absent: then only the expected-value rules are compared,
+    as objectives, and the others are "rule not available in evtree".
+    """
+    try:
+        module = importlib.import_module("evtree.core.rules")
+    except ImportError:
+        return {}
+    from ..core.evaluate import evaluate
+
+    if "rule" not in inspect.signature(evaluate).parameters:  # pragma: no cover - half-present
+        return {}
+    return dict(getattr(module, "RULES", {}))
+
+
 def _objective(rule: str, criterion: int) -> str:
     """Return the objective a rule gives the criterion read (two-criteria rules: its own word)."""
     if rule in _MULTI_CRITERIA_RULES:
         return rule.split("-")[criterion]
     return RULES[rule]
+
+
 _NODE_TYPES = ("decision", "chance", "terminal")
 _VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 _KEY = "SilverDecisions"
@@ -889,7 +914,10 @@ def _import(data: Any, *, source: str, tree: int | str | None, criterion: int | 
     extension = reader.extension
     metadata = dict(extension.get("metadata") or {}) if isinstance(extension.get("metadata"), Mapping) else {}
     meta: dict[str, Any] = {}
-    if rule not in EV_RULES:
+    objective = _objective(rule, k or 0)
+    if k is not None and rule in _evtree_rules() and rule not in _MULTI_CRITERIA_RULES:
+        objective = rule  # evtree has this decision rule: the tree keeps it as its rule
+    elif rule not in EV_RULES:
         meta["rule"] = rule
     if reader.renamed_nodes:
         meta["names"] = dict(reader.renamed_nodes)
@@ -932,7 +960,7 @@ def _import(data: Any, *, source: str, tree: int | str | None, criterion: int | 
         result = model.DecisionTree(
             root,
             parameters=parameters,
-            objective=_objective(rule, k or 0),
+            objective=objective,
             name=title if isinstance(title, str) else "",
             description=description if isinstance(description, str) else "",
             claims=list(extension.get("claims") or []),
@@ -1153,6 +1181,9 @@ def tree_to_silverdecisions(tree: model.DecisionTree) -> dict[str, Any]:
             rule = senses
     else:
         objective = tree.criteria[0].sense if tree.criteria else tree.objective
+        tree_rule = getattr(tree, "rule", None)  # evtree's decision rule, when it has them
+        if tree_rule in RULES and tree_rule not in EV_RULES and not tree.criteria:
+            rule = tree_rule
         if rule not in RULES or _objective(rule, criterion) != objective:
             rule = "expected-value-maximization" if objective == "max" else "expected-value-minimization"
     for pname in tree.parameters:
@@ -1487,8 +1518,12 @@ def compare(
             continue
         root_spec = roots[index]
         rules = [r for r in (root_spec.get("computed") or {}) if r in RULES]
+        # SilverDecisions stores the rules' values for the criterion its view shows only
+        shown = 1 if data.get("viewMode") == "criterion2" else 0
+        if imported.criterion not in (None, shown):
+            rules = []
         for rule in rules:
-            if rule not in EV_RULES:
+            if rule not in EV_RULES and not (rule in _CHANCE_EXTREME and rule in _evtree_rules()):
                 if rule not in unavailable:
                     unavailable.append(rule)
                     differences.append(
@@ -1648,13 +1683,16 @@ def _compare_rule(
     from ..core.evaluate import evaluate
 
     tree = imported.tree.copy()
-    tree.objective = EV_RULES[rule]
+    tree.objective = RULES[rule]
     k, component = _components_compared(imported)[0]
     if tree.criteria:
         # SilverDecisions computes single-criterion rules on the first criterion, in the rule's sense
-        first = dataclasses.replace(tree.criteria[0], sense=EV_RULES[rule])
+        first = dataclasses.replace(tree.criteria[0], sense=RULES[rule])
         tree.criteria = (first, *tree.criteria[1:])
-    result = evaluate(tree, method="exact", utility=None, criterion=component)
+    options: dict[str, Any] = {"criterion": component} if component is not None else {}
+    if _evtree_rules():
+        options["rule"] = rule
+    result = evaluate(tree, method="exact", utility=None, **options)
     point = {symbol(k): v for k, v in result.parameters.items()}
     originals = list(imported.tree.nodes())
     copies = list(tree.nodes())
@@ -1663,9 +1701,7 @@ def _compare_rule(
     above: dict[int, Any] = {}
     incoming: dict[int, Any] = {}
     for a in originals:
-        incoming[id(a)] = (
-            _incoming_payoff(a, point, component) if a.parent is not None else sympy.Integer(0)
-        )
+        incoming[id(a)] = _incoming_payoff(a, point, component) if a.parent is not None else sympy.Integer(0)
         above[id(a)] = sympy.Integer(0) if a.parent is None else above[id(a.parent)] + incoming[id(a.parent)]
     # Top-down: optimal marks and the probability of entering each node under the rule.
     optimal: dict[int, bool] = {id(originals[0]): True}
@@ -1674,13 +1710,28 @@ def _compare_rule(
     for a in originals:
         if not a.children:
             continue
+        extreme = _CHANCE_EXTREME.get(rule)
         if isinstance(a, model.Decision):
             probs = [sympy.Integer(1 if value[id(c)] == value[id(a)] else 0) for c in a.children]
-        else:
+            picked = [p == 1 for p in probs]
+        elif extreme is None:
             probs = _branch_probabilities(a, point)
-        for c, p in zip(a.children, probs):
+            picked = [True] * len(probs)
+        else:
+            # the worst (or best) children share the node equally: P = 1/count (before 0.6,
+            # SilverDecisions gave each best child of maxi-max P = 1)
+            values = [value[id(c)] for c in a.children]
+            target = min(values) if extreme == "min" else max(values)
+            picked = [v == target for v in values]
+            share = (
+                sympy.Integer(1)
+                if version < (0, 6, 0) and rule == "maxi-max"
+                else 1 / sympy.Integer(sum(picked))
+            )
+            probs = [share if hit else sympy.Integer(0) for hit in picked]
+        for c, p, hit in zip(a.children, probs, picked):
             edge_probability[id(c)] = p
-            on_path = optimal.get(id(a), False) and (not isinstance(a, model.Decision) or p == 1)
+            on_path = optimal.get(id(a), False) and hit
             optimal[id(c)] = on_path
             enter[id(c)] = enter[id(a)] * p if on_path else sympy.Integer(0)
     count = 0
