@@ -376,7 +376,7 @@ def test_compare_of_a_criterion_the_file_did_not_compute_checks_the_edges_only()
     assert result.ok and result.rules_compared == () and result.n_values > 0
 
 
-@pytest.mark.skipif(not sd._evtree_rules(), reason="evtree's decision rules (issue 16) are not on this branch")
+@pytest.mark.skipif(not sd._evtree_rules(), reason="no decision rules (issue 16) on this branch")
 def test_compare_rules_without_probabilities():
     # SilverDecisions' maxi-min, maxi-max, mini-min, mini-max values, recomputed by evtree's rules
     for path in (VARIABLES, SAMPLE_OLD, SAMPLE):  # before 0.6 maxi-max gave every best child P = 1
