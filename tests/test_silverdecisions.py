@@ -53,6 +53,7 @@ READABLE = [
     (MCDM2, {"criterion": "Effect"}),
     (MCDM3, {"criterion": 0}),
     (TRANSFORM, {"tree": 0}),
+    (TRANSFORM, {"tree": 1}),
 ]
 
 
@@ -274,9 +275,28 @@ def test_refuses_a_variable_used_before_it_is_defined():
         _read(data)
 
 
-def test_refuses_function_definitions():
-    with pytest.raises(ModelError, match=r"function definition 'transformPayoff\(p\) = p\^2/2'"):
-        evtree.read_tree(TRANSFORM, tree=1)
+def test_functions_defined_in_code_are_expanded_where_called():
+    # tree 1 defines transformPayoff(p) = p^2/2 at its root (p is also a global variable, 0.4)
+    tree = evtree.read_tree(TRANSFORM, tree=1)
+    play = tree.root.branch("play")
+    assert play.branch("win").payoff == "(81/2)" and play.branch("lose").payoff == "(1/2)"
+    # by hand: play = 0.4 * 81/2 + 0.6 * 1/2 = 33/2 > leave = 0
+    assert evaluate(tree, method="exact").value == Fraction(33, 2)
+
+
+def test_function_arguments_and_bodies_go_through_the_whitelist():
+    def tree_with(code, payoff):
+        edges = [_edge("a", payoff)]
+        return _minimal([{"type": "decision", "name": "", "code": code, "childEdges": edges}], code="q = 3")
+
+    tree = _read(tree_with("f(x, y) = x*y + q", "f(2, q^2) - f(1, 1)"))
+    assert evaluate(tree, method="exact").value == (2 * 9 + 3) - (1 + 3)
+    with pytest.raises(ExpressionError, match=r"f\(\) takes 1 argument\(s\), got 2"):
+        _read(tree_with("f(x) = x", "f(1, 2)"))
+    with pytest.raises(ExpressionError, match=r"'f\(x\) = sin\(x\)'.*'sin' is not allowed"):
+        _read(tree_with("f(x) = sin(x)", "f(1)"))
+    with pytest.raises(ExpressionError, match=r"function 'f' is not allowed"):  # no recursion
+        _read(tree_with("f(x) = f(x)", "1"))
 
 
 @pytest.mark.parametrize(
@@ -383,6 +403,18 @@ def test_compare_rules_without_probabilities():
         result = sd.compare(path)
         assert result.ok, result.to_frame().to_string()
         assert {"maxi-min", "maxi-max"} <= set(result.rules_compared)
+
+
+def test_compare_lists_a_tree_evtree_cannot_read_and_compares_the_others(tmp_path):
+    data = json.loads(FLIP.read_text())
+    data["data"]["trees"][1]["childEdges"][0]["probability"] = "sin(1)"
+    target = tmp_path / "two.json"
+    target.write_text(json.dumps(data))
+    result = sd.compare(target)
+    assert not result.ok and result.trees == (0, 1) and "trees not read by evtree: 1" in result.summary()
+    unread = result.to_frame().query("status == 'not read by evtree'")
+    assert list(unread["tree"]) == [1] and "'sin' is not allowed" in unread["evtree"].iloc[0]
+    assert sd.compare(target, tree=0).ok
 
 
 def test_compare_names_rules_evtree_does_not_have():

@@ -344,23 +344,45 @@ def _strip_comment(text: str) -> str:
     return text.split("#", 1)[0]
 
 
-def _translate_in(text: str, names: Mapping[str, str]) -> str:
+@dataclasses.dataclass(frozen=True)
+class _Function:
+    """A function defined in SilverDecisions code (``f(x) = x^2/2``), expanded where it is called."""
+
+    name: str
+    arguments: tuple[sympy.Symbol, ...]
+    body: sympy.Expr
+
+
+def _allowed(names: Mapping[str, Any]) -> set[str]:
+    """Return the evtree parameter names a scope makes visible."""
+    return {v for v in names.values() if isinstance(v, str)}
+
+
+def _translate_in(text: str, names: Mapping[str, Any]) -> str:
     """Translate math.js text into evtree's expression syntax, token by token.
 
     ``^`` becomes ``**``; a variable in scope becomes its evtree parameter name; ``e``
-    and ``PI`` become ``E`` and ``pi`` unless a variable of that name is in scope.
+    and ``PI`` become ``E`` and ``pi`` unless a variable of that name is in scope; a call
+    of a function defined in the file's code is replaced by the function's body with the
+    arguments put in (each argument read through the whitelist parser first).
     Everything else is left for the whitelist parser to accept or refuse.
     """
     out = []
     tokens = list(_TOKEN.finditer(text))
-    for i, match in enumerate(tokens):
+    i = 0
+    while i < len(tokens):
+        match = tokens[i]
         kind, value = match.lastgroup, match.group()
         if kind == "pow":
             out.append("**")
         elif kind == "name":
-            following = next((t for t in tokens[i + 1 :] if t.lastgroup != "space"), None)
-            is_call = following is not None and following.group() == "("
-            if not is_call and value in names:
+            j = next((j for j in range(i + 1, len(tokens)) if tokens[j].lastgroup != "space"), None)
+            is_call = j is not None and tokens[j].group() == "("
+            if is_call and isinstance(names.get(value), _Function):
+                expanded, i = _expand_call(text, tokens, j, names[value], names)
+                out.append(expanded)
+                continue
+            if not is_call and isinstance(names.get(value), str):
                 out.append(names[value])
             elif not is_call and value in _MATHJS_CONSTANTS:
                 out.append(_MATHJS_CONSTANTS[value])
@@ -368,7 +390,39 @@ def _translate_in(text: str, names: Mapping[str, str]) -> str:
                 out.append(value)
         else:
             out.append(value)
+        i += 1
     return "".join(out)
+
+
+def _expand_call(
+    text: str, tokens: list[re.Match[str]], open_at: int, function: _Function, names: Mapping[str, Any]
+) -> tuple[str, int]:
+    """Expand the call whose ``(`` is ``tokens[open_at]``; return the text and the next token index."""
+    depth, start, arguments = 0, tokens[open_at].end(), []
+    for k in range(open_at, len(tokens)):
+        char = tokens[k].group()
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+            if depth == 0:
+                arguments.append(text[start : tokens[k].start()])
+                break
+        elif char == "," and depth == 1:
+            arguments.append(text[start : tokens[k].start()])
+            start = tokens[k].end()
+    else:
+        raise ExpressionError(f"unclosed call of {function.name}()", expression=text)
+    if arguments == [""] and not function.arguments:
+        arguments = []
+    if len(arguments) != len(function.arguments):
+        raise ExpressionError(
+            f"{function.name}() takes {len(function.arguments)} argument(s), got {len(arguments)}",
+            expression=text,
+        )
+    values = [parse_expression(_translate_in(a, names), _allowed(names)) for a in arguments]
+    result = function.body.xreplace(dict(zip(function.arguments, values)))
+    return f"({expression_text(result)})", k + 1
 
 
 def _translate_out(text: str) -> str:
@@ -379,7 +433,7 @@ def _translate_out(text: str) -> str:
 # ============================================================================ reading a tree
 _RANDOM = re.compile(r"^\s*(random|Uniform|Normal)\s*\((.*)\)\s*$", re.DOTALL)
 _ASSIGNMENT = re.compile(r"^\s*([A-Za-z_$][A-Za-z0-9_$]*)\s*=(?!=)(.*)$", re.DOTALL)
-_FUNCTION_DEFINITION = re.compile(r"^\s*[A-Za-z_$][A-Za-z0-9_$]*\s*\([^)]*\)\s*=(?!=)", re.DOTALL)
+_FUNCTION_DEFINITION = re.compile(r"^\s*([A-Za-z_$][A-Za-z0-9_$]*)\s*\(([^)]*)\)\s*=(?!=)(.*)$", re.DOTALL)
 
 
 def _formula_parameter(name: str, text: str, *, node: str, where: str) -> model.Parameter:
@@ -467,14 +521,10 @@ class _Reader:
             for statement in _strip_comment(line).split(";"):
                 if not statement.strip():
                     continue
-                if _FUNCTION_DEFINITION.match(statement):
-                    raise ModelError(
-                        f"the function definition {statement.strip()!r} is not supported "
-                        "(evtree expressions cannot define functions)",
-                        node=node,
-                        field="code",
-                        where=where,
-                    )
+                definition = _FUNCTION_DEFINITION.match(statement)
+                if definition:
+                    scope[definition.group(1)] = self.function(definition, scope, node=node, where=where)
+                    continue
                 match = _ASSIGNMENT.match(statement)
                 if not match:
                     raise ModelError(
@@ -490,6 +540,30 @@ class _Reader:
                 )
                 scope[variable] = name
         return scope
+
+    def function(
+        self, definition: re.Match[str], scope: Mapping[str, Any], *, node: str, where: str
+    ) -> _Function:
+        """Read ``f(x, y) = body``: the body through the whitelist, the arguments as placeholders."""
+        fname, inside, body = definition.group(1), definition.group(2), definition.group(3)
+        arguments = [a.strip() for a in inside.split(",")] if inside.strip() else []
+        text = definition.group().strip()
+        if not all(a.isidentifier() for a in arguments) or len(set(arguments)) != len(arguments):
+            raise ModelError(
+                f"the arguments of {text!r} must be distinct names", node=node, field="code", where=where
+            )
+        placeholders = {}
+        for a in arguments:
+            name, k = f"{a}_of_{fname}".lstrip("_"), 2
+            while name in self.parameters:
+                name, k = f"{a}_of_{fname}_{k}".lstrip("_"), k + 1
+            placeholders[a] = name
+        local = {**scope, **placeholders}
+        try:
+            expr = parse_expression(_translate_in(_strip_comment(body), local), _allowed(local))
+        except ExpressionError as err:
+            raise ExpressionError(err.reason, expression=text, node=node, field="code", where=where) from None
+        return _Function(fname, tuple(symbol(placeholders[a]) for a in arguments), expr)
 
     def variable(
         self,
@@ -577,9 +651,9 @@ class _Reader:
                 field=field,
                 where=where,
             )
-        translated = _translate_in(text, scope)
         try:
-            parse_expression(translated, set(scope.values()))
+            translated = _translate_in(text, scope)
+            parse_expression(translated, _allowed(scope))
         except ExpressionError as err:
             # Report the file's own text; positions refer to the translated text, so leave them out.
             raise ExpressionError(
