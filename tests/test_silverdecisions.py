@@ -17,10 +17,12 @@ import pytest
 import sympy
 from conftest import DATA
 from hypothesis import given
+from hypothesis import strategies as st
 from strategies import trees
 
 import evtree
 from evtree import REST, Branch, Chance, Decision, DecisionTree, Parameter, Terminal, evaluate
+from evtree.core.components import Criterion, Payoffs
 from evtree.core.errors import ExpressionError, FileFormatError, ModelError
 from evtree.formats import silverdecisions as sd
 
@@ -609,6 +611,29 @@ def test_file_edited_in_silverdecisions_drops_stale_splits():
 @given(trees(with_parameters=True))
 def test_round_trip_property(tree):
     assert evtree.read_tree(sd.write_silverdecisions(tree)) == tree
+
+
+@st.composite
+def _two_criteria_trees(draw):
+    """Generated trees whose payoffs become (cost, effect) pairs."""
+    tree = draw(trees(max_depth=3, with_parameters=True))
+    for node in tree.nodes():
+        if isinstance(node, Terminal):
+            node.payoff = Payoffs({"cost": node.payoff, "effect": draw(st.integers(-9, 9))})
+        if node.branch_payoff is not None:
+            node.branch_payoff = Payoffs({"cost": node.branch_payoff})
+    return DecisionTree(
+        tree.root,
+        parameters=list(tree.parameters.values()),
+        criteria=[Criterion("cost", unit="$", sense="min"), Criterion("effect", sense="max")],
+    )
+
+
+@given(_two_criteria_trees())
+def test_round_trip_property_two_criteria(tree):
+    text = sd.write_silverdecisions(tree)
+    assert json.loads(text)["viewMode"] == "twoCriteria"
+    assert evtree.read_tree(text) == tree
 
 
 def test_stored_numbers():

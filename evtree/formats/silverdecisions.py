@@ -989,7 +989,9 @@ def _import(data: Any, *, source: str, tree: int | str | None, criterion: int | 
     metadata = dict(extension.get("metadata") or {}) if isinstance(extension.get("metadata"), Mapping) else {}
     meta: dict[str, Any] = {}
     objective = _objective(rule, k or 0)
-    if k is not None and rule in _evtree_rules() and rule not in _MULTI_CRITERIA_RULES:
+    if k is None:  # two criteria: each has its sense; the objective is only kept for evtree's trees
+        objective = extension.get("objective") if extension.get("objective") in ("max", "min") else "max"
+    elif rule in _evtree_rules() and rule not in _MULTI_CRITERIA_RULES:
         objective = rule  # evtree has this decision rule: the tree keeps it as its rule
     elif rule not in EV_RULES:
         meta["rule"] = rule
@@ -1142,7 +1144,8 @@ def _edge_payoffs(child: model.Node, components: Sequence[str | None]) -> tuple[
             out.append(f"({b}) + ({t})")
         else:
             if isinstance(child, model.Terminal):
-                out.append(0 if terminal is None or _is_zero(terminal) else _number_or_text(terminal))
+                plain_zero = terminal is None or (name is None and _is_zero(terminal))
+                out.append(0 if plain_zero else _number_or_text(terminal))
             else:  # an explicit 0 is written as "0", so that it reads back as given
                 out.append(0 if branch is None else _number_or_text(branch))
     note = None
@@ -1313,7 +1316,7 @@ def tree_to_silverdecisions(tree: model.DecisionTree) -> dict[str, Any]:
 
     root = node_json(tree.root)
     if isinstance(tree.root, model.Terminal) and tree.root.payoff is not None:
-        root[_EXTENSION] = {"terminal": expression_text(tree.root.payoff)}
+        root[_EXTENSION] = {"terminal": _note_value(tree.root.payoff)}
     extension: dict[str, Any] = {"version": 1}
     extra_parameters = {}
     for p in tree.parameters.values():
@@ -1348,6 +1351,8 @@ def tree_to_silverdecisions(tree: model.DecisionTree) -> dict[str, Any]:
     }
     if described:
         extension["criteria"] = described
+    if tree.criteria and tree.objective != "max":
+        extension["objective"] = tree.objective
     view = "twoCriteria" if len(tree.criteria) == 2 else f"criterion{criterion + 1}"
     return {
         _KEY: EXPORT_VERSION,
