@@ -253,7 +253,8 @@ def test_refuses_bad_probabilities_like_silverdecisions():
     with pytest.raises(FileFormatError) as info:
         evtree.read_tree(FAIL)
     message = str(info.value)
-    assert f"{FAIL} (trees[0].childEdges[1])" in message and "root/(2)" in message
+    # line 216, column 9 of the file is where that edge's object starts
+    assert f"{FAIL}:216:9 (trees[0].childEdges[1])" in message and "root/(2)" in message
     assert "probabilities sum to" in message
 
 
@@ -261,7 +262,8 @@ def test_refuses_functions_outside_the_whitelist_naming_node_and_text():
     with pytest.raises(ExpressionError) as info:
         evtree.read_tree(RULES_FLIP)
     message = str(info.value)
-    assert "trees[0].childEdges[1].childNode.childEdges[0].probability" in message
+    # line 806 holds '"probability": "abs(sin(d))",'; the value starts in column 32
+    assert ":806:32 (trees[0].childEdges[1].childNode.childEdges[0].probability)" in message
     assert (
         "node 'root/opcja 2/tak'" in message
         and "'abs(sin(d))'" in message
@@ -634,6 +636,14 @@ def test_round_trip_property_two_criteria(tree):
     text = sd.write_silverdecisions(tree)
     assert json.loads(text)["viewMode"] == "twoCriteria"
     assert evtree.read_tree(text) == tree
+
+
+def test_positions_of_fields_in_the_text():
+    text = '{\n  "a": [1, {"b": 2}]\n}'
+    # by counting: on line 2, '[' is column 8, '{' column 12, the 2 column 18
+    assert sd._position(text, "a[1].b") == (2, 18)
+    assert sd._position(text, "a[1].c") == (2, 12)  # missing: its deepest existing part
+    assert sd._position(text, "a[0]") == (2, 9)
 
 
 def test_stored_numbers():

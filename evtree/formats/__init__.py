@@ -72,7 +72,7 @@ def read_tree(
         data = silverdecisions._load_json(name, text)
         if silverdecisions.is_silverdecisions(data):
             return silverdecisions.tree_from_silverdecisions(
-                data, source=name, tree=tree, criterion=criterion
+                data, source=name, tree=tree, criterion=criterion, text=text
             )
     if tree is not None or criterion is not None:
         raise ValueError("tree= and criterion= apply to SilverDecisions files only")

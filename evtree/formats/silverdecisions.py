@@ -887,7 +887,7 @@ def read_silverdecisions(
     """
     name, text = _read_source(source)
     data = _load_json(name, text)
-    return tree_from_silverdecisions(data, source=name, tree=tree, criterion=criterion)
+    return tree_from_silverdecisions(data, source=name, tree=tree, criterion=criterion, text=text)
 
 
 def tree_from_silverdecisions(
@@ -896,9 +896,77 @@ def tree_from_silverdecisions(
     source: str = "<data>",
     tree: int | str | None = None,
     criterion: int | str | None = None,
+    text: str | None = None,
 ) -> model.DecisionTree:
-    """Build an evtree tree from parsed SilverDecisions JSON (see :func:`read_silverdecisions`)."""
-    return _import(data, source=source, tree=tree, criterion=criterion).tree
+    """Build an evtree tree from parsed SilverDecisions JSON (see :func:`read_silverdecisions`).
+
+    ``text``, the document the data was parsed from, lets error messages give the line and
+    column of the field (``file:line:col (field.path)``).
+    """
+    return _import(data, source=source, tree=tree, criterion=criterion, text=text).tree
+
+
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+_SPACE = re.compile(r"\s*")
+
+
+def _position(text: str, path: str) -> tuple[int, int] | None:
+    """Return the (line, column) in the JSON ``text`` of the field at ``path``.
+
+    When the field is missing, the position of its deepest part that exists; ``None``
+    if the text cannot be walked.  Only called when an error is reported: it skips sibling
+    values with the C JSON decoder.
+    """
+    decoder = json.JSONDecoder()
+    parts = [int(b) if b else a for a, b in _PATH_PART.findall(path)]
+    try:
+        i = _SPACE.match(text, 0).end()
+        found_at = i
+        for part in parts:
+            opening, closing = ("[", "]") if isinstance(part, int) else ("{", "}")
+            if text[i] != opening:
+                break
+            i = _SPACE.match(text, i + 1).end()
+            k, found = 0, False
+            while text[i] != closing:
+                if isinstance(part, str):
+                    key, i = json.decoder.scanstring(text, i + 1)
+                    i = _SPACE.match(text, i).end()
+                    i = _SPACE.match(text, i + 1).end()  # past ':'
+                    if key == part:
+                        found = True
+                        break
+                elif k == part:
+                    found = True
+                    break
+                _, i = decoder.raw_decode(text, i)
+                i = _SPACE.match(text, i).end()
+                if text[i] == ",":
+                    i = _SPACE.match(text, i + 1).end()
+                k += 1
+            if not found:
+                break
+            found_at = i
+    except (IndexError, ValueError):
+        return None
+    line = text.count("\n", 0, found_at) + 1
+    return line, found_at - (text.rfind("\n", 0, found_at) + 1) + 1
+
+
+def _with_line(err: ModelError, source: str, text: str | None) -> ModelError:
+    """Return ``err`` with ``source (path)`` turned into ``source:line:col (path)``."""
+    where = err.where or ""
+    prefix = f"{source} ("
+    if text is None or not where.startswith(prefix) or not where.endswith(")"):
+        return err
+    path = where[len(prefix) : -1]
+    position = _position(text, path)
+    if position is None:
+        return err
+    new = err.located()
+    new.where = f"{source}:{position[0]}:{position[1]} ({path})"
+    Exception.__init__(new, new._compose())
+    return new
 
 
 @dataclasses.dataclass
@@ -961,7 +1029,18 @@ def _multi_criteria_senses(rule: str) -> tuple[str, str]:
     return (RULES[rule], "max")
 
 
-def _import(data: Any, *, source: str, tree: int | str | None, criterion: int | str | None) -> _Imported:
+def _import(
+    data: Any, *, source: str, tree: int | str | None, criterion: int | str | None, text: str | None = None
+) -> _Imported:
+    try:
+        return _import_located(data, source=source, tree=tree, criterion=criterion)
+    except ModelError as err:
+        raise _with_line(err, source, text) from None
+
+
+def _import_located(
+    data: Any, *, source: str, tree: int | str | None, criterion: int | str | None
+) -> _Imported:
     place = _Place(source)
     if not is_silverdecisions(data):
         raise FileFormatError(f"not a SilverDecisions file (no top-level '{_KEY}' key)", where=source)
@@ -1586,7 +1665,7 @@ def compare(
     version = _version_tuple(str(data.get(_KEY)))
     for index in indexes:
         try:
-            imported = _import(data, source=name, tree=index, criterion=criterion)
+            imported = _import(data, source=name, tree=index, criterion=criterion, text=text)
         except ModelError as err:
             if tree is not None or len(roots) == 1:
                 raise
