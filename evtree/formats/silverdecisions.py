@@ -28,21 +28,25 @@ How a file becomes an evtree tree:
 - variables defined in the global and per-node ``code`` become parameters: a constant
   is a :class:`~evtree.core.model.Parameter`; a ``random(a, b)`` draw is a parameter at
   the value the file stores, with a uniform distribution; a variable defined by other
-  variables is a formula parameter (refused until evtree has them); a node's
-  variable that shadows one above it is renamed ``name_2``, ``name_3``, ... in its
-  subtree;
+  variables is a formula parameter; a node's variable that shadows one above it is
+  renamed ``name_2``, ``name_3``, ... in its subtree; a function defined in code
+  (``f(x) = x^2/2``) is expanded where it is called;
 - every expression is translated from math.js (``^`` is ``**``, ``#`` starts a
   comment, ``e`` is Euler's number) and read through evtree's whitelist parser
   (:func:`~evtree.core.expressions.parse_expression`); nothing is evaluated, and text
   outside the whitelist is refused naming the node, the field and the text;
 - the rule ``expected-value-maximization`` / ``-minimization`` is the objective
-  ``max`` / ``min``; the other rules keep the objective of their first word and are
-  kept in ``metadata["silverdecisions"]["rule"]``.
+  ``max`` / ``min``; maxi-min, maxi-max, mini-min and mini-max are the tree's rule when
+  evtree has decision rules (:mod:`evtree.core.rules`), else they keep the objective of
+  their first word and are kept in ``metadata["silverdecisions"]["rule"]``;
+- a file viewed with two criteria becomes a tree with two ``criteria`` (named from
+  ``payoffNames``, senses from the rule) and payoffs per criterion; ``criterion=``
+  reads one of them into a plain tree instead.
 
 Files SilverDecisions itself refuses (malformed JSON, no ``SilverDecisions`` key, a bad
 version, probabilities outside [0, 1] or not summing to 1, nodes without branches) are
 refused with a message naming the place in the file, e.g.
-``tree.json (data.trees[0].childEdges[1].probability)``.
+``tree.json:806:32 (data.trees[0].childEdges[1].probability)``.
 
 Writing puts what SilverDecisions cannot hold (parameter bounds and distributions,
 claims, utility, metadata, a terminal's own payoff beside its branch payoff) under an
@@ -869,7 +873,8 @@ def read_silverdecisions(
     criterion : int or str, optional
         Which payoff to read, by index (0 or 1) or by name (``payoffNames``); by
         default the one the file's view shows (criterion 1 unless the view is
-        ``criterion2``).  A file viewed with two criteria needs it.
+        ``criterion2``); a file viewed with two criteria becomes a tree with both as
+        ``criteria`` unless one is chosen.
 
     Returns
     -------
