@@ -369,6 +369,13 @@ def test_refuses_what_silverdecisions_refuses_with_the_place(change, match):
         _read(data)
 
 
+def test_a_stored_variable_without_code_is_still_a_variable():
+    # SilverDecisions opens files with the stored scope; it does not rerun the code
+    data = _minimal([{"type": "decision", "name": "", "childEdges": [_edge("a", "2*k")]}], scope={"k": 4})
+    tree = _read(data)
+    assert tree.parameter("k").value == 4 and evaluate(tree, method="exact").value == 8
+
+
 def test_random_draw_keeps_the_stored_value():
     data = _minimal(
         [{"type": "decision", "name": "", "childEdges": [_edge("a", "p")]}],

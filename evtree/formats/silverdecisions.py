@@ -1058,6 +1058,17 @@ def _import_located(
     scope = reader.read_code(
         container.get("code"), {}, container.get("expressionScope"), node="(global code)", path=code_path
     )
+    # SilverDecisions opens a file with its stored scope and does not rerun the code, so a number
+    # stored there without a definition in the code is still a variable of the file.
+    stored = container.get("expressionScope")
+    for variable, value in stored.items() if isinstance(stored, Mapping) else ():
+        if variable in scope or isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        if not math.isfinite(value):
+            continue
+        name = reader.fresh_name(str(variable))
+        reader.parameters[name] = model.Parameter(name, value)
+        scope[str(variable)] = name
     root_path = f"{trees_path}[{index}]"
     with model.building():
         root, _ = reader.build(roots[index], None, root_path, "root", scope)
