@@ -589,6 +589,27 @@ def test_evtree_json_mentioning_the_key_stays_evtree_json():
     assert evtree.read_tree(evtree.write_tree(tree, format="json")) == tree
 
 
+def test_export_writes_a_remainder_where_parameters_would_break_silverdecisions_exact_sum():
+    # SilverDecisions turns p = 0.2916... and 1 - p into fractions separately; they need not sum to 1
+    chance = Chance(
+        "c", [Branch("a", Terminal(1), probability="p"), Branch("b", Terminal(0), probability="1 - p")]
+    )
+    tree = DecisionTree(chance, parameters=[Parameter("p", 0.291638189333878)])
+    edges = json.loads(sd.write_silverdecisions(tree))["data"]["trees"][0]["childEdges"]
+    assert [e["probability"] for e in edges] == ["p", "#"]
+    assert edges[1]["evtree"] == {"probability": "1 - p"}
+    back = evtree.read_tree(sd.write_silverdecisions(tree))
+    assert back == tree and back.root.branch("b").probability == "1 - p"
+    # constant fractions are exact in SilverDecisions too: written as they are
+    constant = DecisionTree(
+        Chance(
+            "c", [Branch("a", Terminal(1), probability="1/3"), Branch("b", Terminal(0), probability="2/3")]
+        )
+    )
+    edges = json.loads(sd.write_silverdecisions(constant))["data"]["trees"][0]["childEdges"]
+    assert [e["probability"] for e in edges] == ["1/3", "2/3"]
+
+
 def test_export_refuses_a_mathjs_operator_word_as_a_parameter_name():
     tree = DecisionTree(Decision("d", [Branch("a", Terminal("mod"))]), parameters=[Parameter("mod", 1)])
     with pytest.raises(ModelError, match="operator word in math.js"):

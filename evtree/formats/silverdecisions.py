@@ -846,6 +846,17 @@ class _Reader:
             )
         if len(rest) == 1:
             given[rest[0]] = model.REST
+            note = edges[rest[0]].get(_EXTENSION)
+            if isinstance(note, Mapping) and "probability" in note:
+                # evtree wrote '#' for an expression so that SilverDecisions' exact sum holds
+                label = f"{node_path}/{labels[rest[0]]}"
+                given[rest[0]] = self.quantity(
+                    note["probability"],
+                    scope,
+                    node=label,
+                    field="probability",
+                    path=f"{path}.childEdges[{rest[0]}].{_EXTENSION}.probability",
+                )
         elif rest:
             others = [g for g in given if g is not None]
             inner = " - ".join(["1", *(f"({expression_text(g)})" for g in others)])
@@ -1249,6 +1260,26 @@ def _edge_payoffs(child: model.Node, components: Sequence[str | None]) -> tuple[
     return out, note
 
 
+def _remainder_stand_in(node: model.Node) -> model.Node | None:
+    """Return the branch of a chance node to write as ``#``, if any.
+
+    SilverDecisions requires a chance node's probabilities to sum to exactly 1 after it
+    has turned each one computed in floating point into a fraction, which expressions of
+    parameters (``p`` and ``1 - p``) rarely do.  When no branch is ``REST`` and some
+    probability depends on parameters, the last branch is written as ``#`` (the remainder)
+    with its own expression kept in an ``"evtree"`` note, which evtree reads back.
+    """
+    children = node.children
+    if not children or any(c.probability == model.REST for c in children):
+        return None
+    if any(
+        isinstance(c.probability, (str, sympy.Basic)) and as_expr(c.probability).free_symbols
+        for c in children
+    ):
+        return children[-1]
+    return None
+
+
 def _plain_number(value: Any) -> Any:
     """Return an exact sympy number as a JSON number (int when integral, else float)."""
     if isinstance(value, sympy.Integer):
@@ -1394,9 +1425,13 @@ def tree_to_silverdecisions(tree: model.DecisionTree) -> dict[str, Any]:
 
     def edge_json(child: model.Node) -> dict[str, Any]:
         edge: dict[str, Any] = {"computed": {}, "name": labels.get(child.path, child.label or "")}
+        remainder_note = None
         if child.parent is not None and isinstance(child.parent, model.Chance):
             p = child.probability
             edge["probability"] = "#" if p == model.REST else _number_or_text(p)
+            if child is _remainder_stand_in(child.parent):
+                edge["probability"] = "#"
+                remainder_note = {"probability": _number_or_text(p)}
         payoffs, note = _edge_payoffs(child, components)
         if len(components) == 2:
             edge["payoff"] = payoffs
@@ -1404,6 +1439,8 @@ def tree_to_silverdecisions(tree: model.DecisionTree) -> dict[str, Any]:
             edge["payoff"] = [payoffs[0], 0] if criterion == 0 else [0, payoffs[0]]
         if note is not None:
             note["combined"] = edge["payoff"]
+        if remainder_note is not None:
+            note = {**(note or {}), **remainder_note}
         if note is not None:
             edge[_EXTENSION] = note
         edge["childNode"] = node_json(child)
