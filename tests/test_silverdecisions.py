@@ -376,6 +376,23 @@ def test_a_stored_variable_without_code_is_still_a_variable():
     assert tree.parameter("k").value == 4 and evaluate(tree, method="exact").value == 8
 
 
+def test_deep_trees_are_refused_not_crashed():
+    edge = '{"type": "chance", "childEdges": [{"name": "a", "probability": "1", "childNode": '
+    text = (
+        '{"SilverDecisions": "1.2.1", "data": {"trees": ['
+        + edge * 3000
+        + '{"type": "terminal", "childEdges": []}'
+    )
+    text += "}]}" * 3000 + "]}}"
+    with pytest.raises(FileFormatError, match="nested too deeply"):
+        evtree.read_tree(text)
+    deep = Terminal(1)
+    for _ in range(3000):
+        deep = Decision(None, [Branch("x", deep)])
+    with pytest.raises(ModelError, match="nested too deeply"):
+        sd.write_silverdecisions(DecisionTree(deep))
+
+
 def test_random_draw_keeps_the_stored_value():
     data = _minimal(
         [{"type": "decision", "name": "", "childEdges": [_edge("a", "p")]}],

@@ -1052,6 +1052,8 @@ def _import(
         return _import_located(data, source=source, tree=tree, criterion=criterion)
     except ModelError as err:
         raise _with_line(err, source, text) from None
+    except RecursionError:
+        raise FileFormatError("the tree is nested too deeply", where=source) from None
 
 
 def _import_located(
@@ -1446,7 +1448,10 @@ def tree_to_silverdecisions(tree: model.DecisionTree) -> dict[str, Any]:
         edge["childNode"] = node_json(child)
         return edge
 
-    root = node_json(tree.root)
+    try:
+        root = node_json(tree.root)
+    except RecursionError:
+        raise ModelError("the tree is nested too deeply to write as a SilverDecisions file") from None
     if isinstance(tree.root, model.Terminal) and tree.root.payoff is not None:
         root[_EXTENSION] = {"terminal": _note_value(tree.root.payoff)}
     extension: dict[str, Any] = {"version": 1}
@@ -1519,7 +1524,11 @@ def write_silverdecisions(
     target : path or open file, optional
         Where to write; the text is returned when omitted.
     """
-    text = json.dumps(tree_to_silverdecisions(tree), indent=2, ensure_ascii=False) + "\n"
+    data = tree_to_silverdecisions(tree)
+    try:
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    except RecursionError:
+        raise ModelError("the tree is nested too deeply to write as a SilverDecisions file") from None
     if target is None:
         return text
     if hasattr(target, "write"):
