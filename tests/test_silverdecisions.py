@@ -13,6 +13,7 @@ import warnings
 from fractions import Fraction
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import sympy
 from conftest import DATA
@@ -691,6 +692,50 @@ def test_positions_of_fields_in_the_text():
     assert sd._position(text, "a[1].b") == (2, 18)
     assert sd._position(text, "a[1].c") == (2, 12)  # missing: its deepest existing part
     assert sd._position(text, "a[0]") == (2, 9)
+
+
+def _places(data, path=()):
+    """Every (container, key) in a JSON document."""
+    if isinstance(data, dict):
+        for k, v in data.items():
+            yield data, k
+            yield from _places(v, (*path, k))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield data, i
+            yield from _places(v, (*path, i))
+
+
+_HOSTILE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**30), 10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(
+        ["", "#", "# x", "p =", "1e400", "__import__('os')", "x.__class__", "2^1000000", "(" * 50,
+         "random()", "f(x) = x", "a ? b : c", "Infinity", "NaN", "decision", "chance", "e", "rest"]
+    ),
+    st.lists(st.integers(0, 3), max_size=3),
+    st.dictionaries(st.sampled_from(["type", "childEdges", "name"]), st.integers(0, 2), max_size=2),
+)  # fmt: skip
+
+
+@given(st.data())
+def test_hostile_edits_are_refused_cleanly(data):
+    # any value anywhere in a real file: either an equal-or-valid tree, or a located evtree error
+    document = json.loads(VARIABLES.read_text())
+    places = list(_places(document))
+    container, key = data.draw(st.sampled_from(places))
+    container[key] = data.draw(_HOSTILE)
+    try:
+        tree = _read(document)
+    except evtree.EvtreeError as err:
+        assert str(err).splitlines()[0]
+    else:
+        assert isinstance(tree, DecisionTree)
+        evtree.read_tree(sd.write_silverdecisions(tree))  # what was read can be written back
+        result = sd.compare(json.dumps(document))  # and compared, whatever the stored values
+        assert result.n_values >= 0 and isinstance(result.to_frame(), pd.DataFrame)
 
 
 def test_stored_numbers():

@@ -1091,7 +1091,7 @@ def _import_located(
             root._payoff = model._check_quantity(note["terminal"], "payoff", root.key)
     reader.where_of[id(root)] = root_path
     rule = data.get("rule")
-    if rule not in RULES:
+    if not isinstance(rule, str) or rule not in RULES:
         rule = "expected-value-maximization"  # SilverDecisions ignores an unknown rule
     extension = reader.extension
     metadata = dict(extension.get("metadata") or {}) if isinstance(extension.get("metadata"), Mapping) else {}
@@ -1737,7 +1737,7 @@ def compare(
             )
             continue
         root_spec = roots[index]
-        rules = [r for r in (root_spec.get("computed") or {}) if r in RULES]
+        rules = [r for r in _computed(root_spec) if isinstance(r, str) and r in RULES]
         # SilverDecisions stores the rules' values for the criterion its view shows only
         shown = 1 if data.get("viewMode") == "criterion2" else 0
         if imported.criterion not in (None, shown):
@@ -1761,15 +1761,30 @@ def compare(
 
 
 def _close(stored: Any, mine: Any, tolerance: float, exact: bool) -> bool:
-    if isinstance(stored, float) or isinstance(mine, float):
-        a, b = float(stored), float(mine)
-        if math.isinf(a) or math.isinf(b):
-            return a == b
-        return math.isclose(a, b, rel_tol=tolerance, abs_tol=tolerance * 1e-3)
+    """Whether a stored number and evtree's agree: exactly, or within ``tolerance`` relative."""
+    if isinstance(stored, float):  # only the infinities are stored as floats
+        try:
+            return float(mine) == stored
+        except (OverflowError, TypeError):
+            return False
+    a = sympy.Rational(stored.numerator, stored.denominator)
     if exact:
-        return bool(sympy.Rational(stored.numerator, stored.denominator) == mine)
-    a, b = float(stored), float(mine)
-    return math.isclose(a, b, rel_tol=tolerance, abs_tol=tolerance * 1e-3)
+        return bool(a == mine)
+    try:
+        x, y = float(a), float(mine)
+        if math.isfinite(x) and math.isfinite(y):
+            return math.isclose(x, y, rel_tol=tolerance, abs_tol=tolerance * 1e-3)
+    except (OverflowError, TypeError):
+        pass
+    # beyond floats: compare exactly, with the same relative tolerance
+    scale = max(sympy.Integer(1), abs(a), abs(mine))
+    return bool(abs(a - mine) <= sympy.Rational(repr(tolerance)) * scale)
+
+
+def _computed(spec: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Return a node's or edge's stored ``computed`` values (empty when there are none)."""
+    value = spec.get("computed")
+    return value if isinstance(value, Mapping) else {}
 
 
 #: A stored array without an entry for the criterion compared (SilverDecisions computes
@@ -1831,7 +1846,7 @@ def _compare_base(
     for _spec, edge, node, path in imported.reader.visited:
         if edge is None:
             continue
-        computed = edge.get("computed") or {}
+        computed = _computed(edge)
         epath = path.rsplit(".childNode", 1)[0]
         checks = [
             (
@@ -1886,7 +1901,8 @@ def _record(
     stored = stored_number(raw)
     if stored is None:
         out.append(Difference(index, rule, node, where, field, raw, mine, "missing in file"))
-    elif not _close(stored, mine, tolerance, exact):
+    elif not _close(stored, mine, tolerance, exact and not isinstance(raw, float)):
+        # (a JSON float, such as a rule's 1/count = 0.333..., is a JS float: never exact)
         out.append(Difference(index, rule, node, where, field, raw, mine, "differs"))
     return 1
 
@@ -1956,7 +1972,7 @@ def _compare_rule(
             enter[id(c)] = enter[id(a)] * p if on_path else sympy.Integer(0)
     count = 0
     for spec, edge, node, path in imported.reader.visited:
-        stored = (spec.get("computed") or {}).get(rule)
+        stored = _computed(spec).get(rule)
         if not isinstance(stored, Mapping):
             out.append(
                 Difference(
@@ -1991,7 +2007,7 @@ def _compare_rule(
                 exact,
             )
         if edge is not None:
-            estored = (edge.get("computed") or {}).get(rule)
+            estored = _computed(edge).get(rule)
             epath = path.rsplit(".childNode", 1)[0]
             if not isinstance(estored, Mapping):
                 out.append(
