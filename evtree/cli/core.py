@@ -19,6 +19,7 @@ from .common import (
     strategy_of,
     utility_of,
 )
+from .convert import run_compare
 
 __all__ = ["register"]
 
@@ -36,6 +37,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("validate", help="check a tree file and report every problem")
     add_tree_argument(p)
     add_set_option(p)
+    p.add_argument(
+        "--compare",
+        action="store_true",
+        help="SilverDecisions file: recompute the values it stores and list every difference",
+    )
     p.set_defaults(func=run_validate)
 
     p = subparsers.add_parser("show", help="draw the tree as text with values and the optimal branches")
@@ -96,6 +102,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
+    if getattr(args, "compare", False):
+        return run_compare(args)
     tree, values = load_tree(args)
     if values:
         tree = tree.with_parameters(**values)

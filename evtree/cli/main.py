@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "evtree.cli.report",
     "evtree.cli.cea",
     "evtree.cli.games",
+    "evtree.cli.convert",
 )
 
 
