@@ -209,4 +209,4 @@ def test_thresholds_match_an_exact_grid_oracle_on_random_trees(seed):
         result = thresholds(tree, "x")
         assert result.verified, result.summary()
         lo, hi = result.range
-        _check_against_oracle(tree, "x", result, lo, hi, 40)
+        _check_against_oracle(tree, "x", result, lo, hi, 30)
