@@ -172,7 +172,9 @@ def _random_tree(rng: np.random.Generator) -> DecisionTree:
 
     def node(depth: int):
         k = next(counter)
-        kind = "terminal" if depth == 0 else rng.choice(["decision", "chance", "terminal"], p=[0.45, 0.45, 0.1])
+        kind = (
+            "terminal" if depth == 0 else rng.choice(["decision", "chance", "terminal"], p=[0.45, 0.45, 0.1])
+        )
         if kind == "terminal":
             return Terminal(payoff())
         if kind == "decision":

@@ -54,7 +54,10 @@ def test_options_differing_by_a_constant_need_no_max():
     from evtree import Branch, Decision, DecisionTree, Parameter, Terminal
 
     tree = DecisionTree(
-        Decision("d", [Branch("a", Terminal("x + 1")), Branch("b", Terminal("x + 3")), Branch("c", Terminal("2*x"))]),
+        Decision(
+            "d",
+            [Branch("a", Terminal("x + 1")), Branch("b", Terminal("x + 3")), Branch("c", Terminal("2*x"))],
+        ),
         parameters=[Parameter("x", 0)],
     )
     x = symbol("x")

@@ -397,7 +397,7 @@ class _Affine:
         return self.add(other.scale(-1))
 
     def constant(self) -> Any:
-        """The value when it is a number (ring ground element), else None."""
+        """Return the value when it is a number (ring ground element), else None."""
         if not self.terms:
             return 0
         if len(self.terms) == 1 and None in self.terms and self.terms[None].is_ground:
@@ -494,7 +494,7 @@ def _polynomial_rollback(
 
 
 def _best_option(options: list[_Affine], pick: Any, better: Any, cache: dict[Any, sympy.Expr]) -> _Affine:
-    """The best option where options differ by constants; else a new ``Max``/``Min`` atom.
+    """Return the best option where options differ by constants; else a new ``Max``/``Min`` atom.
 
     The atom is built unevaluated (sympy's own ``Max`` would try to prove
     inequalities between large expressions); its arguments are in sympy's

@@ -105,7 +105,9 @@ def adjusted(tree: model.DecisionTree, name: str, mode: str) -> tuple[model.Deci
             notes.append(f"at {node.key}, the 'rest' branch absorbs changes in {name}")
             continue
         if use_rest:
-            raise ModelError("probability_mode 'rest' needs a 'rest' branch; none at this node", node=node.path)
+            raise ModelError(
+                "probability_mode 'rest' needs a 'rest' branch; none at this node", node=node.path
+            )
         total = sympy.expand(sympy.Add(*[as_expr(c.probability) for c in children]).xreplace(base))
         if total == 1:  # sums to 1 whatever the parameter: nothing to rescale
             continue
@@ -163,7 +165,7 @@ def _legacy_feasible(
 def feasible_range(
     tree: model.DecisionTree, name: str, fixed: Mapping[sympy.Symbol, Any], low: Any, high: Any
 ) -> tuple[Any, Any, pw.Point | None, pw.Point | None]:
-    """The largest sub-interval of [low, high] where every probability lies in [0, 1].
+    """Return the largest sub-interval of [low, high] where every probability lies in [0, 1].
 
     Returns the ends as sympy numbers, and as exact points when the
     probabilities are polynomials in the parameter (else None).  Where the
@@ -195,7 +197,7 @@ def _fmpq(v: Any) -> Any:
 def range_of(
     tree: model.DecisionTree, name: str, range_: Any, fixed: Mapping[sympy.Symbol, Any]
 ) -> tuple[Any, Any, str, pw.Point | None, pw.Point | None]:
-    """The range of ``name`` to analyse, clipped to valid probabilities, and the clipping note."""
+    """Return the range of ``name`` to analyse, clipped to valid probabilities, and the clipping note."""
     p = tree.parameter(name)
     if range_ is not None:
         low, high = (exact_number(v) for v in range_)
@@ -212,7 +214,9 @@ def range_of(
         lo, hi, lo_pt, hi_pt = feasible_range(tree, name, fixed, low, high)
     note = ""
     if (lo, hi) != (low, high):
-        note = f"{name} clipped from [{low}, {high}] to [{lo}, {hi}] so that every probability stays in [0, 1]"
+        note = (
+            f"{name} clipped from [{low}, {high}] to [{lo}, {hi}] so that every probability stays in [0, 1]"
+        )
     return lo, hi, note, lo_pt, hi_pt
 
 
@@ -232,7 +236,9 @@ def preorder_decisions(flat: FlatTree) -> list[int]:
 
 
 def reachable_policy(flat: FlatTree, choose: Any) -> dict[str, str]:
-    """The reachable decisions and their labels, in pre-order, when ``choose(i)`` is decision ``i``'s option.
+    """Return the reachable decisions and their labels, in pre-order.
+
+    ``choose(i)`` is the option taken at decision ``i``.
 
     ``choose`` returns the offset of the chosen child.
     """
@@ -252,7 +258,7 @@ def reachable_policy(flat: FlatTree, choose: Any) -> dict[str, str]:
 
 
 def reachable(tree: model.DecisionTree, policy: Mapping[str, str]) -> dict[str, str]:
-    """The decisions reachable under ``policy`` (a choice at every decision), in pre-order."""
+    """Return the decisions reachable under ``policy`` (a choice at every decision), in pre-order."""
     flat = compile_tree(tree)
     offsets = {}
     for d in flat.decision_indices:
@@ -351,7 +357,7 @@ class PolicyPolynomials:
         return p
 
     def value(self, policy: Mapping[str, str]) -> sympy.Expr:
-        """The value of the (reachable) ``policy`` as a sympy expression in the free parameters."""
+        """Return the value of the (reachable) ``policy`` as a sympy expression in the free parameters."""
         flat = self.flat
         kind, first, count, nodes = flat.kind, flat.first_child, flat.n_children, flat.nodes
         ring = self.ring
@@ -372,7 +378,6 @@ class PolicyPolynomials:
             return acc + self._poly(self._payoff[i])
 
         return val(0, ring.zero).as_expr()
-
 
 
 def grid_policies(

@@ -80,7 +80,9 @@ class Threshold:
             f"{self.below_name} below, {self.above_name} above"
         )
         if self.reach == 0:
-            text += f" [{', '.join(self.decisions)} reached with probability 0 here: the value does not change]"
+            text += (
+                f" [{', '.join(self.decisions)} reached with probability 0 here: the value does not change]"
+            )
         if not self.verified:
             text += " [NOT VERIFIED: re-evaluating the tree on either side disagrees]"
         return text
@@ -256,7 +258,7 @@ def _value_float(poly: Any, t: pw.Point) -> float:
 
 
 def _near(t: pw.Point, neighbour: pw.Point, side: int) -> Any:
-    """A rational point between ``t`` and ``neighbour``, within about 2**-30 of ``t``."""
+    """Return a rational point between ``t`` and ``neighbour``, within about 2**-30 of ``t``."""
     import flint
 
     lo, hi = t.bounds()
@@ -329,7 +331,8 @@ def _numeric_thresholds(
         delta = max(1e-7, 1e-7 * abs(t))
         ok = (
             common.reachable(tree, common.evaluate_float(tree, {**others, name: t - delta}).policy) == below
-            and common.reachable(tree, common.evaluate_float(tree, {**others, name: t + delta}).policy) == above
+            and common.reachable(tree, common.evaluate_float(tree, {**others, name: t + delta}).policy)
+            == above
         )
         out.append(
             Threshold(

@@ -111,7 +111,7 @@ class Point:
         return float((int(lo.p) / int(lo.q) + int(hi.p) / int(hi.q)) / 2)
 
     def to_sympy(self) -> sympy.Expr:
-        """The number as a sympy expression: rational, radicals for quadratics, else ``CRootOf``."""
+        """Return the number as a sympy expression: rational, radicals for quadratics, else ``CRootOf``."""
         if self.q is not None:
             return sympy.Rational(int(self.q.p), int(self.q.q))
         x = sympy.Dummy("x")
@@ -223,7 +223,7 @@ def poly_key(p: Any) -> tuple:
 
 
 def roots_between(p: Any, a: Point, b: Point) -> list[Point]:
-    """The distinct real roots of the polynomial ``p`` strictly between ``a`` and ``b``, ascending."""
+    """Return the distinct real roots of the polynomial ``p`` strictly between ``a`` and ``b``, ascending."""
     if p.degree() <= 0:
         return []
     if p.degree() == 1:
@@ -234,7 +234,7 @@ def roots_between(p: Any, a: Point, b: Point) -> list[Point]:
 
 
 def sample_between(a: Point, b: Point) -> Any:
-    """A rational number strictly between ``a < b``."""
+    """Return a rational number strictly between ``a < b``."""
     for _ in range(60):
         _, ahi = a.bounds()
         blo, _ = b.bounds()
@@ -399,9 +399,7 @@ def to_poly(expr: Any, x: sympy.Symbol) -> Any:
     return flint.fmpq_poly(coeffs)
 
 
-def _envelope(
-    a: Point, b: Point, polys: Sequence[Any], objective: str
-) -> tuple[list[Point], list[int]]:
+def _envelope(a: Point, b: Point, polys: Sequence[Any], objective: str) -> tuple[list[Point], list[int]]:
     """Optimal option on ``(a, b)``: breakpoints inside and the option index on each sub-interval."""
     distinct: list[int] = []
     for i, p in enumerate(polys):
@@ -497,7 +495,7 @@ def piecewise_rollback(
 
 
 def value_at(func: Piecewise1D, t: Any, side: int = 0) -> Any:
-    """The piece of ``func`` holding the rational point ``t`` (``side`` -1/1 just left/right of a break)."""
+    """Return the piece of ``func`` holding the rational ``t`` (``side`` -1/1: just left/right of a break)."""
     pt = rational(t)
     k = 0
     for b in func.breaks:
@@ -509,7 +507,7 @@ def value_at(func: Piecewise1D, t: Any, side: int = 0) -> Any:
 
 
 def choice_on(choice: tuple[list[Point], list[int]], t: Point, side: int) -> int:
-    """The option chosen just left (``side=-1``) or just right (``side=1``) of ``t``."""
+    """Return the option chosen just left (``side=-1``) or just right (``side=1``) of ``t``."""
     breaks, opts = choice
     k = 0
     for b in breaks:
@@ -521,7 +519,7 @@ def choice_on(choice: tuple[list[Point], list[int]], t: Point, side: int) -> int
 
 
 def choice_inside(choice: tuple[list[Point], list[int]], q: Any) -> int:
-    """The option chosen at a rational point strictly inside a piece."""
+    """Return the option chosen at a rational point strictly inside a piece."""
     return choice_on(choice, rational(q), 1)
 
 
@@ -529,7 +527,7 @@ def choice_inside(choice: tuple[list[Point], list[int]], q: Any) -> int:
 def feasible_interval(
     probs: Sequence[Any], under_chance: np.ndarray, lo: Point, hi: Point, base: Any | None
 ) -> list[tuple[Point, Point]]:
-    """The closed intervals of ``[lo, hi]`` where every probability polynomial lies in [0, 1].
+    """Return the closed intervals of ``[lo, hi]`` where every probability polynomial lies in [0, 1].
 
     Returns the maximal intervals, ascending (empty when there is none).
     """

@@ -159,7 +159,6 @@ def two_way(
     ga = np.linspace(float(axes[0][0]), float(axes[0][1]), n_a)
     gb = np.linspace(float(axes[1][0]), float(axes[1][1]), n_b)
     A, B = np.meshgrid(ga, gb, indexing="ij")
-    flat = compile_tree(tree)
     feasible = _feasible_mask(tree, fixed, {a: A, b: B})
     others = common.float_point(fixed)
     best = np.full(A.shape, -1, dtype=np.int64)
