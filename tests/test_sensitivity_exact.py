@@ -212,3 +212,36 @@ def test_thresholds_match_an_exact_grid_oracle_on_random_trees(seed):
         assert result.verified, result.summary()
         lo, hi = result.range
         _check_against_oracle(tree, "x", result, lo, hi, 30)
+
+
+def test_two_way_on_the_benchmark_tree_against_point_evaluations():
+    tree = balanced(5)
+    result = two_way(tree, ("v0", "p0"), points=9)
+    ga, gb = result.grid
+    for i in range(0, 9, 2):
+        for j in range(0, 9, 2):
+            r = evaluate(tree, {"v0": ga[i], "p0": gb[j]})
+            name = evtree.sensitivity.strategy_name(reachable(tree, r.policy))
+            assert result.strategies[result.optimal[i, j]] == name
+            assert result.values[i, j] == pytest.approx(r.value, abs=1e-12)
+    assert result.boundaries
+    rng = np.random.default_rng(5)
+    policies = {}
+    for pol in evtree.strategies(tree):
+        policies[evtree.sensitivity.strategy_name(pol)] = pol
+    v0, p0 = symbol("v0"), symbol("p0")
+    for b in result.boundaries[:6]:
+        eq = b["boundary"]
+        diff = sympy.expand(eq.lhs - eq.rhs)
+        for _ in range(3):
+            point = {
+                "v0": sympy.Rational(int(rng.integers(-9, 10)), 3),
+                "p0": sympy.Rational(int(rng.integers(0, 8)), 7),
+            }
+            va = evaluate(tree, point, method="exact", policy=policies[b["a"]]).value
+            vb = evaluate(tree, point, method="exact", policy=policies[b["b"]]).value
+            at = diff.xreplace({v0: point["v0"], p0: point["p0"]})
+            if eq.lhs in (v0, p0):  # solved form: the sign is that of the difference up to a factor
+                assert (at == 0) == (va == vb)
+            else:
+                assert at == va - vb or at == vb - va

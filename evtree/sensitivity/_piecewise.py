@@ -494,18 +494,6 @@ def piecewise_rollback(
     return Rolled(values, choices, probs, lo, hi)  # type: ignore[arg-type]
 
 
-def value_at(func: Piecewise1D, t: Any, side: int = 0) -> Any:
-    """Return the piece of ``func`` holding the rational ``t`` (``side`` -1/1: just left/right of a break)."""
-    pt = rational(t)
-    k = 0
-    for b in func.breaks:
-        c = compare(pt, b)
-        if c < 0 or (c == 0 and side <= 0):
-            break
-        k += 1
-    return func.polys[k]
-
-
 def choice_on(choice: tuple[list[Point], list[int]], t: Point, side: int) -> int:
     """Return the option chosen just left (``side=-1``) or just right (``side=1``) of ``t``."""
     breaks, opts = choice
@@ -516,11 +504,6 @@ def choice_on(choice: tuple[list[Point], list[int]], t: Point, side: int) -> int
             break
         k += 1
     return opts[k]
-
-
-def choice_inside(choice: tuple[list[Point], list[int]], q: Any) -> int:
-    """Return the option chosen at a rational point strictly inside a piece."""
-    return choice_on(choice, rational(q), 1)
 
 
 # ------------------------------------------------------------------------------ feasibility
