@@ -14,6 +14,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import sympy
+from hypothesis import given
+from strategies import trees
 
 import evtree
 from evtree import REST, Branch, Chance, Decision, DecisionTree, Parameter, Terminal, evaluate, symbol
@@ -245,3 +247,13 @@ def test_two_way_on_the_benchmark_tree_against_point_evaluations():
                 assert (at == 0) == (va == vb)
             else:
                 assert at == va - vb or at == vb - va
+
+
+@given(trees(max_depth=4, with_parameters=True))
+def test_thresholds_match_the_oracle_on_generated_trees(tree):
+    if not tree.parameters:
+        return
+    name = next(iter(tree.parameters))
+    result = thresholds(tree, name)
+    assert result.verified, result.summary()
+    _check_against_oracle(tree, name, result, -100, 100, 20)
