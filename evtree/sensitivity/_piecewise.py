@@ -114,7 +114,7 @@ class Point:
         """Return the number as a sympy expression: rational, radicals for quadratics, else ``CRootOf``."""
         if self.q is not None:
             return sympy.Rational(int(self.q.p), int(self.q.q))
-        x = sympy.Dummy("x")
+        x = sympy.Symbol("x")
         coeffs = [int(c) for c in self.poly.coeffs()]
         expr = sum(sympy.Integer(c) * x**k for k, c in enumerate(coeffs))
         if len(coeffs) == 3:
