@@ -257,3 +257,20 @@ def test_thresholds_match_the_oracle_on_generated_trees(tree):
     result = thresholds(tree, name)
     assert result.verified, result.summary()
     _check_against_oracle(tree, name, result, -100, 100, 20)
+
+
+@pytest.mark.parametrize(
+    ("payoff", "parameters", "exact"),
+    [
+        # sqrt(2) x = 1 at x = 1/sqrt(2): not rational coefficients, still a closed form
+        ("x*c", [Parameter("x", 1, low=0, high=2), Parameter("c", "sqrt(2)")], sympy.sqrt(2) / 2),
+        # 1 / (x + 1) = 1/2 at x = 1: a rational function
+        ("1/(x + 1) + 1/2", [Parameter("x", 1, low=0, high=2)], sympy.Integer(1)),
+    ],
+)
+def test_values_that_are_not_polynomials_keep_exact_thresholds(payoff, parameters, exact):
+    tree = DecisionTree(
+        Decision("d", [Branch("a", Terminal(payoff)), Branch("b", Terminal(1))]), parameters=parameters
+    )
+    (t,) = thresholds(tree, "x").thresholds
+    assert t.method == "exact" and t.verified and sympy.simplify(t.exact - exact) == 0

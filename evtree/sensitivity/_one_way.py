@@ -352,6 +352,79 @@ def _numeric_thresholds(
     return ThresholdResult(name, (lo, hi), tuple(out), common.strategy_name(policies[codes[0]]))
 
 
+def _closed_form_roots(diff: sympy.Expr, x: sympy.Symbol, lo: Any, hi: Any) -> list[Any] | None:
+    """Return the roots of ``diff`` in ``(lo, hi)`` (numerator of degree <= 2), else None."""
+    diff = sympy.together(diff)
+    if diff == 0 or x not in diff.free_symbols:
+        return []
+    num, _den = sympy.fraction(diff)
+    if not num.is_polynomial(x):
+        return None
+    poly = sympy.Poly(num, x)
+    if poly.degree() > 2:
+        return None
+    roots = [r for r in sympy.roots(poly, filter="R") if r.is_real]
+    return sorted((r for r in roots if bool(lo < r) and bool(r < hi)), key=float)
+
+
+def _pairwise_thresholds(
+    tree: model.DecisionTree, name: str, fixed: Mapping[sympy.Symbol, Any], lo: Any, hi: Any
+) -> ThresholdResult | None:
+    """Crossings of the strategies' closed-form values, for small trees whose values are not polynomials.
+
+    Returns None when a crossing has no closed form of degree at most 2 (then
+    the numeric scan takes over).
+    """
+    from ._bars import strategy_functions
+
+    x = sympy.Symbol(name, real=True)
+    exprs = [sympy.expand(f.expr.xreplace(fixed)) for f in strategy_functions(tree)]
+    candidates: dict[float, Any] = {}
+    for i in range(len(exprs)):
+        for j in range(i + 1, len(exprs)):
+            found = _closed_form_roots(exprs[i] - exprs[j], x, lo, hi)
+            if found is None:
+                return None
+            for r in found:
+                candidates.setdefault(round(float(r), 12), r)
+    flat = compile_tree(tree)
+    others = common.by_name(fixed)
+    points = sorted(candidates)
+    edges = [float(lo), *points, float(hi)]
+    mids = np.array([(a + b) / 2 for a, b in zip(edges[:-1], edges[1:])])
+    r = common.evaluate_float(tree, {**common.float_point(fixed), name: mids})
+    codes, policies = common.policy_codes(flat, r)
+    out = []
+    for k, t in enumerate(points):
+        below, above = policies[codes[k]], policies[codes[k + 1]]
+        if below == above:
+            continue
+        exact = candidates[t]
+        delta = sympy.Rational(1, 2**30) * max(1, abs(sympy.Rational(t)))
+        ok = True
+        for q, expected in ((sympy.Rational(t) - delta, below), (sympy.Rational(t) + delta, above)):
+            try:
+                got = evaluate(tree, {**others, name: q}, method="exact", utility=None).policy
+            except Exception:  # noqa: BLE001 - a failed check is reported, not raised
+                ok = False
+                break
+            ok = ok and common.reachable(tree, got) == expected
+        out.append(
+            Threshold(
+                name,
+                float(exact),
+                exact,
+                "exact",
+                below,
+                above,
+                common.strategy_name(below),
+                common.strategy_name(above),
+                ok,
+            )
+        )
+    return ThresholdResult(name, (lo, hi), tuple(out), common.strategy_name(policies[codes[0]]))
+
+
 def _thresholds_in(
     tree: model.DecisionTree,
     name: str,
@@ -366,6 +439,10 @@ def _thresholds_in(
             return _exact_thresholds(tree, name, fixed, lo_pt, hi_pt, lo, hi)
         except pw.NotPolynomial:
             pass
+    if common.few_strategies(tree):
+        found = _pairwise_thresholds(tree, name, fixed, lo, hi)
+        if found is not None:
+            return found
     return _numeric_thresholds(tree, name, fixed, lo, hi)
 
 
