@@ -226,7 +226,7 @@ def test_two_way_on_the_benchmark_tree_against_point_evaluations():
             name = evtree.sensitivity.strategy_name(reachable(tree, r.policy))
             assert result.strategies[result.optimal[i, j]] == name
             assert result.values[i, j] == pytest.approx(r.value, abs=1e-12)
-    assert result.boundaries
+    assert result.boundaries and all(b["verified"] for b in result.boundaries)
     rng = np.random.default_rng(5)
     policies = {}
     for pol in evtree.strategies(tree):

@@ -40,7 +40,8 @@ class TwoWayResult(Presentable):
     boundaries : list of dict
         For every pair of strategies whose regions touch on the grid, the exact
         boundary ``Eq(value_a, value_b)`` as a sympy relation (solved for the
-        second parameter where possible).  Pairs whose values are identical
+        second parameter where possible), and ``verified``: whether the curve
+        separates the grid points of the two regions where they touch.  Pairs whose values are identical
         (they differ only where nothing is at stake) are left out and named in ``note``.
     note : str
     """
@@ -181,10 +182,14 @@ def two_way(
             local.append(index[name])
         best[feasible] = np.asarray(local, dtype=np.int64)[codes]
         value[feasible] = root
-    touching = set()
-    for u, v in ((best[1:, :], best[:-1, :]), (best[:, 1:], best[:, :-1])):
+    touching: dict[tuple[int, int], set[tuple[int, int, int]]] = {}
+    for axis, (u, v) in enumerate(((best[1:, :], best[:-1, :]), (best[:, 1:], best[:, :-1]))):
         diff = (u != v) & (u >= 0) & (v >= 0)
-        touching.update(zip(u[diff].tolist(), v[diff].tolist()))
+        for r, c in zip(*np.nonzero(diff)):
+            r2, c2 = (r + 1, c) if axis == 0 else (r, c + 1)
+            cells = touching.setdefault(tuple(sorted((int(best[r2, c2]), int(best[r, c])))), set())
+            cells.add((int(best[r2, c2]), int(r2), int(c2)))
+            cells.add((int(best[r, c]), int(r), int(c)))
     exprs: dict[int, sympy.Expr] = {}
     exact_others = {k.name: v for k, v in fixed.items()}
 
@@ -204,12 +209,28 @@ def two_way(
         return exprs[i]
 
     boundaries, identical = [], []
-    for i, j in sorted({tuple(sorted(p)) for p in touching}):
+    sign = 1.0 if tree.objective == "max" else -1.0
+    for (i, j), cells in sorted(touching.items()):
         diff = sympy.expand(expr_of(i) - expr_of(j))
         if diff == 0:
             identical.append(f"{listed[i]} | {listed[j]}")
             continue
-        boundaries.append({"a": listed[i], "b": listed[j], "boundary": _boundary(diff, symbol(a), symbol(b))})
+        # the exact curve must separate the grid points on either side: value_i - value_j has
+        # the sign of "i is optimal" at each of them (up to the float rollback's tie tolerance)
+        f = sympy.lambdify([symbol(a), symbol(b)], diff, "numpy")
+        ok = True
+        for k, r, c in cells:
+            d = sign * float(f(ga[r], gb[c]))
+            tol = 1e-9 * max(1.0, abs(float(value[r, c])))
+            ok = ok and (d >= -tol if k == i else d <= tol)
+        boundaries.append(
+            {
+                "a": listed[i],
+                "b": listed[j],
+                "boundary": _boundary(diff, symbol(a), symbol(b)),
+                "verified": ok,
+            }
+        )
     note = ""
     if identical:
         note = "regions with identical values (they differ only where nothing is at stake): " + "; ".join(
