@@ -358,6 +358,10 @@ class PolicyPolynomials:
 
     def value(self, policy: Mapping[str, str]) -> sympy.Expr:
         """Return the value of the (reachable) ``policy`` as a sympy expression in the free parameters."""
+        return self.value_poly(policy).as_expr()
+
+    def value_poly(self, policy: Mapping[str, str]) -> Any:
+        """Return the value of the (reachable) ``policy`` as an element of the polynomial ring."""
         flat = self.flat
         kind, first, count, nodes = flat.kind, flat.first_child, flat.n_children, flat.nodes
         ring = self.ring
@@ -377,7 +381,7 @@ class PolicyPolynomials:
                 return total
             return acc + self._poly(self._payoff[i])
 
-        return val(0, ring.zero).as_expr()
+        return val(0, ring.zero)
 
 
 def grid_policies(
@@ -411,3 +415,15 @@ def grid_policies(
             remap.append(seen[key])
         codes[start : start + size] = np.asarray(remap, dtype=np.int64)[local]
     return values, codes, policies
+
+
+def evaluate_ring_element(poly: Any, columns: Sequence[np.ndarray]) -> np.ndarray:
+    """Evaluate a sparse ring polynomial at many float points (one array per generator)."""
+    out = np.zeros(len(columns[0]) if len(columns) else 1)
+    for monom, coeff in poly.terms():
+        term = np.full(out.shape, float(coeff))
+        for col, e in zip(columns, monom):
+            if e:
+                term *= col**e
+        out += term
+    return out
