@@ -274,3 +274,21 @@ def test_values_that_are_not_polynomials_keep_exact_thresholds(payoff, parameter
     )
     (t,) = thresholds(tree, "x").thresholds
     assert t.method == "exact" and t.verified and sympy.simplify(t.exact - exact) == 0
+
+
+def test_a_range_feasible_at_one_point_only_is_refused():
+    # 1 - 2p >= 0 only at p = 1/2 within [1/2, 1]
+    chance = Chance(
+        "c",
+        [
+            Branch("a", Terminal(1), probability="p"),
+            Branch("b", Terminal(0), probability="1 - 2*p"),
+            Branch("e", Terminal(2), probability="p"),
+        ],
+    )
+    tree = DecisionTree(
+        Decision("d", [Branch("g", chance), Branch("s", Terminal(0))]),
+        parameters=[Parameter("p", "1/2", low="1/2", high=1)],
+    )
+    with pytest.raises(evtree.EvaluationError, match="only p = 1/2"):
+        thresholds(tree, "p")

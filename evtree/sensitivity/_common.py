@@ -184,6 +184,10 @@ def feasible_range(
         raise EvaluationError(f"no value of {name} in [{low}, {high}] keeps every probability in [0, 1]")
     base = pw.rational(_fmpq(tree.parameter(name).exact))
     chosen = next((pc for pc in pieces if pc[0] <= base <= pc[1]), pieces[0])
+    if chosen[0] == chosen[1]:
+        raise EvaluationError(
+            f"only {name} = {chosen[0].to_sympy()} in [{low}, {high}] keeps every probability in [0, 1]"
+        )
     return chosen[0].to_sympy(), chosen[1].to_sympy(), chosen[0], chosen[1]
 
 
