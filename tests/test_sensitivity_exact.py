@@ -292,3 +292,16 @@ def test_a_range_feasible_at_one_point_only_is_refused():
     )
     with pytest.raises(evtree.EvaluationError, match="only p = 1/2"):
         thresholds(tree, "p")
+
+
+def test_exact_reverification_when_the_float_check_cannot_decide(monkeypatch, korea):
+    # with no room for the float check every threshold goes through exact rationals
+    from evtree.sensitivity import _one_way
+
+    monkeypatch.setattr(_one_way, "FLOAT_CHECK_DISTANCE", 0.0)
+    (t,) = thresholds(korea, "p_defect").thresholds
+    assert t.exact == sympy.Rational(53, 130) and t.verified
+    rng = np.random.default_rng(7)
+    for _ in range(10):
+        tree = _random_tree(rng)
+        assert thresholds(tree, "x").verified

@@ -38,7 +38,9 @@ class Threshold:
         The optimal strategies' names.
     verified : bool
         Whether an independent evaluation of the tree just below and just above
-        (exact rationals for exact thresholds) gave these policies.
+        gave these policies: the float rollback at a relative distance of
+        :data:`FLOAT_CHECK_DISTANCE` where no reached decision is near a tie
+        there, else exact rationals within about 2**-30.
     decisions : tuple of str
         The decisions whose choice flips here.
     reach : float or None
@@ -220,9 +222,10 @@ def _exact_thresholds(
             continue
         found.append((t, below, above, flipping))
     edges = [lo_pt, *[f[0] for f in found], hi_pt]
+    float_ok = _float_checks(tree, name, fixed, edges, found, rolled.values)
     out = []
     for k, (t, below, above, flipping) in enumerate(found):
-        verified = _verify(tree, name, others, t, edges[k], edges[k + 2], below, above)
+        verified = float_ok[k] or _verify(tree, name, others, t, edges[k], edges[k + 2], below, above)
         reach_poly = None
         for d in flipping:
             path = _path_probability(flat, probs, d)
@@ -270,6 +273,63 @@ def _near(t: pw.Point, neighbour: pw.Point, side: int) -> Any:
         return pw.sample_between(edge, t)
     edge = target if target < neighbour else neighbour
     return pw.sample_between(t, edge)
+
+
+#: The float check looks this far (relative) on either side of a threshold.
+FLOAT_CHECK_DISTANCE = 1e-6
+
+
+def _float_checks(
+    tree: model.DecisionTree,
+    name: str,
+    fixed: Mapping[sympy.Symbol, Any],
+    edges: list[pw.Point],
+    found: list[tuple[pw.Point, dict, dict, list[int]]],
+    values: list[pw.Piecewise1D],
+) -> list[bool]:
+    """Check every threshold at once with the float rollback, just below and just above it.
+
+    A threshold passes when, at both points, the reachable optimal policy is the
+    one reported and no reached decision is within the float tie tolerance
+    (unless its tied options are identical functions, where both rollbacks take
+    the first); the others are checked in exact rationals (:func:`_verify`).
+    """
+    if not found:
+        return []
+    from ..core.compile import DECISION
+
+    points, usable = [], []
+    for k, (t, _b, _a, _f) in enumerate(found):
+        x = float(t)
+        gap = min(x - float(edges[k]), float(edges[k + 2]) - x)
+        delta = min(FLOAT_CHECK_DISTANCE * max(1.0, abs(x)), gap / 3)
+        usable.append(delta > 1e-12 * max(1.0, abs(x)))
+        points += [x - delta, x + delta]
+    flat = compile_tree(tree)
+    try:
+        r = common.evaluate_float(tree, {**common.float_point(fixed), name: np.array(points)})
+        codes, policies = common.policy_codes(flat, r)
+        optimal = np.asarray(r._optimal)
+    except Exception:  # noqa: BLE001 - left to the exact check
+        return [False] * len(found)
+    tied = {}
+    for d in np.flatnonzero(flat.kind == DECISION):
+        a, n = int(flat.first_child[d]), int(flat.n_children[d])
+        block = optimal[a : a + n]
+        near = block.sum(axis=0) > 1
+        for j in np.flatnonzero(near):
+            options = [values[a + c] for c in np.flatnonzero(block[:, j])]
+            if all(o.breaks == options[0].breaks and o.polys == options[0].polys for o in options):
+                near[j] = False  # an exact tie: both rollbacks take the first option
+        tied[flat.nodes[d].key] = near
+    out = []
+    for k, (_t, below, above, _f) in enumerate(found):
+        ok = usable[k]
+        for j, expected in ((2 * k, below), (2 * k + 1, above)):
+            policy = policies[codes[j]]
+            ok = ok and policy == expected and not any(tied[key][j] for key in policy)
+        out.append(bool(ok))
+    return out
 
 
 def _verify(
