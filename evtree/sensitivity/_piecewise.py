@@ -189,6 +189,8 @@ def _algebraic(key: tuple, index: int) -> Point:
     k = (key, index)
     p = _POINTS.get(k)
     if p is None:
+        if len(_POINTS) > 200_000:  # a canonical-object cache: points compare by key anyway
+            _POINTS.clear()
         flint = _flint()
         p = Point(poly=flint.fmpz_poly(list(key)), key=key, index=index)
         _POINTS[k] = p
