@@ -94,7 +94,8 @@ def adjusted(tree: model.DecisionTree, name: str, mode: str) -> tuple[model.Deci
     if not nodes:
         return tree, ""
     s = symbol(name)
-    notes = []
+    absorbing: list[str] = []
+    rescaling: list[str] = []
     copy: model.DecisionTree | None = None
     base = {symbol(k): p.exact for k, p in tree.parameters.items() if k != name}
     for node in nodes:
@@ -102,7 +103,7 @@ def adjusted(tree: model.DecisionTree, name: str, mode: str) -> tuple[model.Deci
         has_rest = any(c.probability == model.REST for c in children)
         use_rest = mode == "rest" or (mode == "auto" and has_rest)
         if use_rest and has_rest:
-            notes.append(f"at {node.key}, the 'rest' branch absorbs changes in {name}")
+            absorbing.append(node.key)
             continue
         if use_rest:
             raise ModelError(
@@ -128,8 +129,19 @@ def adjusted(tree: model.DecisionTree, name: str, mode: str) -> tuple[model.Deci
         for c in target.children:
             if s not in as_expr(c.probability).free_symbols:
                 c.probability = as_expr(c.probability) * (1 - moved_total) / others_total
-        notes.append(f"at {node.key}, the other branches rescale in proportion to {name}")
+        rescaling.append(node.key)
+    notes = []
+    if absorbing:
+        notes.append(f"at {_listing(absorbing)}, the 'rest' branch absorbs changes in {name}")
+    if rescaling:
+        notes.append(f"at {_listing(rescaling)}, the other branches rescale in proportion to {name}")
     return (copy if copy is not None else tree), "; ".join(notes)
+
+
+def _listing(keys: list[str], shown: int = 3) -> str:
+    if len(keys) <= shown:
+        return ", ".join(keys)
+    return f"{len(keys)} chance nodes ({', '.join(keys[:shown])}, ...)"
 
 
 def _legacy_feasible(

@@ -77,10 +77,13 @@ class Threshold:
 
     def __str__(self) -> str:
         form = f" = {self.exact}" if self.exact is not None and not self.exact.is_Integer else ""
-        text = (
-            f"{self.parameter} = {self.value:.6g}{form} ({self.method}): "
-            f"{self.below_name} below, {self.above_name} above"
-        )
+        if len(self.below_name) + len(self.above_name) <= 160:
+            change = f"{self.below_name} below, {self.above_name} above"
+        else:  # long policies: say what changes
+            keys = [k for k in {**self.below, **self.above} if self.below.get(k) != self.above.get(k)]
+            moves = [f"{k}: {self.below.get(k, '-')} -> {self.above.get(k, '-')}" for k in keys]
+            change = "; ".join(moves[:6]) + ("; ..." if len(moves) > 6 else "")
+        text = f"{self.parameter} = {self.value:.6g}{form} ({self.method}): {change}"
         if self.reach == 0:
             text += (
                 f" [{', '.join(self.decisions)} reached with probability 0 here: the value does not change]"
