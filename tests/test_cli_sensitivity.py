@@ -107,3 +107,14 @@ def test_threshold_json_reports_verification_and_reach(capsys, tmp_path):
     assert t["exact"] == "0" and t["decisions"] == ["d2"] and t["reach"] == 0
     status, out, _ = run(capsys, "threshold", str(path), "--param", "y")
     assert "reached with probability 0" in out
+
+
+def test_twoway_json_boundaries_are_verified(capsys):
+    status, out, _ = run(
+        capsys, "twoway", KOREA, "--params", "p_flout", "p_defect", "--points", "21", "--json"
+    )
+    assert status == 0
+    data = json.loads(out)
+    (b,) = data["boundaries"]
+    assert b["boundary"] == "Eq(p_defect, 49/65 - 9*p_flout/13)" and b["verified"] is True
+    assert data["note"] == ""
