@@ -27,7 +27,6 @@ def _loop_seconds(tree, points: list[dict]) -> float:
 
 def run() -> list[Row]:
     tree = evtree.read_tree(KOREA)
-    sensitivity.strategy_functions(tree)  # warm the per-tree cache, as a notebook session would
     rows = []
 
     start = time.perf_counter()
@@ -66,15 +65,9 @@ def run() -> list[Row]:
     assert found["p_defect"].thresholds[0].exact == 53 / __import__("sympy").Integer(130)
     start = time.perf_counter()
     for name in fresh.parameters:  # numeric baseline: bisection on a 1001-point grid of rollbacks
-        xs = np.linspace(
-            *(
-                float(b)
-                for b in sensitivity._range_of(
-                    fresh, name, None, sensitivity._fixed_point(fresh, None, [name])
-                )[:2]
-            ),
-            1001,
-        )
+        fixed = sensitivity._common.fixed_point(fresh, None, [name])
+        lo, hi = sensitivity._common.range_of(fresh, name, None, fixed)[:2]
+        xs = np.linspace(float(lo), float(hi), 1001)
         evtree.evaluate(fresh, {name: xs}).policy  # noqa: B018
     t_grid_search = time.perf_counter() - start
     rows.append(

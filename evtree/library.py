@@ -230,7 +230,7 @@ _KOREA_CLAIMS = [
 
 
 def balanced(depth: int) -> DecisionTree:
-    """The benchmark tree of issue 11: ``depth`` levels of two-way nodes above the terminals.
+    """Return the benchmark tree of issue 11: ``depth`` levels of two-way nodes above the terminals.
 
     Levels alternate two-way decisions and two-way chance nodes from a decision
     root.  With ``i`` counting nodes in pre-order (the root is 0), a chance node's

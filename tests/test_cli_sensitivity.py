@@ -84,3 +84,37 @@ def test_tornado_and_twoway(capsys, tmp_path):
 def test_errors_are_one_line(capsys, args, message):
     status, _, err = run(capsys, *args)
     assert status == 2 and message in err and err.count("\n") == 1
+
+
+def test_threshold_json_reports_verification_and_reach(capsys, tmp_path):
+    import evtree
+    from evtree import REST, Branch, Chance, Decision, DecisionTree, Parameter, Terminal
+
+    # d2 is reached with probability q = 0: its flip at y = 0 is reported with reach 0
+    later = Decision("d2", [Branch("A", Terminal("y")), Branch("B", Terminal(0))])
+    go = Chance("c", [Branch("x", later, probability="q"), Branch("z", Terminal(1), probability=REST)])
+    tree = DecisionTree(
+        Decision("d1", [Branch("go", go), Branch("stay", Terminal(0))]),
+        parameters=[Parameter("y", 1, low=-5, high=5), Parameter("q", 0, low=0, high=1)],
+    )
+    path = tmp_path / "zero.yaml"
+    evtree.write_tree(tree, path)
+    status, out, _ = run(capsys, "threshold", str(path), "--param", "y", "--json")
+    assert status == 0
+    data = json.loads(out)
+    (t,) = data["thresholds"]
+    assert data["verified"] is True and t["verified"] is True
+    assert t["exact"] == "0" and t["decisions"] == ["d2"] and t["reach"] == 0
+    status, out, _ = run(capsys, "threshold", str(path), "--param", "y")
+    assert "reached with probability 0" in out
+
+
+def test_twoway_json_boundaries_are_verified(capsys):
+    status, out, _ = run(
+        capsys, "twoway", KOREA, "--params", "p_flout", "p_defect", "--points", "21", "--json"
+    )
+    assert status == 0
+    data = json.loads(out)
+    (b,) = data["boundaries"]
+    assert b["boundary"] == "Eq(p_defect, 49/65 - 9*p_flout/13)" and b["verified"] is True
+    assert data["note"] == ""

@@ -14,6 +14,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import sympy
+from hypothesis import given
+from strategies import trees
 
 import evtree
 from evtree import REST, Branch, Chance, Decision, DecisionTree, Parameter, Terminal, evaluate, symbol
@@ -172,7 +174,9 @@ def _random_tree(rng: np.random.Generator) -> DecisionTree:
 
     def node(depth: int):
         k = next(counter)
-        kind = "terminal" if depth == 0 else rng.choice(["decision", "chance", "terminal"], p=[0.45, 0.45, 0.1])
+        kind = (
+            "terminal" if depth == 0 else rng.choice(["decision", "chance", "terminal"], p=[0.45, 0.45, 0.1])
+        )
         if kind == "terminal":
             return Terminal(payoff())
         if kind == "decision":
@@ -209,4 +213,95 @@ def test_thresholds_match_an_exact_grid_oracle_on_random_trees(seed):
         result = thresholds(tree, "x")
         assert result.verified, result.summary()
         lo, hi = result.range
-        _check_against_oracle(tree, "x", result, lo, hi, 40)
+        _check_against_oracle(tree, "x", result, lo, hi, 30)
+
+
+def test_two_way_on_the_benchmark_tree_against_point_evaluations():
+    tree = balanced(5)
+    result = two_way(tree, ("v0", "p0"), points=9)
+    ga, gb = result.grid
+    for i in range(0, 9, 2):
+        for j in range(0, 9, 2):
+            r = evaluate(tree, {"v0": ga[i], "p0": gb[j]})
+            name = evtree.sensitivity.strategy_name(reachable(tree, r.policy))
+            assert result.strategies[result.optimal[i, j]] == name
+            assert result.values[i, j] == pytest.approx(r.value, abs=1e-12)
+    assert result.boundaries and all(b["verified"] for b in result.boundaries)
+    rng = np.random.default_rng(5)
+    policies = {}
+    for pol in evtree.strategies(tree):
+        policies[evtree.sensitivity.strategy_name(pol)] = pol
+    v0, p0 = symbol("v0"), symbol("p0")
+    for b in result.boundaries[:6]:
+        eq = b["boundary"]
+        diff = sympy.expand(eq.lhs - eq.rhs)
+        for _ in range(3):
+            point = {
+                "v0": sympy.Rational(int(rng.integers(-9, 10)), 3),
+                "p0": sympy.Rational(int(rng.integers(0, 8)), 7),
+            }
+            va = evaluate(tree, point, method="exact", policy=policies[b["a"]]).value
+            vb = evaluate(tree, point, method="exact", policy=policies[b["b"]]).value
+            at = diff.xreplace({v0: point["v0"], p0: point["p0"]})
+            if eq.lhs in (v0, p0):  # solved form: the sign is that of the difference up to a factor
+                assert (at == 0) == (va == vb)
+            else:
+                assert at == va - vb or at == vb - va
+
+
+@given(trees(max_depth=4, with_parameters=True))
+def test_thresholds_match_the_oracle_on_generated_trees(tree):
+    if not tree.parameters:
+        return
+    name = next(iter(tree.parameters))
+    result = thresholds(tree, name)
+    assert result.verified, result.summary()
+    _check_against_oracle(tree, name, result, -100, 100, 20)
+
+
+@pytest.mark.parametrize(
+    ("payoff", "parameters", "exact"),
+    [
+        # sqrt(2) x = 1 at x = 1/sqrt(2): not rational coefficients, still a closed form
+        ("x*c", [Parameter("x", 1, low=0, high=2), Parameter("c", "sqrt(2)")], sympy.sqrt(2) / 2),
+        # 1 / (x + 1) = 1/2 at x = 1: a rational function
+        ("1/(x + 1) + 1/2", [Parameter("x", 1, low=0, high=2)], sympy.Integer(1)),
+    ],
+)
+def test_values_that_are_not_polynomials_keep_exact_thresholds(payoff, parameters, exact):
+    tree = DecisionTree(
+        Decision("d", [Branch("a", Terminal(payoff)), Branch("b", Terminal(1))]), parameters=parameters
+    )
+    (t,) = thresholds(tree, "x").thresholds
+    assert t.method == "exact" and t.verified and sympy.simplify(t.exact - exact) == 0
+
+
+def test_a_range_feasible_at_one_point_only_is_refused():
+    # 1 - 2p >= 0 only at p = 1/2 within [1/2, 1]
+    chance = Chance(
+        "c",
+        [
+            Branch("a", Terminal(1), probability="p"),
+            Branch("b", Terminal(0), probability="1 - 2*p"),
+            Branch("e", Terminal(2), probability="p"),
+        ],
+    )
+    tree = DecisionTree(
+        Decision("d", [Branch("g", chance), Branch("s", Terminal(0))]),
+        parameters=[Parameter("p", "1/2", low="1/2", high=1)],
+    )
+    with pytest.raises(evtree.EvaluationError, match="only p = 1/2"):
+        thresholds(tree, "p")
+
+
+def test_exact_reverification_when_the_float_check_cannot_decide(monkeypatch, korea):
+    # with no room for the float check every threshold goes through exact rationals
+    from evtree.sensitivity import _one_way
+
+    monkeypatch.setattr(_one_way, "FLOAT_CHECK_DISTANCE", 0.0)
+    (t,) = thresholds(korea, "p_defect").thresholds
+    assert t.exact == sympy.Rational(53, 130) and t.verified
+    rng = np.random.default_rng(7)
+    for _ in range(10):
+        tree = _random_tree(rng)
+        assert thresholds(tree, "x").verified

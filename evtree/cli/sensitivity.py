@@ -137,6 +137,7 @@ def run_threshold(args: argparse.Namespace) -> int:
         "range": [str(result.range[0]), str(result.range[1])],
         "note": result.note,
         "optimal_at_low": result.optimal_at_low,
+        "verified": result.verified,
         "thresholds": [t.to_dict() for t in result.thresholds],
     }
     text = result.summary() + (f"\n  note: {result.note}" if result.note else "")
@@ -166,11 +167,18 @@ def run_twoway(args: argparse.Namespace) -> int:
     result = two_way(tree, args.params, points=_points(args.points), values=values)
     lines = [f"Two-way: {args.params[0]} x {args.params[1]} on a {args.points} x {args.points} grid"]
     for b in result.boundaries:
-        lines.append(f"  boundary {b['a']} | {b['b']}: {b['boundary']}")
+        check = "" if b["verified"] else "  [NOT VERIFIED against the grid]"
+        lines.append(f"  boundary {b['a']} | {b['b']}: {b['boundary']}{check}")
+    if result.note:
+        lines.append(f"  note: {result.note}")
     data = {
         "parameters": list(args.params),
+        "note": result.note,
         "regions": result.regions().reset_index(),
-        "boundaries": [{"a": b["a"], "b": b["b"], "boundary": str(b["boundary"])} for b in result.boundaries],
+        "boundaries": [
+            {"a": b["a"], "b": b["b"], "boundary": str(b["boundary"]), "verified": b["verified"]}
+            for b in result.boundaries
+        ],
         "grid": result.to_frame(),
     }
     if args.plot:

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import sympy
 
-from .compile import CHANCE, DECISION, PROBABILITY_TOLERANCE, FlatTree, Level, Quantity
+from .compile import CHANCE, DECISION, PROBABILITY_TOLERANCE, TERMINAL, FlatTree, Level, Quantity
 from .errors import EvaluationError, ProbabilityError
 from .expressions import symbol
 from .rules import EXPECTED, Rule, rule_named
@@ -364,7 +364,16 @@ class ExactArithmetic(_ObjectArithmetic):
 
 
 class SymbolicArithmetic(_ObjectArithmetic):
-    """sympy expressions in the parameters; decision values are ``Max``/``Min``."""
+    """sympy expressions in the parameters; decision values are ``Max``/``Min``.
+
+    The rollback itself (:meth:`fast_rollback`) does not combine sympy
+    expressions: where the probabilities and terminal values are polynomials
+    in the parameters, it works in sympy's sparse polynomial ring over the
+    rationals, each node's value a polynomial plus polynomial multiples of
+    ``Max``/``Min`` atoms (one per decision whose options do not differ by a
+    constant), and converts every node's value to a sympy expression once at
+    the end.  Otherwise it falls back to sympy arithmetic.
+    """
 
     name = "symbolic"
     exact = True
@@ -386,6 +395,199 @@ class SymbolicArithmetic(_ObjectArithmetic):
 
     def total(self, items: Any) -> Any:
         return sympy.Add(*items)
+
+    def fast_rollback(
+        self, flat: FlatTree, leaf_values: Any, probs: Any, objective: str, forced: np.ndarray | None
+    ) -> Any:
+        """Roll back in polynomial arithmetic; None when a value is not a polynomial."""
+        return _polynomial_rollback(flat, leaf_values, probs, objective, forced)
+
+
+class _Affine:
+    """A polynomial plus polynomial multiples of opaque atoms (``Max``/``Min`` expressions).
+
+    ``terms`` maps an atom (``None`` for the polynomial part) to a ring element.
+    """
+
+    __slots__ = ("terms",)
+
+    def __init__(self, terms: dict[Any, Any]) -> None:
+        self.terms = terms
+
+    def add(self, other: _Affine) -> _Affine:
+        out = dict(self.terms)
+        for k, v in other.terms.items():
+            if k in out:
+                w = out[k] + v
+                if w:
+                    out[k] = w
+                else:
+                    del out[k]
+            else:
+                out[k] = v
+        return _Affine(out)
+
+    def scale(self, c: Any) -> _Affine:
+        if not c:
+            return _Affine({})
+        return _Affine({k: c * v for k, v in self.terms.items()})
+
+    def sub(self, other: _Affine) -> _Affine:
+        return self.add(other.scale(-1))
+
+    def constant(self) -> Any:
+        """Return the value when it is a number (ring ground element), else None."""
+        if not self.terms:
+            return 0
+        if len(self.terms) == 1 and None in self.terms and self.terms[None].is_ground:
+            return self.terms[None].LC
+        return None
+
+    def key(self) -> frozenset:
+        return frozenset(self.terms.items())
+
+    def as_expr(self, cache: dict[Any, sympy.Expr] | None = None) -> sympy.Expr:
+        parts = []
+        for atom, coeff in self.terms.items():
+            c = cache.get(coeff) if cache is not None else None
+            if c is None:
+                c = coeff.as_expr()
+                if cache is not None:
+                    cache[coeff] = c
+            parts.append(c if atom is None else (atom if c == 1 else sympy.Mul(c, atom)))
+        return sympy.Add(*parts) if parts else sympy.Integer(0)
+
+
+def _polynomial_rollback(
+    flat: FlatTree, leaf_values: Any, probs: Any, objective: str, forced: np.ndarray | None
+) -> Any:
+    from sympy.polys.domains import QQ
+    from sympy.polys.rings import ring
+
+    terminals = flat.terminal_indices
+    chance_kids = np.flatnonzero(flat.under_chance)
+    exprs = [leaf_values[i] for i in terminals] + [probs[i] for i in chance_kids]
+    names: set[Any] = set()
+    for e in exprs:
+        if isinstance(e, sympy.Basic):
+            names |= e.free_symbols
+    gens = sorted(names, key=str)
+    if not gens:
+        return None
+    R, *_ = ring(gens, QQ)
+    cache: dict[Any, Any] = {}
+
+    def poly(e: Any) -> Any:
+        p = cache.get(e)
+        if p is None:
+            try:
+                p = R.from_expr(sympy.sympify(e))
+            except (ValueError, TypeError, sympy.CoercionFailed, sympy.PolynomialError):
+                return None
+            cache[e] = p
+        return p
+
+    n = flat.size
+    values: list[Any] = [None] * n
+    prob_poly: list[Any] = [None] * n
+    for i in terminals:
+        p = poly(leaf_values[i])
+        if p is None:
+            return None
+        values[i] = _Affine({None: p} if p else {})
+    for i in chance_kids:
+        p = poly(probs[i])
+        if p is None:
+            return None
+        prob_poly[i] = p
+    kind, first, count = flat.kind, flat.first_child, flat.n_children
+    pick = sympy.Max if objective == "max" else sympy.Min
+    coeff_exprs: dict[Any, sympy.Expr] = {}
+    better = (lambda u, v: u > v) if objective == "max" else (lambda u, v: u < v)
+    for i in range(n - 1, -1, -1):
+        k = kind[i]
+        if k == TERMINAL:
+            continue
+        a = int(first[i])
+        kids = range(a, a + int(count[i]))
+        if k == CHANCE:
+            total = _Affine({})
+            for c in kids:
+                total = total.add(values[c].scale(prob_poly[c]))
+            values[i] = total
+            continue
+        if forced is not None and forced[i] >= 0:
+            values[i] = values[int(forced[i])]
+            continue
+        values[i] = _best_option([values[c] for c in kids], pick, better, coeff_exprs)
+    out = np.empty(n, dtype=object)
+    exported: dict[int, sympy.Expr] = {}
+    for i in range(n):
+        v = values[i]
+        e = exported.get(id(v))
+        if e is None:
+            e = v.as_expr(coeff_exprs)
+            exported[id(v)] = e
+        out[i] = e
+    return out
+
+
+def _best_option(options: list[_Affine], pick: Any, better: Any, cache: dict[Any, sympy.Expr]) -> _Affine:
+    """Return the best option where options differ by constants; else a new ``Max``/``Min`` atom.
+
+    The atom is built unevaluated (sympy's own ``Max`` would try to prove
+    inequalities between large expressions); its arguments are in sympy's
+    canonical order when they are plain polynomials, else in branch order.
+    """
+    kept: list[_Affine] = []
+    seen: set[frozenset] = set()
+    for o in options:
+        key = o.key()
+        if key in seen:
+            continue
+        seen.add(key)
+        dominated = False
+        survivors = []
+        for k in kept:
+            d = o.sub(k).constant()
+            if d is None:
+                survivors.append(k)
+            elif better(d, 0):
+                continue  # o beats k: drop k
+            else:
+                dominated = True
+                survivors.append(k)
+        if not dominated:
+            survivors.append(o)
+        kept = survivors
+    if len(kept) == 1:
+        return kept[0]
+    args: list[sympy.Expr] = []
+    plain = True
+    for o in kept:
+        if len(o.terms) == 1 and None not in o.terms:
+            ((atom, coeff),) = o.terms.items()
+            if coeff == 1 and atom.func is pick:
+                args.extend(a for a in atom.args if a not in args)
+                plain = False
+                continue
+        plain = plain and all(a is None for a in o.terms)
+        e = o.as_expr(cache)
+        if e not in args:
+            args.append(e)
+    if plain:
+        atom = pick(*args, evaluate=False)
+    else:
+        atom = sympy.Expr.__new__(pick, *args)
+        atom._argset = frozenset(args)
+    return _Affine({atom: atom_one(options)})
+
+
+def atom_one(options: list[_Affine]) -> Any:
+    for o in options:
+        for v in o.terms.values():
+            return v.ring.one
+    raise AssertionError("an option has a value")  # pragma: no cover
 
 
 def arithmetic(method: str, n_points: int = 1) -> Arithmetic:
@@ -454,6 +656,10 @@ def rollback(
     array
         The value of every node.
     """
+    if isinstance(arith, SymbolicArithmetic):
+        fast = arith.fast_rollback(flat, leaf_values, probs, objective, forced)
+        if fast is not None:
+            return fast
     if leaf_values.dtype != object and probs.shape[1] > leaf_values.shape[1]:
         values = np.array(np.broadcast_to(leaf_values, (leaf_values.shape[0], probs.shape[1])))
     else:

@@ -48,7 +48,8 @@ def strategy_functions(tree: model.DecisionTree) -> list[common.StrategyFunction
     n = count_strategies(tree)
     if n > common.MAX_STRATEGY_LINES:
         raise EvaluationError(
-            f"the tree has {n} strategies; listing them one by one handles at most {common.MAX_STRATEGY_LINES}"
+            f"the tree has {n} strategies; listing them one by one handles at most "
+            f"{common.MAX_STRATEGY_LINES}"
         )
     out = []
     for policy in common.listed_strategies(tree):

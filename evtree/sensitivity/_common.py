@@ -94,7 +94,8 @@ def adjusted(tree: model.DecisionTree, name: str, mode: str) -> tuple[model.Deci
     if not nodes:
         return tree, ""
     s = symbol(name)
-    notes = []
+    absorbing: list[str] = []
+    rescaling: list[str] = []
     copy: model.DecisionTree | None = None
     base = {symbol(k): p.exact for k, p in tree.parameters.items() if k != name}
     for node in nodes:
@@ -102,10 +103,12 @@ def adjusted(tree: model.DecisionTree, name: str, mode: str) -> tuple[model.Deci
         has_rest = any(c.probability == model.REST for c in children)
         use_rest = mode == "rest" or (mode == "auto" and has_rest)
         if use_rest and has_rest:
-            notes.append(f"at {node.key}, the 'rest' branch absorbs changes in {name}")
+            absorbing.append(node.key)
             continue
         if use_rest:
-            raise ModelError("probability_mode 'rest' needs a 'rest' branch; none at this node", node=node.path)
+            raise ModelError(
+                "probability_mode 'rest' needs a 'rest' branch; none at this node", node=node.path
+            )
         total = sympy.expand(sympy.Add(*[as_expr(c.probability) for c in children]).xreplace(base))
         if total == 1:  # sums to 1 whatever the parameter: nothing to rescale
             continue
@@ -126,8 +129,19 @@ def adjusted(tree: model.DecisionTree, name: str, mode: str) -> tuple[model.Deci
         for c in target.children:
             if s not in as_expr(c.probability).free_symbols:
                 c.probability = as_expr(c.probability) * (1 - moved_total) / others_total
-        notes.append(f"at {node.key}, the other branches rescale in proportion to {name}")
+        rescaling.append(node.key)
+    notes = []
+    if absorbing:
+        notes.append(f"at {_listing(absorbing)}, the 'rest' branch absorbs changes in {name}")
+    if rescaling:
+        notes.append(f"at {_listing(rescaling)}, the other branches rescale in proportion to {name}")
     return (copy if copy is not None else tree), "; ".join(notes)
+
+
+def _listing(keys: list[str], shown: int = 3) -> str:
+    if len(keys) <= shown:
+        return ", ".join(keys)
+    return f"{len(keys)} chance nodes ({', '.join(keys[:shown])}, ...)"
 
 
 def _legacy_feasible(
@@ -163,7 +177,7 @@ def _legacy_feasible(
 def feasible_range(
     tree: model.DecisionTree, name: str, fixed: Mapping[sympy.Symbol, Any], low: Any, high: Any
 ) -> tuple[Any, Any, pw.Point | None, pw.Point | None]:
-    """The largest sub-interval of [low, high] where every probability lies in [0, 1].
+    """Return the largest sub-interval of [low, high] where every probability lies in [0, 1].
 
     Returns the ends as sympy numbers, and as exact points when the
     probabilities are polynomials in the parameter (else None).  Where the
@@ -182,6 +196,10 @@ def feasible_range(
         raise EvaluationError(f"no value of {name} in [{low}, {high}] keeps every probability in [0, 1]")
     base = pw.rational(_fmpq(tree.parameter(name).exact))
     chosen = next((pc for pc in pieces if pc[0] <= base <= pc[1]), pieces[0])
+    if chosen[0] == chosen[1]:
+        raise EvaluationError(
+            f"only {name} = {chosen[0].to_sympy()} in [{low}, {high}] keeps every probability in [0, 1]"
+        )
     return chosen[0].to_sympy(), chosen[1].to_sympy(), chosen[0], chosen[1]
 
 
@@ -195,7 +213,7 @@ def _fmpq(v: Any) -> Any:
 def range_of(
     tree: model.DecisionTree, name: str, range_: Any, fixed: Mapping[sympy.Symbol, Any]
 ) -> tuple[Any, Any, str, pw.Point | None, pw.Point | None]:
-    """The range of ``name`` to analyse, clipped to valid probabilities, and the clipping note."""
+    """Return the range of ``name`` to analyse, clipped to valid probabilities, and the clipping note."""
     p = tree.parameter(name)
     if range_ is not None:
         low, high = (exact_number(v) for v in range_)
@@ -212,7 +230,9 @@ def range_of(
         lo, hi, lo_pt, hi_pt = feasible_range(tree, name, fixed, low, high)
     note = ""
     if (lo, hi) != (low, high):
-        note = f"{name} clipped from [{low}, {high}] to [{lo}, {hi}] so that every probability stays in [0, 1]"
+        note = (
+            f"{name} clipped from [{low}, {high}] to [{lo}, {hi}] so that every probability stays in [0, 1]"
+        )
     return lo, hi, note, lo_pt, hi_pt
 
 
@@ -232,7 +252,9 @@ def preorder_decisions(flat: FlatTree) -> list[int]:
 
 
 def reachable_policy(flat: FlatTree, choose: Any) -> dict[str, str]:
-    """The reachable decisions and their labels, in pre-order, when ``choose(i)`` is decision ``i``'s option.
+    """Return the reachable decisions and their labels, in pre-order.
+
+    ``choose(i)`` is the option taken at decision ``i``.
 
     ``choose`` returns the offset of the chosen child.
     """
@@ -252,7 +274,7 @@ def reachable_policy(flat: FlatTree, choose: Any) -> dict[str, str]:
 
 
 def reachable(tree: model.DecisionTree, policy: Mapping[str, str]) -> dict[str, str]:
-    """The decisions reachable under ``policy`` (a choice at every decision), in pre-order."""
+    """Return the decisions reachable under ``policy`` (a choice at every decision), in pre-order."""
     flat = compile_tree(tree)
     offsets = {}
     for d in flat.decision_indices:
@@ -351,7 +373,11 @@ class PolicyPolynomials:
         return p
 
     def value(self, policy: Mapping[str, str]) -> sympy.Expr:
-        """The value of the (reachable) ``policy`` as a sympy expression in the free parameters."""
+        """Return the value of the (reachable) ``policy`` as a sympy expression in the free parameters."""
+        return self.value_poly(policy).as_expr()
+
+    def value_poly(self, policy: Mapping[str, str]) -> Any:
+        """Return the value of the (reachable) ``policy`` as an element of the polynomial ring."""
         flat = self.flat
         kind, first, count, nodes = flat.kind, flat.first_child, flat.n_children, flat.nodes
         ring = self.ring
@@ -371,8 +397,7 @@ class PolicyPolynomials:
                 return total
             return acc + self._poly(self._payoff[i])
 
-        return val(0, ring.zero).as_expr()
-
+        return val(0, ring.zero)
 
 
 def grid_policies(
@@ -406,3 +431,15 @@ def grid_policies(
             remap.append(seen[key])
         codes[start : start + size] = np.asarray(remap, dtype=np.int64)[local]
     return values, codes, policies
+
+
+def evaluate_ring_element(poly: Any, columns: Sequence[np.ndarray]) -> np.ndarray:
+    """Evaluate a sparse ring polynomial at many float points (one array per generator)."""
+    out = np.zeros(len(columns[0]) if len(columns) else 1)
+    for monom, coeff in poly.terms():
+        term = np.full(out.shape, float(coeff))
+        for col, e in zip(columns, monom):
+            if e:
+                term *= col**e
+        out += term
+    return out

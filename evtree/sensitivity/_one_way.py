@@ -38,7 +38,9 @@ class Threshold:
         The optimal strategies' names.
     verified : bool
         Whether an independent evaluation of the tree just below and just above
-        (exact rationals for exact thresholds) gave these policies.
+        gave these policies: the float rollback at a relative distance of
+        :data:`FLOAT_CHECK_DISTANCE` where no reached decision is near a tie
+        there, else exact rationals within about 2**-30.
     decisions : tuple of str
         The decisions whose choice flips here.
     reach : float or None
@@ -75,12 +77,17 @@ class Threshold:
 
     def __str__(self) -> str:
         form = f" = {self.exact}" if self.exact is not None and not self.exact.is_Integer else ""
-        text = (
-            f"{self.parameter} = {self.value:.6g}{form} ({self.method}): "
-            f"{self.below_name} below, {self.above_name} above"
-        )
+        if len(self.below_name) + len(self.above_name) <= 160:
+            change = f"{self.below_name} below, {self.above_name} above"
+        else:  # long policies: say what changes
+            keys = [k for k in {**self.below, **self.above} if self.below.get(k) != self.above.get(k)]
+            moves = [f"{k}: {self.below.get(k, '-')} -> {self.above.get(k, '-')}" for k in keys]
+            change = "; ".join(moves[:6]) + ("; ..." if len(moves) > 6 else "")
+        text = f"{self.parameter} = {self.value:.6g}{form} ({self.method}): {change}"
         if self.reach == 0:
-            text += f" [{', '.join(self.decisions)} reached with probability 0 here: the value does not change]"
+            text += (
+                f" [{', '.join(self.decisions)} reached with probability 0 here: the value does not change]"
+            )
         if not self.verified:
             text += " [NOT VERIFIED: re-evaluating the tree on either side disagrees]"
         return text
@@ -218,9 +225,10 @@ def _exact_thresholds(
             continue
         found.append((t, below, above, flipping))
     edges = [lo_pt, *[f[0] for f in found], hi_pt]
+    float_ok = _float_checks(tree, name, fixed, edges, found, rolled.values)
     out = []
     for k, (t, below, above, flipping) in enumerate(found):
-        verified = _verify(tree, name, others, t, edges[k], edges[k + 2], below, above)
+        verified = float_ok[k] or _verify(tree, name, others, t, edges[k], edges[k + 2], below, above)
         reach_poly = None
         for d in flipping:
             path = _path_probability(flat, probs, d)
@@ -256,7 +264,7 @@ def _value_float(poly: Any, t: pw.Point) -> float:
 
 
 def _near(t: pw.Point, neighbour: pw.Point, side: int) -> Any:
-    """A rational point between ``t`` and ``neighbour``, within about 2**-30 of ``t``."""
+    """Return a rational point between ``t`` and ``neighbour``, within about 2**-30 of ``t``."""
     import flint
 
     lo, hi = t.bounds()
@@ -268,6 +276,63 @@ def _near(t: pw.Point, neighbour: pw.Point, side: int) -> Any:
         return pw.sample_between(edge, t)
     edge = target if target < neighbour else neighbour
     return pw.sample_between(t, edge)
+
+
+#: The float check looks this far (relative) on either side of a threshold.
+FLOAT_CHECK_DISTANCE = 1e-6
+
+
+def _float_checks(
+    tree: model.DecisionTree,
+    name: str,
+    fixed: Mapping[sympy.Symbol, Any],
+    edges: list[pw.Point],
+    found: list[tuple[pw.Point, dict, dict, list[int]]],
+    values: list[pw.Piecewise1D],
+) -> list[bool]:
+    """Check every threshold at once with the float rollback, just below and just above it.
+
+    A threshold passes when, at both points, the reachable optimal policy is the
+    one reported and no reached decision is within the float tie tolerance
+    (unless its tied options are identical functions, where both rollbacks take
+    the first); the others are checked in exact rationals (:func:`_verify`).
+    """
+    if not found:
+        return []
+    from ..core.compile import DECISION
+
+    points, usable = [], []
+    for k, (t, _b, _a, _f) in enumerate(found):
+        x = float(t)
+        gap = min(x - float(edges[k]), float(edges[k + 2]) - x)
+        delta = min(FLOAT_CHECK_DISTANCE * max(1.0, abs(x)), gap / 3)
+        usable.append(delta > 1e-12 * max(1.0, abs(x)))
+        points += [x - delta, x + delta]
+    flat = compile_tree(tree)
+    try:
+        r = common.evaluate_float(tree, {**common.float_point(fixed), name: np.array(points)})
+        codes, policies = common.policy_codes(flat, r)
+        optimal = np.asarray(r._optimal)
+    except Exception:  # noqa: BLE001 - left to the exact check
+        return [False] * len(found)
+    tied = {}
+    for d in np.flatnonzero(flat.kind == DECISION):
+        a, n = int(flat.first_child[d]), int(flat.n_children[d])
+        block = optimal[a : a + n]
+        near = block.sum(axis=0) > 1
+        for j in np.flatnonzero(near):
+            options = [values[a + c] for c in np.flatnonzero(block[:, j])]
+            if all(o.breaks == options[0].breaks and o.polys == options[0].polys for o in options):
+                near[j] = False  # an exact tie: both rollbacks take the first option
+        tied[flat.nodes[d].key] = near
+    out = []
+    for k, (_t, below, above, _f) in enumerate(found):
+        ok = usable[k]
+        for j, expected in ((2 * k, below), (2 * k + 1, above)):
+            policy = policies[codes[j]]
+            ok = ok and policy == expected and not any(tied[key][j] for key in policy)
+        out.append(bool(ok))
+    return out
 
 
 def _verify(
@@ -329,7 +394,8 @@ def _numeric_thresholds(
         delta = max(1e-7, 1e-7 * abs(t))
         ok = (
             common.reachable(tree, common.evaluate_float(tree, {**others, name: t - delta}).policy) == below
-            and common.reachable(tree, common.evaluate_float(tree, {**others, name: t + delta}).policy) == above
+            and common.reachable(tree, common.evaluate_float(tree, {**others, name: t + delta}).policy)
+            == above
         )
         out.append(
             Threshold(
@@ -349,6 +415,79 @@ def _numeric_thresholds(
     return ThresholdResult(name, (lo, hi), tuple(out), common.strategy_name(policies[codes[0]]))
 
 
+def _closed_form_roots(diff: sympy.Expr, x: sympy.Symbol, lo: Any, hi: Any) -> list[Any] | None:
+    """Return the roots of ``diff`` in ``(lo, hi)`` (numerator of degree <= 2), else None."""
+    diff = sympy.together(diff)
+    if diff == 0 or x not in diff.free_symbols:
+        return []
+    num, _den = sympy.fraction(diff)
+    if not num.is_polynomial(x):
+        return None
+    poly = sympy.Poly(num, x)
+    if poly.degree() > 2:
+        return None
+    roots = [r for r in sympy.roots(poly, filter="R") if r.is_real]
+    return sorted((r for r in roots if bool(lo < r) and bool(r < hi)), key=float)
+
+
+def _pairwise_thresholds(
+    tree: model.DecisionTree, name: str, fixed: Mapping[sympy.Symbol, Any], lo: Any, hi: Any
+) -> ThresholdResult | None:
+    """Crossings of the strategies' closed-form values, for small trees whose values are not polynomials.
+
+    Returns None when a crossing has no closed form of degree at most 2 (then
+    the numeric scan takes over).
+    """
+    from ._bars import strategy_functions
+
+    x = sympy.Symbol(name, real=True)
+    exprs = [sympy.expand(f.expr.xreplace(fixed)) for f in strategy_functions(tree)]
+    candidates: dict[float, Any] = {}
+    for i in range(len(exprs)):
+        for j in range(i + 1, len(exprs)):
+            found = _closed_form_roots(exprs[i] - exprs[j], x, lo, hi)
+            if found is None:
+                return None
+            for r in found:
+                candidates.setdefault(round(float(r), 12), r)
+    flat = compile_tree(tree)
+    others = common.by_name(fixed)
+    points = sorted(candidates)
+    edges = [float(lo), *points, float(hi)]
+    mids = np.array([(a + b) / 2 for a, b in zip(edges[:-1], edges[1:])])
+    r = common.evaluate_float(tree, {**common.float_point(fixed), name: mids})
+    codes, policies = common.policy_codes(flat, r)
+    out = []
+    for k, t in enumerate(points):
+        below, above = policies[codes[k]], policies[codes[k + 1]]
+        if below == above:
+            continue
+        exact = candidates[t]
+        delta = sympy.Rational(1, 2**30) * max(1, abs(sympy.Rational(t)))
+        ok = True
+        for q, expected in ((sympy.Rational(t) - delta, below), (sympy.Rational(t) + delta, above)):
+            try:
+                got = evaluate(tree, {**others, name: q}, method="exact", utility=None).policy
+            except Exception:  # noqa: BLE001 - a failed check is reported, not raised
+                ok = False
+                break
+            ok = ok and common.reachable(tree, got) == expected
+        out.append(
+            Threshold(
+                name,
+                float(exact),
+                exact,
+                "exact",
+                below,
+                above,
+                common.strategy_name(below),
+                common.strategy_name(above),
+                ok,
+            )
+        )
+    return ThresholdResult(name, (lo, hi), tuple(out), common.strategy_name(policies[codes[0]]))
+
+
 def _thresholds_in(
     tree: model.DecisionTree,
     name: str,
@@ -363,6 +502,10 @@ def _thresholds_in(
             return _exact_thresholds(tree, name, fixed, lo_pt, hi_pt, lo, hi)
         except pw.NotPolynomial:
             pass
+    if common.few_strategies(tree):
+        found = _pairwise_thresholds(tree, name, fixed, lo, hi)
+        if found is not None:
+            return found
     return _numeric_thresholds(tree, name, fixed, lo, hi)
 
 

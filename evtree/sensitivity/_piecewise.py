@@ -111,10 +111,10 @@ class Point:
         return float((int(lo.p) / int(lo.q) + int(hi.p) / int(hi.q)) / 2)
 
     def to_sympy(self) -> sympy.Expr:
-        """The number as a sympy expression: rational, radicals for quadratics, else ``CRootOf``."""
+        """Return the number as a sympy expression: rational, radicals for quadratics, else ``CRootOf``."""
         if self.q is not None:
             return sympy.Rational(int(self.q.p), int(self.q.q))
-        x = sympy.Dummy("x")
+        x = sympy.Symbol("x")
         coeffs = [int(c) for c in self.poly.coeffs()]
         expr = sum(sympy.Integer(c) * x**k for k, c in enumerate(coeffs))
         if len(coeffs) == 3:
@@ -189,6 +189,8 @@ def _algebraic(key: tuple, index: int) -> Point:
     k = (key, index)
     p = _POINTS.get(k)
     if p is None:
+        if len(_POINTS) > 200_000:  # a canonical-object cache: points compare by key anyway
+            _POINTS.clear()
         flint = _flint()
         p = Point(poly=flint.fmpz_poly(list(key)), key=key, index=index)
         _POINTS[k] = p
@@ -223,7 +225,7 @@ def poly_key(p: Any) -> tuple:
 
 
 def roots_between(p: Any, a: Point, b: Point) -> list[Point]:
-    """The distinct real roots of the polynomial ``p`` strictly between ``a`` and ``b``, ascending."""
+    """Return the distinct real roots of the polynomial ``p`` strictly between ``a`` and ``b``, ascending."""
     if p.degree() <= 0:
         return []
     if p.degree() == 1:
@@ -234,7 +236,7 @@ def roots_between(p: Any, a: Point, b: Point) -> list[Point]:
 
 
 def sample_between(a: Point, b: Point) -> Any:
-    """A rational number strictly between ``a < b``."""
+    """Return a rational number strictly between ``a < b``."""
     for _ in range(60):
         _, ahi = a.bounds()
         blo, _ = b.bounds()
@@ -399,9 +401,7 @@ def to_poly(expr: Any, x: sympy.Symbol) -> Any:
     return flint.fmpq_poly(coeffs)
 
 
-def _envelope(
-    a: Point, b: Point, polys: Sequence[Any], objective: str
-) -> tuple[list[Point], list[int]]:
+def _envelope(a: Point, b: Point, polys: Sequence[Any], objective: str) -> tuple[list[Point], list[int]]:
     """Optimal option on ``(a, b)``: breakpoints inside and the option index on each sub-interval."""
     distinct: list[int] = []
     for i, p in enumerate(polys):
@@ -496,20 +496,8 @@ def piecewise_rollback(
     return Rolled(values, choices, probs, lo, hi)  # type: ignore[arg-type]
 
 
-def value_at(func: Piecewise1D, t: Any, side: int = 0) -> Any:
-    """The piece of ``func`` holding the rational point ``t`` (``side`` -1/1 just left/right of a break)."""
-    pt = rational(t)
-    k = 0
-    for b in func.breaks:
-        c = compare(pt, b)
-        if c < 0 or (c == 0 and side <= 0):
-            break
-        k += 1
-    return func.polys[k]
-
-
 def choice_on(choice: tuple[list[Point], list[int]], t: Point, side: int) -> int:
-    """The option chosen just left (``side=-1``) or just right (``side=1``) of ``t``."""
+    """Return the option chosen just left (``side=-1``) or just right (``side=1``) of ``t``."""
     breaks, opts = choice
     k = 0
     for b in breaks:
@@ -520,16 +508,11 @@ def choice_on(choice: tuple[list[Point], list[int]], t: Point, side: int) -> int
     return opts[k]
 
 
-def choice_inside(choice: tuple[list[Point], list[int]], q: Any) -> int:
-    """The option chosen at a rational point strictly inside a piece."""
-    return choice_on(choice, rational(q), 1)
-
-
 # ------------------------------------------------------------------------------ feasibility
 def feasible_interval(
     probs: Sequence[Any], under_chance: np.ndarray, lo: Point, hi: Point, base: Any | None
 ) -> list[tuple[Point, Point]]:
-    """The closed intervals of ``[lo, hi]`` where every probability polynomial lies in [0, 1].
+    """Return the closed intervals of ``[lo, hi]`` where every probability polynomial lies in [0, 1].
 
     Returns the maximal intervals, ascending (empty when there is none).
     """

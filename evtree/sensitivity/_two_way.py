@@ -40,7 +40,8 @@ class TwoWayResult(Presentable):
     boundaries : list of dict
         For every pair of strategies whose regions touch on the grid, the exact
         boundary ``Eq(value_a, value_b)`` as a sympy relation (solved for the
-        second parameter where possible).  Pairs whose values are identical
+        second parameter where possible), and ``verified``: whether the curve
+        separates the grid points of the two regions where they touch.  Pairs whose values are identical
         (they differ only where nothing is at stake) are left out and named in ``note``.
     note : str
     """
@@ -85,6 +86,23 @@ class TwoWayResult(Presentable):
         )
         title = f"<p><b>Two-way: {self.parameters[0]} × {self.parameters[1]}</b></p>"
         return f"{title}{self.regions().to_html()}<ul>{bounds}</ul>"
+
+
+def _ring_boundary(diff: Any, a: sympy.Symbol, b: sympy.Symbol) -> sympy.Expr:
+    """Like :func:`_boundary`, for a polynomial in the ring of ``(a, b)``: no sympy ``Poly`` built."""
+    for k, s in ((1, b), (0, a)):
+        terms = diff.terms()
+        if max(m[k] for m, _c in terms) != 1:
+            continue
+        linear = [(m, c) for m, c in terms if m[k] == 1]
+        if len(linear) != 1 or any(linear[0][0][j] for j in range(2) if j != k):
+            continue  # the coefficient of s depends on the other parameter
+        c1 = linear[0][1]
+        constant_in_s = {m: c for m, c in terms if m[k] == 0}
+        rest = diff.ring.from_dict(constant_in_s) if constant_in_s else diff.ring.zero
+        solution = (rest * (-1 / diff.ring.domain.convert(c1)) if rest else rest).as_expr()
+        return sympy.Eq(s, solution, evaluate=False)
+    return sympy.Eq(diff.as_expr(), 0, evaluate=False)
 
 
 def _boundary(diff: sympy.Expr, a: sympy.Symbol, b: sympy.Symbol) -> sympy.Expr:
@@ -159,7 +177,6 @@ def two_way(
     ga = np.linspace(float(axes[0][0]), float(axes[0][1]), n_a)
     gb = np.linspace(float(axes[1][0]), float(axes[1][1]), n_b)
     A, B = np.meshgrid(ga, gb, indexing="ij")
-    flat = compile_tree(tree)
     feasible = _feasible_mask(tree, fixed, {a: A, b: B})
     others = common.float_point(fixed)
     best = np.full(A.shape, -1, dtype=np.int64)
@@ -182,35 +199,74 @@ def two_way(
             local.append(index[name])
         best[feasible] = np.asarray(local, dtype=np.int64)[codes]
         value[feasible] = root
-    touching = set()
-    for u, v in ((best[1:, :], best[:-1, :]), (best[:, 1:], best[:, :-1])):
+    touching: dict[tuple[int, int], set[tuple[int, int, int]]] = {}
+    for axis, (u, v) in enumerate(((best[1:, :], best[:-1, :]), (best[:, 1:], best[:, :-1]))):
         diff = (u != v) & (u >= 0) & (v >= 0)
-        touching.update(zip(u[diff].tolist(), v[diff].tolist()))
-    exprs: dict[int, sympy.Expr] = {}
+        for r, c in zip(*np.nonzero(diff)):
+            r2, c2 = (r + 1, c) if axis == 0 else (r, c + 1)
+            cells = touching.setdefault(tuple(sorted((int(best[r2, c2]), int(best[r, c])))), set())
+            cells.add((int(best[r2, c2]), int(r2), int(c2)))
+            cells.add((int(best[r, c]), int(r), int(c)))
     exact_others = {k.name: v for k, v in fixed.items()}
-
+    values_of: dict[int, Any] = {}
     polys: common.PolicyPolynomials | None = None
+    symbolic_fallback = False
 
-    def expr_of(i: int) -> sympy.Expr:
-        nonlocal polys
-        if i not in exprs:
+    def value_of(i: int) -> Any:
+        """Return the strategy's value: a ring polynomial, or a sympy expression when not polynomial."""
+        nonlocal polys, symbolic_fallback
+        if i not in values_of:
             pol = policy_of[listed[i]]
-            try:
-                if polys is None:
-                    polys = common.PolicyPolynomials(tree, exact_others, (a, b))
-                exprs[i] = polys.value(pol)
-            except NotImplementedError:
-                value = evaluate(tree, exact_others, method="symbolic", policy=pol, utility=None).value
-                exprs[i] = sympy.expand(value)
-        return exprs[i]
+            if not symbolic_fallback:
+                try:
+                    if polys is None:
+                        polys = common.PolicyPolynomials(tree, exact_others, (a, b))
+                    values_of[i] = polys.value_poly(pol)
+                    return values_of[i]
+                except NotImplementedError:
+                    symbolic_fallback = True
+                    values_of.clear()
+            value = evaluate(tree, exact_others, method="symbolic", policy=pol, utility=None).value
+            values_of[i] = sympy.expand(value)
+        return values_of[i]
 
     boundaries, identical = [], []
-    for i, j in sorted({tuple(sorted(p)) for p in touching}):
-        diff = sympy.expand(expr_of(i) - expr_of(j))
+    sign = 1.0 if tree.objective == "max" else -1.0
+    for (i, j), cells in sorted(touching.items()):
+        vi, vj = value_of(i), value_of(j)
+        if symbolic_fallback:
+            vi, vj = value_of(i), value_of(j)  # both as expressions
+        diff_value = vi - vj
+        cells_list = sorted(cells)
+        cols = [ga[[r for _k, r, _c in cells_list]], gb[[c for _k, _r, c in cells_list]]]
+        if isinstance(diff_value, sympy.Basic):
+            diff = sympy.expand(diff_value)
+            f = sympy.lambdify([symbol(a), symbol(b)], diff, "numpy")
+            at = np.broadcast_to(np.asarray(f(*cols), dtype=float), cols[0].shape)
+        else:
+            diff = diff_value.as_expr()
+            at = common.evaluate_ring_element(diff_value, cols)
         if diff == 0:
             identical.append(f"{listed[i]} | {listed[j]}")
             continue
-        boundaries.append({"a": listed[i], "b": listed[j], "boundary": _boundary(diff, symbol(a), symbol(b))})
+        # the exact curve must separate the grid points on either side: value_i - value_j has
+        # the sign of "i is optimal" at each of them (up to the float rollback's tie tolerance)
+        ok = True
+        for (k, r, c), d in zip(cells_list, sign * at):
+            tol = 1e-9 * max(1.0, abs(float(value[r, c])))
+            ok = ok and bool(d >= -tol if k == i else d <= tol)
+        boundaries.append(
+            {
+                "a": listed[i],
+                "b": listed[j],
+                "boundary": (
+                    _boundary(diff, symbol(a), symbol(b))
+                    if isinstance(diff_value, sympy.Basic)
+                    else _ring_boundary(diff_value, symbol(a), symbol(b))
+                ),
+                "verified": ok,
+            }
+        )
     note = ""
     if identical:
         note = "regions with identical values (they differ only where nothing is at stake): " + "; ".join(
