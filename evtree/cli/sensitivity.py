@@ -181,8 +181,8 @@ def run_twoway(args: argparse.Namespace) -> int:
         ],
         "grid": result.to_frame(),
     }
-    if args.plot:
-        save_figure(result.plot().figure, args.plot)
+    if args.plot:  # with the tree, regions are drawn as exact polygons (raster only where none exists)
+        save_figure(result.plot(tree=tree, values=values).figure, args.plot)
         lines.append(f"  plot written to {args.plot}")
     table = result.to_frame() if getattr(args, "csv", False) else result.regions()
     emit(args, data=data, table=table, text="\n".join(lines))

@@ -13,7 +13,7 @@ import sympy
 from ..core import model
 from ..core.compile import compile_tree
 from ..core.errors import EvaluationError, ModelError
-from ..core.evaluate import count_strategies, evaluate
+from ..core.evaluate import count_strategies, evaluate, parse_strategy
 from ..core.expressions import exact_number, symbol
 from ..core.presenters import Presentable
 from . import _common as common
@@ -77,6 +77,8 @@ def _targets(tree: model.DecisionTree, strategy: Any) -> list[tuple[str, Any]]:
     out: list[tuple[str, Any]] = []
     listed = list(common.listed_strategies(tree)) if few else None
     for w in wanted:
+        if isinstance(w, str) and "=" in w and not (listed and any(common.strategy_name(p) == w for p in listed)):
+            w = parse_strategy(tree, w)  # a strategy's name, "decision=label, ..." (docs/output.md)
         if listed is None:
             if isinstance(w, Mapping):
                 out.append(("; ".join(f"{k}={v}" for k, v in w.items()), dict(w)))
@@ -184,6 +186,12 @@ def tornado(
         else [n for n, p in tree.parameters.items() if None not in p.bounds]
     )
     targets = _targets(tree, strategy)
+    columns = ["target", "parameter", "low", "high", "base", "at_low", "at_high", "swing"]
+    if not names:
+        frame = pd.DataFrame(columns=columns)
+        why = "the tree has no parameters" if not tree.parameters else "no parameter has both bounds"
+        frame.attrs["why_empty"] = why
+        return TornadoResult(frame, [t for t, _p in targets], why)
     points, bounds, notes = _bar_points(tree, names, base)
     rows = []
     for target, policy in targets:
