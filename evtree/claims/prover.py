@@ -19,10 +19,6 @@ from .solver import DEFAULT_TIMEOUT, decide
 from .space import Constraint, ParameterSpace
 from .spec import PROVEN, REFUTED, UNDECIDED
 
-#: At most this many regions are examined in a case split.
-MAX_REGIONS = 256
-#: Vertex enumeration gives up above this many vertex combinations.
-MAX_VERTEX_POINTS = 50_000
 #: Box corners tried exactly when looking for a counterexample.
 MAX_CORNERS = 1024
 
