@@ -218,7 +218,8 @@ def test_claims_in_the_file(korea):
     assert first.region.holds == sympy.Interval(0, sympy.Rational(53, 130))
     frame = report.to_frame()
     # issue 12 adds what decided each verdict and the by-construction flag to the table
-    assert list(frame.columns) == ["verdict", "method", "decided_by", "by_construction", "conditions", "detail"]
+    columns = ["verdict", "method", "decided_by", "by_construction", "conditions", "detail"]
+    assert list(frame.columns) == columns
     assert len(report.refuted) == 2
     assert "REFUTED" in report.summary()
     d = first.to_dict()

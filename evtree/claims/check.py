@@ -102,7 +102,13 @@ def _check(
     lhs, rhs = lhs.xreplace(fixed), rhs.xreplace(fixed)
     D, strict = _difference(claim, lhs, rhs)
     prover = _Prover(D, space, strict, search=search, seed=seed, timeout=timeout, fast=fast)
-    outcome = _bound_by_propagation(ctx, claim, space, lhs, rhs, prover) if fast else None
+    outcome = None
+    if fast:
+        # bounds over the tree: before the certificate search on large spaces, after it on small
+        # ones (where a certificate, re-checkable by expansion, is cheap)
+        prover.bounds = lambda: _bound_by_propagation(ctx, claim, space, lhs, rhs, prover)
+        if len(prover.cons) > 40:
+            outcome = prover.bounds()
     if outcome is None:
         outcome = prover.run()
     D = prover.D

@@ -64,6 +64,7 @@ class _Prover:
         self.seed = seed
         self.timeout = timeout
         self.fast = fast
+        self.bounds: Any = None  # optional fast path: () -> _Outcome or None
         subs = {symbol(k): v for k, v in space.fixed.items()}
         self.D = _prepare(sympy.sympify(D).xreplace(subs))
         cons, empty = _simplify_constraints(space.all_constraints())
@@ -137,6 +138,10 @@ class _Prover:
                     identity=cert.identity(),
                     decided_by="certificate (linear programming, verified by exact expansion)",
                 )
+            if self.bounds is not None:
+                bounded = self.bounds()
+                if bounded is not None:
+                    return bounded
             quick = self.corners()
             if quick is not None:
                 return quick
