@@ -61,3 +61,24 @@ def test_two_parameter_curves(korea):
     assert any(sympy.expand(c.lhs - line) == 0 for c in r.curves)
     # the simplex edge pf + pd = 1 bounds it too
     assert any(sympy.expand(c.lhs - (pf + pd - 1)) == 0 for c in r.curves)
+
+
+def test_region_plots_are_vector_shapes(korea):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.collections import QuadMesh
+    from matplotlib.image import AxesImage
+
+    from evtree.presentation.plots.claims import plot_region
+
+    one = holds_where(one_option("x**2 - 2", -3, 3), "EV() >= 0", "x")
+    ax = plot_region(one)
+    spans = [p for p in ax.patches]
+    assert len(spans) == 2  # [-3, -sqrt 2] and [sqrt 2, 3]
+    xs = sorted(round(float(v), 4) for p in spans for v in (p.get_x(), p.get_x() + p.get_width()))
+    assert xs == [-3.0, -1.4142, 1.4142, 3.0]
+    two = holds_where(korea, "EV(talks) >= EV(no talks)", ["p_flout", "p_defect"])
+    ax = plot_region(two)
+    assert not any(isinstance(c, (QuadMesh, AxesImage)) for c in ax.get_children())  # no raster
+    assert len(ax.lines) >= 2  # the exact line 98 - 90 pf - 130 pd = 0 and the simplex edge

@@ -89,3 +89,19 @@ def test_check_bad_claim_is_one_line(capsys, tmp_path):
     path.write_text(text[:start] + "claims:\n  - {claim: 'EV(talks) >= 0', colour: red}\n" + text[end:])
     status, _, err = run(capsys, "check", str(path))
     assert status == 2 and "claims[0]" in err and "unknown key 'colour'" in err
+
+
+def test_check_reports_what_decided_and_by_construction(capsys):
+    status, out, _ = run(capsys, "check", KOREA, "--json")
+    assert status == 0
+    claims = {c["name"]: c for c in json.loads(out)["claims"]}
+    for c in claims.values():
+        assert isinstance(c["by_construction"], bool) and c["decided_by"]
+    # the one proven claim that depends on the probabilities (p_defect <= 53/130)
+    assert claims["talks pay while allied defection is unlikely enough"]["by_construction"] is False
+    assert claims["if the allies defect, the U.S. is left in the lurch"]["by_construction"] is True
+    assert claims["listening gives up nothing"]["by_construction"] is False  # refuted
+    status, out, _ = run(capsys, "check", KOREA)
+    assert "if the allies defect, the U.S. is left in the lurch: PROVEN (z3 " in out
+    assert "by construction)" in out
+    assert "talks pay while allied defection is unlikely enough: PROVEN (certificate)" in out

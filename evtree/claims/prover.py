@@ -13,7 +13,7 @@ import sympy
 
 from ..core.errors import EvaluationError, ModelError
 from ..core.expressions import symbol
-from .certificates import _handelman
+from .certificates import _handelman, recheck_identity
 from .exact import _compile_exact, _fraction_or_sym, _prepare, _top_atoms
 from .solver import DEFAULT_TIMEOUT, decide
 from .space import Constraint, ParameterSpace
@@ -128,6 +128,8 @@ class _Prover:
             return _Outcome(REFUTED, "constant", line, point={}, value=D, decided_by="constant")
         if self.fast and _certificate_may_exist(D, self.cons):
             found = _handelman(D, self.cons, self.strict)
+            if found is not None and not recheck_identity(D, found[0].identity(), self.cons):
+                found = None  # pragma: no cover - the search verifies exactly; a second check
             if found is not None:
                 cert, c0 = found
                 return _Outcome(
@@ -136,7 +138,7 @@ class _Prover:
                     cert.lines(),
                     lower_bound=c0,
                     identity=cert.identity(),
-                    decided_by="certificate (linear programming, verified by exact expansion)",
+                    decided_by="certificate (linear programming; identity re-checked by sympy.expand)",
                 )
             if self.bounds is not None:
                 bounded = self.bounds()
