@@ -364,3 +364,12 @@ def _old_claim(old, claim: Claim):
         old.ValueOf(claim.rhs.node, claim.rhs.policy) if hasattr(claim.rhs, "policy") else claim.rhs,
         kind=claim.kind,
     )
+
+
+def test_square_roots_are_algebraic():
+    tree = decision(("a", "sqrt(x)"), params=[Parameter("x", Fraction(1, 4), low=0, high=4)])
+    assert check(tree, Claim.inequality("EV() >= x", assuming=["x <= 1"])).verdict == "proven"
+    r = check(tree, "EV() >= x")  # sqrt(x) < x for x > 1
+    assert r.verdict == "refuted" and r.counterexample["x"] > 1
+    assert sympy.sqrt(r.counterexample["x"]) < r.counterexample["x"]
+    assert r.decided_by.startswith("z3") or r.method == "exact corner counterexample"

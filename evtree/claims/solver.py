@@ -124,6 +124,8 @@ class _Translator:
             bottom = self._power(e.base, -n)
             self.denominators.append(bottom)
             return 1 / bottom
+        if isinstance(e, sympy.Pow) and e.exp.is_Rational:
+            return self._root(e)
         if isinstance(e, (sympy.Max, sympy.Min)):
             args = [self(a) for a in e.args]
             out = args[0]
@@ -148,6 +150,27 @@ class _Translator:
         out = b
         for _ in range(n - 1):
             out = out * b
+        return out
+
+    def _root(self, e: Any) -> Any:
+        """Translate ``base ** (p/q)`` as ``v ** p`` where ``v ** q == base`` (and ``v >= 0``, even ``q``)."""
+        z3 = self.z3
+        p, q = int(e.exp.p), int(e.exp.q)
+        base = self(e.base)
+        v = z3.Real(f"root{len(self.facts)}")
+        self.facts.append(self._power_term(v, q) == base)
+        if q % 2 == 0:
+            self.facts += [v >= 0, base >= 0]
+        if p >= 0:
+            return self._power_term(v, p)
+        bottom = self._power_term(v, -p)
+        self.denominators.append(bottom)
+        return 1 / bottom
+
+    def _power_term(self, t: Any, n: int) -> Any:
+        out = self.z3.RealVal(1) if n == 0 else t
+        for _ in range(n - 1):
+            out = out * t
         return out
 
     def _opaque(self, e: Any) -> Any:
