@@ -373,3 +373,20 @@ def test_square_roots_are_algebraic():
     assert r.verdict == "refuted" and r.counterexample["x"] > 1
     assert sympy.sqrt(r.counterexample["x"]) < r.counterexample["x"]
     assert r.decided_by.startswith("z3") or r.method == "exact corner counterexample"
+
+
+def test_certificates_are_re_checked_independently(korea):
+    """The certificate fallback (used when z3 gives no answer) on EV(talks) >= -120, re-checked here."""
+    from evtree.claims.certificates import recheck_identity
+    from evtree.claims.prover import _Prover
+    from evtree.claims.space import parameter_space
+
+    space = parameter_space(korea)
+    D = evaluate(korea, method="symbolic").value_of("us_choice/talks") + 120
+    out = _Prover(D, space, False, search=False, seed=0).certificate()
+    assert out is not None and out.verdict == "proven" and out.lower_bound == 0
+    c0, terms = out.identity
+    total = c0 + sum(y * sympy.Mul(*factors) for y, factors in terms)
+    assert sympy.expand(D - total) == 0 and all(y > 0 for y, _ in terms)  # by hand, not by the engine
+    assert recheck_identity(D, out.identity, space.all_constraints())
+    assert not recheck_identity(D + 1, out.identity, space.all_constraints())  # a wrong identity fails

@@ -74,8 +74,8 @@ def check(
     >>> r.verdict, r.method, r.by_construction
     ('proven', 'z3', True)
     >>> r = check(korea_talks(), "EV(talks) >= EV(no talks)")
-    >>> r.verdict, r.counterexample["p_defect"], r.violation["lhs"]
-    ('refuted', 1, -120)
+    >>> r.verdict, r.method, r.violation["lhs"] < 0
+    ('refuted', 'z3 model', True)
     """
     if not isinstance(claim, Claim):
         claim = Claim.from_spec(claim)
@@ -103,12 +103,10 @@ def _check(
     D, strict = _difference(claim, lhs, rhs)
     prover = _Prover(D, space, strict, search=search, seed=seed, timeout=timeout, fast=fast)
     outcome = None
-    if fast:
-        # bounds over the tree: before the certificate search on large spaces, after it on small
-        # ones (where a certificate, re-checkable by expansion, is cheap)
-        prover.bounds = lambda: _bound_by_propagation(ctx, claim, space, lhs, rhs, prover)
-        if len(prover.cons) > 40:
-            outcome = prover.bounds()
+    if fast and len(prover.cons) > 40:
+        # bounds over the tree: a fast path on large spaces only, where it is measured faster
+        # than z3 (benchmarks/bench_claims.py); on small ones z3 is faster
+        outcome = _bound_by_propagation(ctx, claim, space, lhs, rhs, prover)
     if outcome is None:
         outcome = prover.run()
     D = prover.D

@@ -64,7 +64,6 @@ class _Prover:
         self.seed = seed
         self.timeout = timeout
         self.fast = fast
-        self.bounds: Any = None  # optional fast path: () -> _Outcome or None
         subs = {symbol(k): v for k, v in space.fixed.items()}
         self.D = _prepare(sympy.sympify(D).xreplace(subs))
         cons, empty = _simplify_constraints(space.all_constraints())
@@ -126,27 +125,6 @@ class _Prover:
             if ok:
                 return _Outcome(PROVEN, "constant", line, lower_bound=D, decided_by="constant")
             return _Outcome(REFUTED, "constant", line, point={}, value=D, decided_by="constant")
-        if self.fast and _certificate_may_exist(D, self.cons):
-            found = _handelman(D, self.cons, self.strict)
-            if found is not None and not recheck_identity(D, found[0].identity(), self.cons):
-                found = None  # pragma: no cover - the search verifies exactly; a second check
-            if found is not None:
-                cert, c0 = found
-                return _Outcome(
-                    PROVEN,
-                    "certificate",
-                    cert.lines(),
-                    lower_bound=c0,
-                    identity=cert.identity(),
-                    decided_by="certificate (linear programming; identity re-checked by sympy.expand)",
-                )
-            if self.bounds is not None:
-                bounded = self.bounds()
-                if bounded is not None:
-                    return bounded
-            quick = self.corners()
-            if quick is not None:
-                return quick
         accept = self.is_counterexample
         out = decide(
             D, self.cons, self.names, self.strict, timeout=self.timeout, defaults=self.defaults, accept=accept
@@ -178,7 +156,33 @@ class _Prover:
             + f" left free ({took}); not a counterexample",
             "model": f"{out.solver}: its model, rounded to rationals, fails the exact re-check ({took})",
         }[out.status]
+        if self.fast:  # what z3 left open: a certificate (opaque terms as unknowns), exact corners
+            found = self.certificate()
+            if found is not None:
+                found.certificate.insert(0, why)
+                return found
+            quick = self.corners()
+            if quick is not None:
+                return quick
         return self.numeric([why])
+
+    def certificate(self) -> _Outcome | None:
+        """Return a degree-2 certificate, re-checked independently, or None."""
+        D = self.D
+        if not _certificate_may_exist(D, self.cons):
+            return None
+        found = _handelman(D, self.cons, self.strict)
+        if found is None or not recheck_identity(D, found[0].identity(), self.cons):
+            return None
+        cert, c0 = found
+        return _Outcome(
+            PROVEN,
+            "certificate",
+            cert.lines(),
+            lower_bound=c0,
+            identity=cert.identity(),
+            decided_by="certificate (linear programming; identity re-checked by sympy.expand)",
+        )
 
     # -- quick counterexamples at exact corners of the box ----------------------------------
     def corners(self) -> _Outcome | None:
