@@ -148,7 +148,12 @@ class _Prover:
                 f"{out.solver}: the negation is satisfiable ({took}); "
                 f"the difference is {value} at {how} (exact)"
             ]
-            return _Outcome(REFUTED, "z3 model", lines, point=out.point, value=value, decided_by=out.solver)
+            point, worse = self.worsen(out.point, value)
+            if worse < value:
+                lines.append(
+                    f"moved parameter by parameter to its bounds: the difference is {worse} there (exact)"
+                )
+            return _Outcome(REFUTED, "z3 model", lines, point=point, value=worse, decided_by=out.solver)
         why = {
             "unknown": f"{out.solver or 'z3'} gave no answer ({out.reason}, {took})",
             "opaque": f"{out.solver}: a violation exists with the non-algebraic terms "
@@ -165,6 +170,29 @@ class _Prover:
             if quick is not None:
                 return quick
         return self.numeric([why])
+
+    def worsen(self, point: dict[str, Any], value: Any, *, passes: int = 3) -> tuple[dict[str, Any], Any]:
+        """Move a counterexample one parameter at a time to a bound while that lowers the difference.
+
+        Every accepted point lies in the space and fails the claim (exact checks);
+        a counterexample at the far end of the space tells a reader more.
+        """
+        point = dict(point)
+        for _ in range(passes):
+            moved = False
+            for n in self.names:
+                for bound in self.space.bounds.get(n, (None, None)):
+                    if bound is None or point.get(n) == bound:
+                        continue
+                    trial = {**point, n: _fraction_or_sym(bound)}
+                    if not self.is_counterexample(trial):
+                        continue
+                    v = self.value_at(trial)
+                    if v < value:
+                        point, value, moved = trial, v, True
+            if not moved:
+                break
+        return point, value
 
     def certificate(self) -> _Outcome | None:
         """Return a degree-2 certificate, re-checked independently, or None."""
