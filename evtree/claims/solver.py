@@ -269,7 +269,7 @@ class _Clearing:
             den = one
             for _, d in parts:
                 den = sympy.lcm(den, d) if d != 1 else den
-            num = sympy.Add(*[n * sympy.cancel(den / d) for n, d in parts])
+            num = sympy.Add(*[n * _quo(den, d) for n, d in parts])
             oriented = self.orient(num, den)
             return oriented if oriented is not None else (e, one)
         if isinstance(e, sympy.Mul):
@@ -299,7 +299,7 @@ class _Clearing:
                 if oriented is None:
                     return e, one
                 den = oriented[1]
-            args = [sympy.expand(n * sympy.cancel(den / d)) for n, d in parts]
+            args = [sympy.expand(n * _quo(den, d)) for n, d in parts]
             return type(e)(*args, evaluate=False), den
         return e, one
 
@@ -394,6 +394,17 @@ def decide(
         if not rounded or accept is None or accept(point):
             break
     return Z3Outcome("model", point, rounded, time.perf_counter() - start, solver_name)
+
+
+def _quo(a: Any, b: Any) -> Any:
+    """Return the exact polynomial quotient ``a / b`` (``b`` divides ``a``)."""
+    if b == 1:
+        return a
+    gens = sorted(sympy.sympify(a).free_symbols | sympy.sympify(b).free_symbols, key=str)
+    q, r = sympy.div(sympy.Poly(a, *gens, domain="QQ"), sympy.Poly(b, *gens, domain="QQ"))
+    if not r.is_zero:  # pragma: no cover - b is a factor of the lcm a
+        return sympy.cancel(a / b)
+    return q.as_expr()
 
 
 def _cancel(num: Any, den: Any) -> tuple[Any, Any]:
