@@ -424,3 +424,14 @@ def test_more_options_never_lower_a_value(korea):
     )
     assert check(tree, "EV() <= EV(d=a)").method == "the tree's shape"
     assert check(tree, "EV() >= EV(d=a)").verdict == "refuted"
+
+
+def test_bounds_over_the_tree_leave_maxima_in_payoffs_to_z3():
+    # max(x, y) with x in [-1, 1], y in [-2, 0]: in [-1, 1] (by hand)
+    tree = decision(
+        ("a", "max(x, y)"), params=[Parameter("x", 0, low=-1, high=1), Parameter("y", 0, low=-2, high=0)]
+    )
+    assert check(tree, "EV() >= -1").verdict == "proven"
+    assert check(tree, "EV() <= 1").verdict == "proven"
+    r = check(tree, "EV() >= 0")
+    assert r.verdict == "refuted" and max(r.counterexample["x"], r.counterexample["y"]) < 0

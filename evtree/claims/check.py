@@ -228,6 +228,9 @@ def _bound_by_propagation(
         return None
     value, lines = found
     lo, hi = (value.min, value.max) if isinstance(value, AccumBounds) else (value, value)
+    lo, hi = sympy.sympify(lo), sympy.sympify(hi)
+    if not (lo.is_comparable or lo.is_infinite) or not (hi.is_comparable or hi.is_infinite):
+        return None  # an opaque term (a max of intervals, ...) the interval arithmetic left symbolic
     ok = {">=": lo >= c, ">": lo > c, "<=": hi <= c, "<": hi < c}[sense]
     if not bool(ok):
         return None
