@@ -93,21 +93,25 @@ def check_identity(result: ClaimResult) -> None:
 
 
 # ----------------------------------------------------------------------------- the essays
-def test_listening_refuted_with_the_worst_corner(korea):
+def test_listening_refuted_with_an_exact_counterexample(korea):
+    # issue 12: the counterexample is z3's model (before: the worst box corner, -120)
     r = check(korea, "EV(talks) >= EV(no talks)")
-    assert r.verdict == "refuted"
+    assert r.verdict == "refuted" and r.decided_by.startswith("z3")
     cx = r.counterexample
     # re-check by hand and by an exact evaluation of the tree, independently of the claims code
-    assert talks_by_hand(cx) == -120
-    assert evaluate(korea, cx, method="exact").value_of("us_choice/talks") == -120
-    assert r.violation == {"lhs": -120, "rhs": 0}
+    value = talks_by_hand(cx)
+    assert value < 0 and value >= -120  # -120 is the worst anywhere (module docstring)
+    assert evaluate(korea, cx, method="exact").value_of("us_choice/talks") == value
+    assert r.violation == {"lhs": value, "rhs": 0}
     assert set(cx) == set(korea.parameters)  # a complete point
+    assert r.space.contains(cx)
 
 
 def test_listening_proven_when_saying_no_costs_nothing(korea):
     r = check(korea, Claim.inequality("EV(talks) >= EV(no talks)", assuming=SAY_NO_COSTS_NOTHING))
-    assert r.verdict == "proven" and r.method == "certificate"
-    check_identity(r)
+    assert r.verdict == "proven" and r.method == "z3"  # issue 12: z3 decides (before: a certificate)
+    if r.identity is not None:
+        check_identity(r)
     # the assumptions force c_talk = 0 and l_defect = 0 (both have lower bound 0)
     c = {str(x) for x in r.space.constraints}
     assert "-c_talk >= 0" in c and "-c_talk - l_defect >= 0" in c and "-c_talk + g_flout >= 0" in c
@@ -134,7 +138,8 @@ def test_drezner_threshold_is_53_over_130(korea):
         korea, Claim.inequality("EV(talks) >= EV(no talks)", vary=["p_defect"], assuming="p_defect <= 53/130")
     )
     assert r.verdict == "proven"
-    check_identity(r)
+    if r.identity is not None:  # issue 12: z3 proofs carry no identity
+        check_identity(r)
     r = check(
         korea, Claim.inequality("EV(talks) >= EV(no talks)", vary=["p_defect"], assuming="p_defect <= 54/130")
     )
@@ -163,7 +168,8 @@ def test_flouting_strengthens_the_hand_iff_gain_covers_cost(korea):
     assert str(r.region.condition) == "-c_talk + g_flout >= 0"
     r = check(korea, Claim.inequality("EV(after_flouts) >= EV(no talks)", assuming=["g_flout >= c_talk"]))
     assert r.verdict == "proven"
-    check_identity(r)
+    if r.identity is not None:  # issue 12: z3 proofs carry no identity
+        check_identity(r)
 
 
 def test_power_to_say_no(korea):
@@ -194,7 +200,8 @@ def test_lurch_and_optimality_and_bounds(korea):
     # the bound -120 is tight: proven with difference >= 0, and -119 and strict > -120 refuted
     r = check(korea, Claim.bound("talks", ">=", -120))
     assert r.verdict == "proven" and r.lower_bound == 0
-    check_identity(r)
+    if r.identity is not None:  # issue 12: z3 proofs carry no identity
+        check_identity(r)
     assert check(korea, Claim.bound("talks", ">=", -119)).verdict == "refuted"
     r = check(korea, Claim.bound("talks", ">", -120))
     assert r.verdict == "refuted" and r.violation["lhs"] == -120
@@ -218,11 +225,14 @@ def test_claims_in_the_file(korea):
     assert first.region.holds == sympy.Interval(0, sympy.Rational(53, 130))
     frame = report.to_frame()
     # issue 12 adds what decided each verdict and the by-construction flag to the table
-    assert list(frame.columns) == ["verdict", "method", "decided_by", "by_construction", "conditions", "detail"]
+    columns = ["verdict", "method", "decided_by", "by_construction", "conditions", "detail"]
+    assert list(frame.columns) == columns
     assert len(report.refuted) == 2
     assert "REFUTED" in report.summary()
     d = first.to_dict()
-    assert d["verdict"] == "refuted" and d["counterexample"]["p_defect"] == "1"
+    assert d["verdict"] == "refuted"
+    cx = {k: Fraction(v) for k, v in d["counterexample"].items()}
+    assert talks_by_hand(cx) < 0  # issue 12: z3's point (before: the worst corner, p_defect = 1)
     assert d["region"]["holds"] == "Interval(0, 53/130)"
 
 

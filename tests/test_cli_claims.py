@@ -40,14 +40,14 @@ def test_check_json(capsys):
         assert "counterexample" in c or "region" in c
     first = claims["listening gives up nothing"]
     assert first["claim"] == "EV(talks) >= EV(no talks)"
-    assert first["verdict"] == "refuted" and first["method"] == "exact corner counterexample"
+    assert first["verdict"] == "refuted" and first["method"] == "z3 model"  # issue 12 (was: exact corner)
     # re-check the counterexample from the JSON alone, in exact arithmetic
     point = {k: Fraction(v) for k, v in first["counterexample"].items()}
     assert evaluate(read_tree(KOREA), point, method="exact").value_of("us_choice/talks") < 0
     assert first["region"]["holds"] == "Interval(0, 53/130)"
     proven = claims["listening gives up nothing when saying no costs nothing"]
-    assert proven["verdict"] == "proven" and proven["method"] == "certificate"
-    assert proven["region"]["holds"] == "everywhere" and proven["certificate"][0].startswith("D = ")
+    assert proven["verdict"] == "proven" and proven["method"] == "z3"  # issue 12 (was: certificate)
+    assert proven["region"]["holds"] == "everywhere" and proven["certificate"][0].startswith("z3 ")
     flout = claims["if the North flouts, the U.S. hand is strengthened"]
     assert flout["region"]["condition"] == "-c_talk + g_flout >= 0"
 
@@ -68,7 +68,7 @@ def test_check_strict_passes_when_nothing_is_refuted(capsys, tmp_path):
     status, out, _ = run(capsys, "check", str(path), "--strict", "--certificates")
     assert status == 0
     assert "2 proven, 0 refuted, 0 undecided" in out
-    assert "    D = 0" in out  # certificates printed
+    assert "    z3 " in out and "unsatisfiable" in out  # certificates printed (issue 12: z3's verdict)
 
 
 def test_check_without_claims(capsys):
@@ -89,3 +89,20 @@ def test_check_bad_claim_is_one_line(capsys, tmp_path):
     path.write_text(text[:start] + "claims:\n  - {claim: 'EV(talks) >= 0', colour: red}\n" + text[end:])
     status, _, err = run(capsys, "check", str(path))
     assert status == 2 and "claims[0]" in err and "unknown key 'colour'" in err
+
+
+def test_check_reports_what_decided_and_by_construction(capsys):
+    status, out, _ = run(capsys, "check", KOREA, "--json")
+    assert status == 0
+    claims = {c["name"]: c for c in json.loads(out)["claims"]}
+    for c in claims.values():
+        assert isinstance(c["by_construction"], bool) and c["decided_by"]
+    # the one proven claim that depends on the probabilities (p_defect <= 53/130)
+    assert claims["talks pay while allied defection is unlikely enough"]["by_construction"] is False
+    assert claims["if the allies defect, the U.S. is left in the lurch"]["by_construction"] is True
+    assert claims["listening gives up nothing"]["by_construction"] is False  # refuted
+    status, out, _ = run(capsys, "check", KOREA)
+    assert "if the allies defect, the U.S. is left in the lurch: PROVEN (z3 " in out
+    assert "by construction)" in out
+    line = next(x for x in out.splitlines() if x.startswith("talks pay while allied defection"))
+    assert "PROVEN (z3 " in line and "by construction" not in line

@@ -20,27 +20,20 @@ chance node's probabilities in [0, 1] (they sum to 1 identically), and the
 claim's assumptions.  The verdict is
 
 proven
-    with a certificate a reader can check, from one of these methods:
-
-    * ``constant``: the difference simplifies to a number;
-    * ``certificate``: an exact identity ``D = c0 + sum_k y_k g_k`` with
-      rational ``y_k >= 0`` and ``c0 >= 0``, where each ``g_k`` is a constraint
-      of the space (``g >= 0``), a product of two constraints, or a fact
-      ``Max(a, b, ...) - a >= 0`` (Handelman-style, found by linear programming
-      and then solved and verified in exact arithmetic);
-    * ``vertices``: on a region where ``D`` has no ``Max`` and is affine in each
-      block of coupled parameters (multilinear in independent ones), its
-      minimum is at a vertex, and every vertex is checked exactly;
-    * ``case split``: each ``Max`` is replaced by each of its arguments on the
-      region where that argument is the largest, and each region is proven
-      by one of the methods above;
+    saying what decided it (``decided_by``): the difference is a constant;
+    bounds propagated up the tree; an exact certificate
+    ``D = c0 + sum_k y_k g_k`` re-checked by expansion; or z3, which finds the
+    negation (space and ``D < 0``) unsatisfiable in nonlinear real arithmetic
+    (decision values as nested ``If``, denominators of known sign cleared).
+    ``by_construction`` flags a proof that survives freeing every chance
+    node's probabilities on the simplex (see :mod:`evtree.claims.construction`);
 
 refuted
     with a counterexample point (exact rationals) where the claim fails,
     re-checked by evaluating the tree there in exact arithmetic;
 
 undecided
-    with the worst case found by global optimisation
+    only on a solver time-out or non-algebraic terms, with the worst case found by global optimisation
     (:func:`scipy.optimize.differential_evolution`) and where.  A proof is
     never reported from sampling alone.
 """

@@ -162,6 +162,35 @@ def _con_label(c: Constraint) -> str:
     return f"{c.expr} {'>' if c.strict else '>='} 0 ({c.origin})" if c.origin else str(c)
 
 
+def recheck_identity(D: sympy.Expr, identity: Any, cons: Sequence[Constraint]) -> bool:
+    """Re-check a certificate independently of its search: ``D == c0 + sum y * prod(factors)``.
+
+    Expands the identity with ``sympy.expand`` (not the polynomial arithmetic the
+    search used) and checks ``c0 >= 0``, every ``y > 0``, and that every factor
+    is a constraint of the space or a fact ``Max(...) - arg`` / ``arg - Min(...)``.
+    """
+    c0, terms = identity
+    if not (sympy.sympify(c0).is_Rational and c0 >= 0):
+        return False
+    allowed = {sympy.expand(c.expr) for c in cons}
+    for y, factors in terms:
+        if not (sympy.sympify(y).is_Rational and y > 0):
+            return False
+        for g in factors:
+            g = sympy.expand(g)
+            if g in allowed:
+                continue
+            facts = [
+                sympy.expand(m - a if isinstance(m, sympy.Max) else a - m)
+                for m in g.atoms(sympy.Max, sympy.Min)
+                for a in m.args
+            ]
+            if not any(sympy.expand(g - f) == 0 for f in facts):
+                return False
+    total = c0 + sum(y * sympy.Mul(*factors) for y, factors in terms)
+    return sympy.expand(D - total) == 0
+
+
 # ===================================================================== bounds over the tree
 def tree_bounds(
     tree: Any, node_ref: str | None, policy: Mapping[str, str], space: Any

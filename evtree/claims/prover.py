@@ -13,16 +13,12 @@ import sympy
 
 from ..core.errors import EvaluationError, ModelError
 from ..core.expressions import symbol
-from .certificates import _handelman
+from .certificates import _handelman, recheck_identity
 from .exact import _compile_exact, _fraction_or_sym, _prepare, _top_atoms
 from .solver import DEFAULT_TIMEOUT, decide
 from .space import Constraint, ParameterSpace
 from .spec import PROVEN, REFUTED, UNDECIDED
 
-#: At most this many regions are examined in a case split.
-MAX_REGIONS = 256
-#: Vertex enumeration gives up above this many vertex combinations.
-MAX_VERTEX_POINTS = 50_000
 #: Box corners tried exactly when looking for a counterexample.
 MAX_CORNERS = 1024
 
@@ -129,21 +125,6 @@ class _Prover:
             if ok:
                 return _Outcome(PROVEN, "constant", line, lower_bound=D, decided_by="constant")
             return _Outcome(REFUTED, "constant", line, point={}, value=D, decided_by="constant")
-        if self.fast and _certificate_may_exist(D, self.cons):
-            found = _handelman(D, self.cons, self.strict)
-            if found is not None:
-                cert, c0 = found
-                return _Outcome(
-                    PROVEN,
-                    "certificate",
-                    cert.lines(),
-                    lower_bound=c0,
-                    identity=cert.identity(),
-                    decided_by="certificate (linear programming, verified by exact expansion)",
-                )
-            quick = self.corners()
-            if quick is not None:
-                return quick
         accept = self.is_counterexample
         out = decide(
             D, self.cons, self.names, self.strict, timeout=self.timeout, defaults=self.defaults, accept=accept
@@ -167,7 +148,12 @@ class _Prover:
                 f"{out.solver}: the negation is satisfiable ({took}); "
                 f"the difference is {value} at {how} (exact)"
             ]
-            return _Outcome(REFUTED, "z3 model", lines, point=out.point, value=value, decided_by=out.solver)
+            point, worse = self.worsen(out.point, value)
+            if worse < value:
+                lines.append(
+                    f"moved parameter by parameter to its bounds: the difference is {worse} there (exact)"
+                )
+            return _Outcome(REFUTED, "z3 model", lines, point=point, value=worse, decided_by=out.solver)
         why = {
             "unknown": f"{out.solver or 'z3'} gave no answer ({out.reason}, {took})",
             "opaque": f"{out.solver}: a violation exists with the non-algebraic terms "
@@ -175,7 +161,56 @@ class _Prover:
             + f" left free ({took}); not a counterexample",
             "model": f"{out.solver}: its model, rounded to rationals, fails the exact re-check ({took})",
         }[out.status]
+        if self.fast:  # what z3 left open: a certificate (opaque terms as unknowns), exact corners
+            found = self.certificate()
+            if found is not None:
+                found.certificate.insert(0, why)
+                return found
+            quick = self.corners()
+            if quick is not None:
+                return quick
         return self.numeric([why])
+
+    def worsen(self, point: dict[str, Any], value: Any, *, passes: int = 3) -> tuple[dict[str, Any], Any]:
+        """Move a counterexample one parameter at a time to a bound while that lowers the difference.
+
+        Every accepted point lies in the space and fails the claim (exact checks);
+        a counterexample at the far end of the space tells a reader more.
+        """
+        point = dict(point)
+        for _ in range(passes):
+            moved = False
+            for n in self.names:
+                for bound in self.space.bounds.get(n, (None, None)):
+                    if bound is None or point.get(n) == bound:
+                        continue
+                    trial = {**point, n: _fraction_or_sym(bound)}
+                    if not self.is_counterexample(trial):
+                        continue
+                    v = self.value_at(trial)
+                    if v < value:
+                        point, value, moved = trial, v, True
+            if not moved:
+                break
+        return point, value
+
+    def certificate(self) -> _Outcome | None:
+        """Return a degree-2 certificate, re-checked independently, or None."""
+        D = self.D
+        if not _certificate_may_exist(D, self.cons):
+            return None
+        found = _handelman(D, self.cons, self.strict)
+        if found is None or not recheck_identity(D, found[0].identity(), self.cons):
+            return None
+        cert, c0 = found
+        return _Outcome(
+            PROVEN,
+            "certificate",
+            cert.lines(),
+            lower_bound=c0,
+            identity=cert.identity(),
+            decided_by="certificate (linear programming; identity re-checked by sympy.expand)",
+        )
 
     # -- quick counterexamples at exact corners of the box ----------------------------------
     def corners(self) -> _Outcome | None:

@@ -13,6 +13,7 @@ from ..core import model
 from ..core.errors import EvaluationError, ModelError
 from ..core.expressions import exact_number, symbol
 from ..core.presenters import Presentable
+from .cells import boundary_curves, exact_set_1d
 from .context import _Context
 from .exact import _exact_value, _top_atoms
 from .space import Constraint, _space
@@ -50,6 +51,10 @@ class Region(Presentable):
         For two parameters: the second as a function of the first on the
         boundary, when the difference is affine in it.
     method : str
+    curves : tuple of sympy.Eq
+        For two parameters: the exact curves ``f(x, y) = 0`` (irreducible
+        polynomials) that bound the region's cells: where the difference, a
+        ``Max`` switch or a domain constraint changes sign.
     """
 
     claim: Claim
@@ -63,6 +68,7 @@ class Region(Presentable):
     direction: str | None
     boundary: Any
     method: str
+    curves: tuple = ()
     _domain_exprs: tuple[Constraint, ...] = dataclasses.field(repr=False, default=())
     _strict: bool = dataclasses.field(repr=False, default=False)
     _used: frozenset = dataclasses.field(repr=False, default=frozenset())
@@ -94,6 +100,7 @@ class Region(Presentable):
             "direction": self.direction,
             "boundary": str(self.boundary) if self.boundary is not None else None,
             "method": self.method,
+            "curves": [str(c.lhs) + " = 0" for c in self.curves],
         }
 
     def to_frame(self) -> Any:
@@ -185,12 +192,18 @@ def _holds_where(
         dom: Any = sympy.S.Reals
         for c in domain:
             dom = dom.intersect(_solve_1d(c.expr, x, c.strict, sympy.S.Reals))
-        holds = _solve_1d(D, x, strict, dom)
+        try:
+            holds = exact_set_1d(D, domain, x, strict)
+            method = "cell decomposition: exact real roots, the verdict decided exactly in each cell"
+        except (sympy.PolynomialError, sympy.CoercionFailed, NotImplementedError):
+            holds = _solve_1d(D, x, strict, dom)
+            method = "solveset on the exact difference"
         condition = holds.as_relational(x) if hasattr(holds, "as_relational") else rel
-        method = "solveset on the exact difference"
+        curves: tuple = ()
     else:
         condition = _readable_condition(D, strict, domain)
         method = "exact condition on the difference"
+        curves = tuple(boundary_curves(D, domain, [symbol(p) for p in params]))
     # a threshold formula in every other parameter
     threshold = direction = None
     if not any(x in a.free_symbols for a in _top_atoms(D_full)):
@@ -229,6 +242,7 @@ def _holds_where(
         direction=direction,
         boundary=boundary,
         method=method,
+        curves=curves,
         _domain_exprs=tuple(domain),
         _strict=strict,
         _used=frozenset(s.name for s in D_full.free_symbols),

@@ -113,9 +113,10 @@ class ClaimResult:
             where = "holds everywhere" if not self._conditional() else "holds wherever the conditions hold"
             bound = f" (difference >= {self.lower_bound})" if self.lower_bound is not None else ""
             return where + bound
+        took = f" (after {self.seconds:.3g} s)" if self.seconds is not None else ""
         if self.worst is not None:
-            return f"worst case found {self.worst:.6g} at {self.worst_point}"
-        return "no proof and no counterexample"
+            return f"worst case found {self.worst:.6g} at {self.worst_point}{took}"
+        return f"no proof and no counterexample{took}"
 
     def _conditional(self) -> bool:
         return bool(self.claim.assuming or self.claim.fix or self.claim.vary is not None)
@@ -133,7 +134,9 @@ class ClaimResult:
     def summary(self) -> str:
         """Return a few readable lines."""
         flag = ", by construction" if self.by_construction else ""
-        lines = [f"{self.claim.title}: {self.verdict.upper()} ({self.method}{flag})"]
+        # "z3" is shown with its version; other methods as they are
+        how = self.decided_by if self.method == "z3" and self.decided_by else self.method
+        lines = [f"{self.claim.title}: {self.verdict.upper()} ({how}{flag})"]
         if self.claim.name:
             lines.append(f"  claim: {self.claim}")
         if self.conditions() != "whole parameter space":

@@ -124,6 +124,8 @@ class _Translator:
             bottom = self._power(e.base, -n)
             self.denominators.append(bottom)
             return 1 / bottom
+        if isinstance(e, sympy.Pow) and e.exp.is_Rational:
+            return self._root(e)
         if isinstance(e, (sympy.Max, sympy.Min)):
             args = [self(a) for a in e.args]
             out = args[0]
@@ -148,6 +150,27 @@ class _Translator:
         out = b
         for _ in range(n - 1):
             out = out * b
+        return out
+
+    def _root(self, e: Any) -> Any:
+        """Translate ``base ** (p/q)`` as ``v ** p`` where ``v ** q == base`` (and ``v >= 0``, even ``q``)."""
+        z3 = self.z3
+        p, q = int(e.exp.p), int(e.exp.q)
+        base = self(e.base)
+        v = z3.Real(f"root{len(self.facts)}")
+        self.facts.append(self._power_term(v, q) == base)
+        if q % 2 == 0:
+            self.facts += [v >= 0, base >= 0]
+        if p >= 0:
+            return self._power_term(v, p)
+        bottom = self._power_term(v, -p)
+        self.denominators.append(bottom)
+        return 1 / bottom
+
+    def _power_term(self, t: Any, n: int) -> Any:
+        out = self.z3.RealVal(1) if n == 0 else t
+        for _ in range(n - 1):
+            out = out * t
         return out
 
     def _opaque(self, e: Any) -> Any:
@@ -246,7 +269,7 @@ class _Clearing:
             den = one
             for _, d in parts:
                 den = sympy.lcm(den, d) if d != 1 else den
-            num = sympy.Add(*[n * sympy.cancel(den / d) for n, d in parts])
+            num = sympy.Add(*[n * _quo(den, d) for n, d in parts])
             oriented = self.orient(num, den)
             return oriented if oriented is not None else (e, one)
         if isinstance(e, sympy.Mul):
@@ -276,7 +299,7 @@ class _Clearing:
                 if oriented is None:
                     return e, one
                 den = oriented[1]
-            args = [sympy.expand(n * sympy.cancel(den / d)) for n, d in parts]
+            args = [sympy.expand(n * _quo(den, d)) for n, d in parts]
             return type(e)(*args, evaluate=False), den
         return e, one
 
@@ -371,6 +394,17 @@ def decide(
         if not rounded or accept is None or accept(point):
             break
     return Z3Outcome("model", point, rounded, time.perf_counter() - start, solver_name)
+
+
+def _quo(a: Any, b: Any) -> Any:
+    """Return the exact polynomial quotient ``a / b`` (``b`` divides ``a``)."""
+    if b == 1:
+        return a
+    gens = sorted(sympy.sympify(a).free_symbols | sympy.sympify(b).free_symbols, key=str)
+    q, r = sympy.div(sympy.Poly(a, *gens, domain="QQ"), sympy.Poly(b, *gens, domain="QQ"))
+    if not r.is_zero:  # pragma: no cover - b is a factor of the lcm a
+        return sympy.cancel(a / b)
+    return q.as_expr()
 
 
 def _cancel(num: Any, den: Any) -> tuple[Any, Any]:

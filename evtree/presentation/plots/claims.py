@@ -1,4 +1,12 @@
-"""Where a claim holds: the exact region of :func:`evtree.claims.holds_where`, drawn."""
+"""Where a claim holds: the exact region of :func:`evtree.claims.holds_where`, drawn as vector shapes.
+
+One parameter: the exact intervals of ``region.holds`` as spans (their endpoints are the
+exact algebraic numbers, placed at their float values), over the difference's curve.
+Two parameters: the region as filled polygons (``contourf`` traces the polygons' outlines;
+nothing is drawn as a raster), and every exact boundary curve ``f(x, y) = 0`` of
+``region.curves`` drawn as a curve: as ``y = g(x)`` where sympy solves ``f`` for ``y``,
+else as the zero contour of ``f``.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +19,25 @@ from ...core.expressions import symbol
 __all__ = ["plot_region"]
 
 
-def plot_region(region: Any, *, ax: Any = None, n: int = 301, color: str = "#4C72B0") -> Any:
-    """Shade where the claim holds (grid for drawing only; the region itself is exact).
+def _intervals(holds: Any) -> list[tuple[Any, Any]]:
+    """Return the (start, end) pairs of an exact set, points as zero-width intervals."""
+    if holds is None or holds == sympy.S.EmptySet:
+        return []
+    parts = holds.args if isinstance(holds, sympy.Union) else (holds,)
+    out = []
+    for p in parts:
+        if isinstance(p, sympy.Interval):
+            out.append((p.start, p.end))
+        elif isinstance(p, sympy.FiniteSet):
+            out += [(a, a) for a in p.args]
+    return out
 
-    One parameter: a band on the parameter's range; two: the plane.
-    Returns the matplotlib Axes.
+
+def plot_region(region: Any, *, ax: Any = None, n: int = 301, color: str = "#4C72B0") -> Any:
+    """Draw where the claim holds; returns the matplotlib Axes.
+
+    One parameter: the exact intervals as shaded spans, with the difference's curve.
+    Two parameters: the region as filled polygons, and its exact boundary curves.
     """
     import matplotlib.pyplot as plt
     import numpy as np
@@ -31,47 +53,56 @@ def plot_region(region: Any, *, ax: Any = None, n: int = 301, color: str = "#4C7
     gs = [sympy.lambdify(syms, c.expr, "numpy") for c in region._domain_exprs]
     if len(syms) == 1:
         x = ranges[0]
-        d = np.broadcast_to(np.asarray(f(x), dtype=float), x.shape)
-        inside = (
-            np.all([np.broadcast_to(np.asarray(g(x), dtype=float), x.shape) >= -1e-12 for g in gs], axis=0)
-            if gs
-            else np.ones_like(x, bool)
-        )
-        ok = (d >= 0) & inside
+        with np.errstate(all="ignore"):
+            d = np.broadcast_to(np.asarray(f(x), dtype=float), x.shape)
         ax.plot(x, d, color="black", lw=1.2, label="difference")
         ax.axhline(0, color="gray", lw=0.8)
-        ax.fill_between(x, d.min(), d.max(), where=ok, color=color, alpha=0.25, label="claim holds")
+        first = True
+        for start, end in _intervals(region.holds):
+            a = max(float(start), x[0]) if start.is_finite else x[0]
+            b = min(float(end), x[-1]) if end.is_finite else x[-1]
+            if a > b:
+                continue
+            if a == b:
+                ax.axvline(a, color=color, lw=2)
+            else:
+                ax.axvspan(a, b, color=color, alpha=0.25, label="claim holds" if first else None)
+            first = False
+            for e in (start, end):
+                if e.is_finite and x[0] < float(e) < x[-1]:
+                    ax.axvline(float(e), color=color, ls="--", lw=1)
         ax.set_xlabel(region.parameters[0])
         ax.set_ylabel("difference")
-        if region.holds is not None:
-            for b in sorted(region.holds.boundary):
-                if b.is_real and x[0] < float(b) < x[-1]:
-                    ax.axvline(float(b), color=color, ls="--", lw=1)
     else:
         xx, yy = np.meshgrid(ranges[0], ranges[1])
-        d = np.broadcast_to(np.asarray(f(xx, yy), dtype=float), xx.shape)
-        inside = (
-            np.all(
-                [np.broadcast_to(np.asarray(g(xx, yy), dtype=float), xx.shape) >= -1e-12 for g in gs],
-                axis=0,
-            )
-            if gs
-            else np.ones_like(xx, bool)
-        )
-        state = np.where(~inside, np.nan, np.where(d >= 0, 1.0, 0.0))
-        from matplotlib.colors import ListedColormap
-
-        ax.pcolormesh(
-            xx,
-            yy,
-            state,
-            cmap=ListedColormap(["#DD8452", color]),
-            vmin=0,
-            vmax=1,
-            shading="auto",
-            alpha=0.5,
-        )
-        ax.contour(xx, yy, np.where(inside, d, np.nan), levels=[0], colors="black", linewidths=1.2)
+        with np.errstate(all="ignore"):
+            d = np.broadcast_to(np.asarray(f(xx, yy), dtype=float), xx.shape)
+            margin = d.copy()
+            for g in gs:
+                margin = np.minimum(margin, np.broadcast_to(np.asarray(g(xx, yy), dtype=float), xx.shape))
+        top = max(float(np.nanmax(margin)), 0.0) + 1.0
+        ax.contourf(xx, yy, margin, levels=[0, top], colors=[color], alpha=0.35)  # filled polygons
+        x, y = syms
+        for curve in region.curves:
+            expr = curve.lhs
+            try:
+                branches = sympy.solve(expr, y) if sympy.degree(expr, y) in (1, 2) else []
+            except (NotImplementedError, sympy.PolynomialError):
+                branches = []
+            if branches:
+                for b in branches:
+                    yb = sympy.lambdify(x, b, "numpy")
+                    with np.errstate(all="ignore"):
+                        ys = np.broadcast_to(np.asarray(yb(ranges[0]), dtype=complex), ranges[0].shape)
+                    real = np.where(np.abs(ys.imag) < 1e-12, ys.real, np.nan)
+                    ax.plot(ranges[0], real, color="black", lw=1)
+            else:
+                h = sympy.lambdify(syms, expr, "numpy")
+                with np.errstate(all="ignore"):
+                    hv = np.broadcast_to(np.asarray(h(xx, yy), dtype=float), xx.shape)
+                ax.contour(xx, yy, hv, levels=[0], colors="black", linewidths=1)
+        ax.set_xlim(ranges[0][0], ranges[0][-1])
+        ax.set_ylim(ranges[1][0], ranges[1][-1])
         ax.set_xlabel(region.parameters[0])
         ax.set_ylabel(region.parameters[1])
     ax.set_title(region.claim.title)
