@@ -656,7 +656,9 @@ def rollback(
     array
         The value of every node.
     """
-    if isinstance(arith, SymbolicArithmetic):
+    rule = rule_named(objective)
+    objective = rule.decision
+    if isinstance(arith, SymbolicArithmetic) and rule.chance == EXPECTED:
         fast = arith.fast_rollback(flat, leaf_values, probs, objective, forced)
         if fast is not None:
             return fast
@@ -665,8 +667,6 @@ def rollback(
     else:
         values = leaf_values if overwrite else leaf_values.copy()
     forced_levels = _forced_by_level(flat, forced)
-    rule = rule_named(objective)
-    objective = rule.decision
     for depth in range(len(flat.levels) - 1, -1, -1):
         level = flat.levels[depth]
         kids = values[level.children]
