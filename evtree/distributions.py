@@ -669,9 +669,43 @@ def tree_sources(tree: model.DecisionTree) -> list[Source]:
         if isinstance(keys, str) or not isinstance(keys, Sequence) or not keys:
             raise fail("'nodes' must be a non-empty list of chance node names or paths")
         nodes = []
-        for key in keys:
+        declared = tree.events
+        expanded: list[Any] = []
+        events_named: list[str] = []
+        for key in keys:  # a shared event (event: NAME on chance nodes) is drawn once for all its copies
+            text = str(key)
+            event = text[len("event:") :].strip() if text.startswith("event:") else None
+            if event is None:
+                try:
+                    node = tree.node(text)
+                except UnknownNameError as err:
+                    if text not in declared:
+                        raise UnknownNameError(err.message, field=field) from None
+                    event = text
+                else:
+                    event = getattr(node, "_event", None)
+                    if event is None:
+                        expanded.append(text)
+                        continue
+            if event not in declared:
+                raise UnknownNameError(f"no chance node declares event {event!r}", field=field)
+            copies = declared[event]
+            given = [c.probability for c in copies[0].children]
+            for copy in copies[1:]:
+                theirs = {c.label: c.probability for c in copy.children}
+                if any(str(theirs[c.label]) != str(g) for c, g in zip(copies[0].children, given)):
+                    raise ModelError(
+                        f"the copies of event {event!r} have different probabilities here and at "
+                        f"{copies[0].path} (posteriors?); a Dirichlet draws one distribution for every "
+                        "copy, so write the copies' probabilities as formulas of drawn parameters instead",
+                        node=copy.path,
+                        field=field,
+                    )
+            expanded.extend(copies)
+            events_named.append(event)
+        for key in expanded:
             try:
-                node = tree.node(str(key))
+                node = key if isinstance(key, model.Node) else tree.node(str(key))
             except UnknownNameError as err:
                 raise UnknownNameError(err.message, field=field) from None
             if not isinstance(node, model.Chance):
@@ -710,7 +744,8 @@ def tree_sources(tree: model.DecisionTree) -> list[Source]:
                 )
             else:
                 orders.append(tuple(list(labels).index(b) for b in branch_labels))
-        name = str(spec.get("name") or nodes[0].key)
+        default = events_named[0] if len(events_named) == 1 and len(keys) == 1 else nodes[0].key
+        name = str(spec.get("name") or default)
         if name in names:
             raise fail(f"the name {name!r} is already used by another sampled input; give this one a 'name'")
         names.add(name)

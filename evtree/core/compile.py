@@ -477,6 +477,34 @@ def _structure_problems(tree: model.DecisionTree, flat: FlatTree) -> list[ModelE
                 )
     if tree.utility is not None and tree.objective != "max":
         problems.append(ModelError("a utility function needs objective 'max'", field="utility"))
+    if model._EVENTS_USED[0]:
+        problems.extend(_event_problems(flat))
+    return problems
+
+
+def _event_problems(flat: FlatTree) -> list[ModelError]:
+    """Return the problems of shared events: copies of one event must have the same branches."""
+    problems: list[ModelError] = []
+    first: dict[str, model.Node] = {}
+    for i in flat.chance_indices:
+        node = flat.nodes[i]
+        ev = getattr(node, "_event", None)
+        if ev is None:
+            continue
+        if ev not in first:
+            first[ev] = node
+            continue
+        mine = sorted(str(c._label) for c in _children(node))
+        theirs = sorted(str(c._label) for c in _children(first[ev]))
+        if mine != theirs:
+            problems.append(
+                ModelError(
+                    f"copies of event {ev!r} must have the same branches: {mine} here, "
+                    f"{theirs} at {first[ev].path}",
+                    node=node.path,
+                    field="event",
+                )
+            )
     return problems
 
 

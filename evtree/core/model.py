@@ -379,13 +379,49 @@ class Chance(Node):
         The event's name.
     branches : sequence of Branch or Node
         The outcomes, each with a probability; one may be :data:`REST`.
+    event : str, optional
+        The uncertainty this node is a copy of.  Chance nodes with the same
+        ``event`` are one uncertainty met in several places (the disease in
+        every branch of a test-or-treat tree): they must have the same branch
+        labels, and value of information, Dirichlet draws and flipping treat
+        them as one.  Their probabilities may differ (posteriors).
     """
 
     kind = "chance"
+    _event: str | None = None
 
-    def __init__(self, name: str | None = None, branches: Sequence[Branch | Node] = ()) -> None:
+    def __init__(
+        self, name: str | None = None, branches: Sequence[Branch | Node] = (), *, event: str | None = None
+    ) -> None:
         super().__init__(name)
         self._attach_branches(branches)
+        if event is not None:
+            self.event = event
+
+    @property
+    def event(self) -> str | None:
+        """Name of the uncertainty this node is a copy of (``None``: its own)."""
+        return self._event
+
+    @event.setter
+    def event(self, value: str | None) -> None:
+        if value is not None and (type(value) is not str or not value.strip()):
+            raise ModelError(f"an event name must be non-empty text, got {value!r}", field="event")
+        self._event = value
+        if value is not None:
+            _EVENTS_USED[0] = True
+        _touch()
+
+    def _fields_equal(self, other: Node) -> bool:
+        return super()._fields_equal(other) and self._event == getattr(other, "_event", None)
+
+    def __repr__(self) -> str:
+        text = super().__repr__()
+        return text if self._event is None else f"{text[:-1]}, event={self._event!r})"
+
+
+#: Whether any chance node was ever given an event (lets compile skip the check otherwise).
+_EVENTS_USED = [False]
 
 
 class Terminal(Node):
@@ -729,6 +765,18 @@ class DecisionTree:
         """Terminal nodes in pre-order."""
         return [n for n in self.nodes() if isinstance(n, Terminal)]
 
+    @property
+    def events(self) -> dict[str, list[Chance]]:
+        """Declared shared events: event name to its chance nodes (copies), in pre-order."""
+        out: dict[str, list[Chance]] = {}
+        if not _EVENTS_USED[0]:
+            return out
+        for n in self.nodes():
+            ev = getattr(n, "_event", None)
+            if ev is not None:
+                out.setdefault(ev, []).append(n)
+        return out
+
     def node(self, key: str) -> Node:
         """Return the node with this name, or at this path (``root/label/label``).
 
@@ -883,6 +931,8 @@ def _copy_node(node: Node) -> Node:
         new = Terminal(node._payoff, name=node._name)
     else:
         new = type(node)(node._name, [_copy_node(c) for c in node.children])
+        if getattr(node, "_event", None) is not None:
+            new._event = node._event
     new._label = node._label
     new._probability = node._probability
     new._branch_payoff = node._branch_payoff

@@ -44,7 +44,7 @@ _TOP_KEYS = {
     "root",
 }
 _NODE_KEYS = {"decision", "chance", "terminal"}
-_BRANCH_KEYS = {"label", "probability", "payoff", "name", "branches"} | _NODE_KEYS
+_BRANCH_KEYS = {"label", "probability", "payoff", "name", "branches", "event"} | _NODE_KEYS
 _PARAM_KEYS = {"value", "low", "high", "description", "distribution"}
 
 
@@ -319,7 +319,7 @@ class _Path:
         return f"{self}.{name}"
 
 
-_ROOT_KEYS = _NODE_KEYS | {"branches", "name"}
+_ROOT_KEYS = _NODE_KEYS | {"branches", "name", "event"}
 
 
 def _read_node(spec: Any, path: Any, where: _Where, container: Any, key: Any, *, branch: bool) -> model.Node:
@@ -335,6 +335,10 @@ def _read_node(spec: Any, path: Any, where: _Where, container: Any, key: Any, *,
             where=where(path.field(bad), spec, bad),
         )
     is_terminal = "terminal" in spec
+    if "event" in spec and "chance" not in spec:
+        raise FileFormatError(
+            "only a chance node can be a copy of an event", where=where(path.field("event"), spec, "event")
+        )
     if is_terminal + ("decision" in spec) + ("chance" in spec) != 1:
         kinds = [k for k in ("decision", "chance", "terminal") if k in spec]
         what = "none" if not kinds else " and ".join(kinds)
@@ -383,6 +387,14 @@ def _read_node(spec: Any, path: Any, where: _Where, container: Any, key: Any, *,
                 for i, c in enumerate(children_spec)
             ]
             node = (model.Decision if kind == "decision" else model.Chance)(name, children)
+            if "event" in spec:
+                event = spec["event"]
+                if type(event) is not str or not event.strip():
+                    raise FileFormatError(
+                        "an event name must be non-empty text",
+                        where=where(path.field("event"), spec, "event"),
+                    )
+                node.event = event
     except RecursionError:
         raise FileFormatError(
             "the tree is nested too deeply", where=where(str(path), container, key)
@@ -467,6 +479,8 @@ def _node_to_dict(node: model.Node, *, branch: bool) -> dict[str, Any]:
             out["name"] = node._name
     else:
         out[node.kind] = node._name
+        if getattr(node, "_event", None) is not None:
+            out["event"] = node._event
         out["branches"] = [_node_to_dict(c, branch=True) for c in node.children]
     return out
 
