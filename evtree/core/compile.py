@@ -403,21 +403,19 @@ def _structure_problems(tree: model.DecisionTree, flat: FlatTree) -> list[ModelE
         problems.append(ModelError("terminal has no payoff", node=nodes[i].path, field="payoff"))
     names = list(map(attrgetter("_name"), nodes))
     named = [x for x in names if x is not None]
+    # Names may repeat (two "Final court decision" nodes); such nodes are keyed by their
+    # path, and looking one up by the shared name is refused listing the candidates.
+    previous = tree._compiled
+    for n in previous.cache.get("duplicate_named", ()) if previous is not None else ():
+        n._dup = False
     if len(named) != len(set(named)):
-        first_at: dict[str, int] = {}
-        for i, x in enumerate(names):
-            if x is None:
-                continue
-            if x in first_at:
-                problems.append(
-                    ModelError(
-                        f"duplicate name {x!r} (also used at {nodes[first_at[x]].path})",
-                        node=nodes[i].path,
-                        field="name",
-                    )
-                )
-            else:
-                first_at[x] = i
+        from collections import Counter
+
+        counts = Counter(named)
+        duplicated = [nodes[i] for i, x in enumerate(names) if x is not None and counts[x] > 1]
+        for n in duplicated:
+            n._dup = True
+        flat.cache["duplicate_named"] = duplicated
     under_chance = flat.under_chance
     prob_given = np.fromiter((r is not None for r in flat.probability.raw), dtype=bool, count=flat.size)
     for i in np.flatnonzero(under_chance & ~prob_given):

@@ -42,9 +42,10 @@ _TOP_KEYS = {
     "claims",
     "metadata",
     "root",
+    "subtrees",
 }
 _NODE_KEYS = {"decision", "chance", "terminal"}
-_BRANCH_KEYS = {"label", "probability", "payoff", "name", "branches", "event"} | _NODE_KEYS
+_BRANCH_KEYS = {"label", "probability", "payoff", "name", "branches", "event", "use"} | _NODE_KEYS
 _PARAM_KEYS = {"value", "low", "high", "description", "distribution"}
 
 
@@ -63,7 +64,14 @@ class _Loader(yaml.SafeLoader):
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
-            raise yaml.MarkedYAMLError(None, None, "aliases are not allowed in tree files", event.start_mark)
+            raise yaml.MarkedYAMLError(
+                None,
+                None,
+                "aliases are not allowed in tree files; to use a subtree in several places define it "
+                "once under 'subtrees:' (subtrees: {court: {chance: ..., branches: [...]}}) and put "
+                "'use: court' on each branch",
+                event.start_mark,
+            )
         return super().compose_node(parent, index)
 
 
@@ -211,7 +219,16 @@ def tree_from_dict(data: Any, *, where: Any = None) -> model.DecisionTree:
     if "root" not in data:
         raise FileFormatError("missing 'root'", where=where(""))
     parameters = _read_parameters(data.get("parameters") or {}, where, data)
+    subtrees_spec = data.get("subtrees") or {}
+    if not isinstance(subtrees_spec, Mapping):
+        raise FileFormatError(
+            "'subtrees' must map names to nodes", where=where("subtrees", data, "subtrees")
+        )
     with model.building():
+        subtrees = {
+            str(k): _read_node(v, f"subtrees.{k}", where, subtrees_spec, k, branch=False)
+            for k, v in subtrees_spec.items()
+        }
         root = _read_node(data["root"], "root", where, data, "root", branch=False)
     for key in ("name", "description"):
         if key in data and not isinstance(data[key], str):
@@ -231,6 +248,7 @@ def tree_from_dict(data: Any, *, where: Any = None) -> model.DecisionTree:
             utility=_plain(data.get("utility")),
             distributions=_plain(data.get("distributions") or []),
             metadata=_plain(data.get("metadata") or {}),
+            subtrees=subtrees,
         )
     except ModelError as err:
         field = err.field or "objective"
@@ -334,6 +352,8 @@ def _read_node(spec: Any, path: Any, where: _Where, container: Any, key: Any, *,
             f"unknown key {bad!r} (allowed: {', '.join(sorted(allowed))})",
             where=where(path.field(bad), spec, bad),
         )
+    if branch and "use" in spec:
+        return _read_use(spec, path, where, container, key)
     is_terminal = "terminal" in spec
     if "event" in spec and "chance" not in spec:
         raise FileFormatError(
@@ -415,9 +435,32 @@ def _read_node(spec: Any, path: Any, where: _Where, container: Any, key: Any, *,
     return node
 
 
+def _read_use(spec: Any, path: _Path, where: _Where, container: Any, key: Any) -> model.Node:
+    """Read a branch ``{label: ..., use: NAME}``: a reference to a named subtree."""
+    extra = sorted(set(spec) - {"label", "probability", "payoff", "use"})
+    if extra:
+        raise FileFormatError(
+            f"a branch with 'use' takes only label, probability and payoff, not {extra[0]!r}",
+            where=where(path.field(extra[0]), spec, extra[0]),
+        )
+    name = spec["use"]
+    if type(name) is not str or not name.strip():
+        raise FileFormatError("'use' must name a subtree", where=where(path.field("use"), spec, "use"))
+    node = model.Use(name)
+    label = spec.get("label")
+    if label is None:
+        raise FileFormatError("a branch needs a 'label'", where=where(str(path), container, key))
+    node._label = str(label)
+    if "probability" in spec:
+        node._probability = _quantity(spec["probability"], path, "probability", where, spec, rest=True)
+    if "payoff" in spec:
+        node._branch_payoff = _quantity(spec["payoff"], path, "payoff", where, spec)
+    return node
+
+
 def _name(value: Any, path: _Path, where: _Where, spec: Any, key: str = "name") -> str | None:
-    if value is None:
-        return None
+    if value is None or value == "":
+        return None  # names are optional
     if type(value) is not str or not value.strip():
         raise FileFormatError("a name must be non-empty text", where=where(path.field(key), spec, key))
     return value
@@ -461,11 +504,13 @@ def tree_to_dict(tree: model.DecisionTree) -> dict[str, Any]:
         data["claims"] = tree.claims
     if tree.metadata:
         data["metadata"] = tree.metadata
+    if getattr(tree, "subtrees", None):
+        data["subtrees"] = {k: _node_to_dict(v, branch=False, top=True) for k, v in tree.subtrees.items()}
     data["root"] = _node_to_dict(tree.root, branch=False)
     return data
 
 
-def _node_to_dict(node: model.Node, *, branch: bool) -> dict[str, Any]:
+def _node_to_dict(node: model.Node, *, branch: bool, top: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if branch:
         out["label"] = node._label
@@ -473,6 +518,12 @@ def _node_to_dict(node: model.Node, *, branch: bool) -> dict[str, Any]:
             out["probability"] = expression_text(node._probability)
         if node._branch_payoff is not None:
             out["payoff"] = expression_text(node._branch_payoff)
+    if isinstance(node, model.Use):
+        out["use"] = node.subtree
+        return out
+    if node._use is not None and not top and branch:  # a copy of a named subtree: write the reference
+        out["use"] = node._use
+        return out
     if isinstance(node, model.Terminal):
         out["terminal"] = expression_text(node._payoff)
         if node._name is not None:
