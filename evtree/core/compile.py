@@ -234,6 +234,19 @@ def _substitute_formulas(tree: model.DecisionTree, flat: FlatTree) -> FlatTree:
     )
 
 
+def terminal_utility_quantity(tree: model.DecisionTree, flat: FlatTree) -> Quantity:
+    """Return the terminals' own utilities (u-values) as a :class:`Quantity`, formulas substituted."""
+    q = flat.cache.get("terminal_utilities")
+    if q is None:
+        q = _quantity([getattr(n, "_utility", None) for n in flat.nodes])
+        if any(p.is_formula for p in tree.parameters.values()) and not q.is_constant:
+            subs = {symbol(k): v for k, v in model.resolve_formulas(tree.parameters).items()}
+            exprs = tuple(e.xreplace(subs) for e in q.exprs)
+            q = Quantity(q.const, q.expr_index, exprs, q.raw)
+        flat.cache["terminal_utilities"] = q
+    return q
+
+
 def formula_view(tree: model.DecisionTree, overridden: Any) -> model.DecisionTree:
     """Return the tree in which the formula parameters named in ``overridden`` are base parameters.
 

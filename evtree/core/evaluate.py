@@ -34,7 +34,7 @@ from .compile import (
 from .errors import EvaluationError, UnknownNameError
 from .presenters import present
 from .rollback import arithmetic, outcomes, reach_probabilities, rollback
-from .utility import Utility, resolve_utility
+from .utility import Utility, resolve_utility, terminal_utilities
 
 __all__ = [
     "MAX_STRATEGIES",
@@ -133,6 +133,8 @@ def evaluate(
     util = resolve_utility(tree.utility if utility == "tree" else utility, tree.parameters)
     if util is not None and util.is_linear:
         util = None
+    if utility == "tree" and model._TERMINAL_UTILITIES[0] and tree.has_terminal_utilities:
+        util = terminal_utilities(formula_view(tree, values or ()), util)  # Howard's u-values
     if util is not None and tree.objective != "max":
         raise EvaluationError("a utility function needs objective 'max'")
     forced = _policy_forced(flat, tree, policy)

@@ -477,6 +477,9 @@ class Chance(Node):
         return text if self._event is None else f"{text[:-1]}, event={self._event!r})"
 
 
+#: Whether any terminal was ever given a utility (lets evaluation skip looking otherwise).
+_TERMINAL_UTILITIES = [False]
+
 #: Whether any chance node was ever given an event (lets compile skip the check otherwise).
 _EVENTS_USED = [False]
 
@@ -494,10 +497,29 @@ class Terminal(Node):
 
     kind = "terminal"
     _NodeMixin__children = ()  # terminals never have children; read fast by compile
+    _utility: Any = None
 
-    def __init__(self, payoff: Any = None, *, name: str | None = None) -> None:
+    def __init__(self, payoff: Any = None, *, name: str | None = None, utility: Any = None) -> None:
         super().__init__(name)
         self._payoff = _check_quantity(payoff, "payoff", name)
+        if utility is not None:
+            self.utility = utility
+
+    @property
+    def utility(self) -> Any:
+        """The decision maker's utility for this outcome (Howard's u-value), as given; ``None`` if not given.
+
+        When a tree's terminals carry utilities, decisions maximise expected
+        utility over them instead of applying a utility function to payoffs.
+        """
+        return self._utility
+
+    @utility.setter
+    def utility(self, value: Any) -> None:
+        self._utility = _check_quantity(value, "utility", self._name)
+        if value is not None:
+            _TERMINAL_UTILITIES[0] = True
+        _touch()
 
     @property
     def payoff(self) -> Any:
@@ -513,7 +535,11 @@ class Terminal(Node):
         raise ModelError("a terminal node cannot have branches", node=self.path)
 
     def _fields_equal(self, other: Node) -> bool:
-        return super()._fields_equal(other) and _same_quantity(self._payoff, other._payoff)
+        return (
+            super()._fields_equal(other)
+            and _same_quantity(self._payoff, other._payoff)
+            and _same_quantity(self._utility, getattr(other, "_utility", None))
+        )
 
     def __repr__(self) -> str:
         text = super().__repr__()
@@ -832,6 +858,13 @@ class DecisionTree:
         return [n for n in self.nodes() if isinstance(n, Terminal)]
 
     @property
+    def has_terminal_utilities(self) -> bool:
+        """Whether terminals carry their own utilities (u-values) instead of a utility function."""
+        if not _TERMINAL_UTILITIES[0]:
+            return False
+        return any(getattr(t, "_utility", None) is not None for t in self.terminals)
+
+    @property
     def events(self) -> dict[str, list[Chance]]:
         """Declared shared events: event name to its chance nodes (copies), in pre-order."""
         out: dict[str, list[Chance]] = {}
@@ -1004,6 +1037,8 @@ def _copy_node(node: Node) -> Node:
         new = Use(node.subtree)
     elif isinstance(node, Terminal):
         new = Terminal(node._payoff, name=node._name)
+        if node._utility is not None:
+            new._utility = node._utility
     else:
         new = type(node)(node._name, [_copy_node(c) for c in node.children])
         if getattr(node, "_event", None) is not None:

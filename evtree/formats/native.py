@@ -45,7 +45,7 @@ _TOP_KEYS = {
     "subtrees",
 }
 _NODE_KEYS = {"decision", "chance", "terminal"}
-_BRANCH_KEYS = {"label", "probability", "payoff", "name", "branches", "event", "use"} | _NODE_KEYS
+_BRANCH_KEYS = {"label", "probability", "payoff", "name", "branches", "event", "use", "utility"} | _NODE_KEYS
 _PARAM_KEYS = {"value", "low", "high", "description", "distribution"}
 
 
@@ -337,7 +337,7 @@ class _Path:
         return f"{self}.{name}"
 
 
-_ROOT_KEYS = _NODE_KEYS | {"branches", "name", "event"}
+_ROOT_KEYS = _NODE_KEYS | {"branches", "name", "event", "utility"}
 
 
 def _read_node(spec: Any, path: Any, where: _Where, container: Any, key: Any, *, branch: bool) -> model.Node:
@@ -355,6 +355,11 @@ def _read_node(spec: Any, path: Any, where: _Where, container: Any, key: Any, *,
     if branch and "use" in spec:
         return _read_use(spec, path, where, container, key)
     is_terminal = "terminal" in spec
+    if "utility" in spec and not is_terminal:
+        raise FileFormatError(
+            "only a terminal has its own utility (u-value)",
+            where=where(path.field("utility"), spec, "utility"),
+        )
     if "event" in spec and "chance" not in spec:
         raise FileFormatError(
             "only a chance node can be a copy of an event", where=where(path.field("event"), spec, "event")
@@ -383,6 +388,8 @@ def _read_node(spec: Any, path: Any, where: _Where, container: Any, key: Any, *,
                 _quantity(payoff, path, "terminal", where, spec),
                 name=None if name is None else _name(name, path, where, spec),
             )
+            if spec.get("utility") is not None:
+                node.utility = _quantity(spec["utility"], path, "utility", where, spec)
         else:
             kind = "decision" if "decision" in spec else "chance"
             if "name" in spec:
@@ -528,6 +535,8 @@ def _node_to_dict(node: model.Node, *, branch: bool, top: bool = False) -> dict[
         out["terminal"] = expression_text(node._payoff)
         if node._name is not None:
             out["name"] = node._name
+        if node._utility is not None:
+            out["utility"] = expression_text(node._utility)
     else:
         out[node.kind] = node._name
         if getattr(node, "_event", None) is not None:
