@@ -42,6 +42,7 @@ from . import (  # noqa: F401  (the stages, as attributes)
     presentation,
     psa,
     risk,
+    scenarios,
     sensitivity,
     voi,
 )

@@ -9,6 +9,7 @@ from ..presentation.render import render_text
 from .common import (
     add_format_options,
     add_method_options,
+    add_params_option,
     add_set_option,
     add_tree_argument,
     add_utility_options,
@@ -16,6 +17,7 @@ from .common import (
     load_tree,
     method_of,
     utility_of,
+    with_scenarios,
 )
 
 __all__ = ["register"]
@@ -28,7 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_method_options(p)
     add_utility_options(p)
     add_format_options(p)
-    p.set_defaults(func=run_evaluate)
+    add_params_option(p)
+    p.set_defaults(func=with_scenarios(run_evaluate))
 
     p = subparsers.add_parser("validate", help="check a tree file and report every problem")
     add_tree_argument(p)

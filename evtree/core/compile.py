@@ -592,24 +592,12 @@ def _formula_values(
             if fn is None:
                 fn = sympy.lambdify([symbol(a) for a in args], formula, "numpy")
                 cache[(formula, tuple(args))] = fn
+            # A formula without a finite value here (0/0) is kept as NaN: the tree's own
+            # expressions, where they use it, report the node and field.
             with np.errstate(all="ignore"):
-                value = np.asarray(fn(*(point[a] for a in args)), dtype=float)
-            if not np.isfinite(value).all():
-                raise ModelError(
-                    f"formula {tree.parameters[name].value!r} has no finite value at the point",
-                    field=f"parameters.{name}",
-                )
-            point[name] = value
+                point[name] = np.asarray(fn(*(point[a] for a in args)), dtype=float)
         else:
-            value = formula.xreplace({symbol(a): point[a] for a in args})
-            if method == "exact":
-                if value.free_symbols or not (value.is_real and value.is_finite):
-                    raise ModelError(
-                        f"formula {tree.parameters[name].value!r} evaluates to {value}, "
-                        "not a finite real number",
-                        field=f"parameters.{name}",
-                    )
-            point[name] = value
+            point[name] = formula.xreplace({symbol(a): point[a] for a in args})
 
 
 _FORMULA_FUNCTIONS: dict[Any, Any] = {}
