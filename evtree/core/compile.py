@@ -265,10 +265,7 @@ def formula_view(tree: model.DecisionTree, overridden: Any) -> model.DecisionTre
     view = views.get(key)
     if view is None or view.root is not tree.root:
         defaults = parameter_point(tree, None, method="exact")
-        params = [
-            p.replace(value=defaults[k], low=None, high=None) if k in names else p
-            for k, p in tree.parameters.items()
-        ]
+        params = [_as_base(p, defaults[k]) if k in names else p for k, p in tree.parameters.items()]
         view = model.DecisionTree.__new__(model.DecisionTree)
         view.__dict__.update({k: v for k, v in tree.__dict__.items() if k != "_formula_views"})
         view.parameters = {p.name: p for p in params}
@@ -276,6 +273,16 @@ def formula_view(tree: model.DecisionTree, overridden: Any) -> model.DecisionTre
         views.clear()
         views[key] = view
     return view
+
+
+def _as_base(p: model.Parameter, default: Any) -> model.Parameter:
+    """Return formula parameter ``p`` as a base parameter at its default, keeping its bounds if it can."""
+    if not (isinstance(default, sympy.Expr) and default.is_real and default.is_finite):
+        default = 0  # no finite default (0/0): any number will do, the caller gives the value
+    try:
+        return p.replace(value=default)
+    except ModelError:
+        return p.replace(value=default, low=None, high=None)
 
 
 def _is_own_formula(tree: model.DecisionTree, name: str, value: Any) -> bool:
