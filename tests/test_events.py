@@ -259,3 +259,15 @@ def test_fraction_check():
     assert ev_test == Fraction(-6375, 2)
     assert Fraction(3, 10) * -7500 - ev_test == Fraction(1875, 2)
     assert Fraction(3, 10) * ev_test - ev_test == Fraction(8925, 4)
+
+
+def test_evppi_of_an_event_dirichlet_covers_every_copy():
+    """The event's one Dirichlet is the only uncertain input, so its EVPPI is the PSA's EVPI."""
+    from evtree import distributions as dist
+    from evtree.psa import evppi, psa
+
+    tree = _shared_prior_tree()
+    tree.distributions = [dist.dirichlet({"yes": 3, "no": 7}, node="event:disease")]
+    r = psa(tree, draws=4000, seed=7)
+    e = evppi(r, "disease")
+    assert e.value == pytest.approx(r.evpi, rel=0.05, abs=1.0)

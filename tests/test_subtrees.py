@@ -182,3 +182,10 @@ def test_names_are_optional():
     )
     assert tree.root.name is None
     assert evaluate(tree).policy == {"root": "b"}
+
+
+def test_show_marks_the_copies():
+    from evtree.presentation.render import render_text
+
+    text = render_text(read_tree(TEXACO))
+    assert text.count("Final court decision [use: court]") == 2

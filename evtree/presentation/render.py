@@ -65,6 +65,8 @@ def render_text(tree: model.DecisionTree, result: Any = None, *, max_depth: int 
         parts.append(symbols[node.kind])
         if node.name is not None:
             parts.append(node.name)
+        if getattr(node, "use", None) is not None:  # a copy of a named subtree
+            parts.append(f"[use: {node.use}]")
         if isinstance(node, model.Terminal):
             parts.append(f"payoff={expression_text(node.payoff)}")
         if result is not None:
