@@ -216,3 +216,13 @@ def _reference(text: str) -> Fraction:
 )
 def test_the_rule_matches_a_slow_reference(x):
     assert decimal_fraction(repr(x)) == _reference(repr(x))
+
+
+@pytest.mark.parametrize("name", TREES)
+def test_evpi_of_the_state_on_decimal_trees_is_exact(name):
+    """EVPI of the state (every copy, declared event: state) against the oracle's clairvoyance."""
+    problem = next(p for p in PROBLEMS if p.name == name)
+    expected = oracle(problem)
+    evpi = expected["perfect"] - expected["value"]
+    r = evtree.voi.evpi(build(problem, decimals=True), "event:state", method="exact")
+    assert r.value == sympy.Rational(evpi.numerator, evpi.denominator)
