@@ -257,12 +257,16 @@ def _copy(node: model.Node, tag: str | None, *, probability: bool = True) -> mod
     new: model.Node
     if isinstance(node, model.Terminal):
         new = model.Terminal(node.payoff, name=_named(node.name, tag))
+        if node._utility is not None:  # Howard's u-values travel with their terminal
+            new._utility = node._utility
     else:
         kids = [_copy(c, tag) for c in node.children]
         for k, c in zip(kids, node.children):
             k._label = c.label
             k._probability = c.probability if isinstance(node, model.Chance) else None
         new = type(node)(_named(node.name, tag), kids)
+        if getattr(node, "_event", None) is not None:
+            new._event = node._event
     new._branch_payoff = node.branch_payoff
     return new
 
@@ -876,8 +880,12 @@ def compare(
     util = resolve_utility(tree.utility if utility == "tree" else utility, tree.parameters)
     if util is not None and util.is_linear:
         util = None
-    base = evaluate(tree, values, method=method, utility=util)
-    informed = evaluate(changed, values, method=method, utility=util)
+    # Terminals carrying their own utilities (u-values) are used when the tree's utility is asked for.
+    u_values = utility == "tree" and tree.has_terminal_utilities
+    base = evaluate(tree, values, method=method, utility="tree" if u_values else util)
+    informed = evaluate(changed, values, method=method, utility="tree" if u_values else util)
+    if u_values:
+        util = base.utility
     sign = _sign(tree)
     value = _difference(informed.value, base.value, method)
     if sign < 0:
@@ -895,7 +903,7 @@ def compare(
         details["formula_in_bounds"] = simplify_in_bounds(value, tree)
     if _delta(util):
         price = value
-    elif method == "symbolic":
+    elif method == "symbolic" or u_values:  # u-values do not move with a price paid
         price = None
     else:
         price = buying_price(changed, base, values, util, sign=sign)

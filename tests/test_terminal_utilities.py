@@ -131,3 +131,28 @@ def test_file_round_trip():
     assert evaluate(again, method="exact").value_of("c") == sympy.Rational(100, 3)
     with pytest.raises(ModelError, match="only a terminal"):
         read_tree("root:\n  decision: d\n  utility: 1\n  branches:\n    - {label: a, terminal: 1}\n")
+
+
+def test_evpi_under_u_values():
+    """Learning the deal's outcome: win -> deal (u 1), lose -> sure (u 3/5): EU 1/2 + 3/10 = 4/5.
+
+    Without information the sure 40 (EU 3/5, CE 40); with it the certainty equivalent of
+    EU 4/5 interpolates between (40, 3/5) and (100, 1): 40 + 60 * (1/5) / (2/5) = 70, so the
+    value of clairvoyance is 70 - 40 = 30.
+    """
+    from evtree import voi
+
+    r = voi.evpi(deal(), "c", method="exact")
+    assert r.with_info.expected_utility == sympy.Rational(4, 5)
+    assert r.value == 30
+
+
+def test_psa_refuses_u_values_rather_than_ignoring_them():
+    from evtree import distributions as dist
+    from evtree.core.errors import EvaluationError
+    from evtree.psa import psa
+
+    t = deal(u_sure="k")
+    t.parameters["k"] = Parameter("k", "3/5", distribution=dist.beta(mean=0.6, sd=0.1))
+    with pytest.raises(EvaluationError, match="u-values"):
+        psa(t, draws=10, seed=1)
