@@ -226,3 +226,17 @@ def test_evpi_of_the_state_on_decimal_trees_is_exact(name):
     evpi = expected["perfect"] - expected["value"]
     r = evtree.voi.evpi(build(problem, decimals=True), "event:state", method="exact")
     assert r.value == sympy.Rational(evpi.numerator, evpi.denominator)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_generated_trees_written_with_decimals_keep_their_exact_values(data):
+    from strategies import trees
+
+    tree = data.draw(trees(max_depth=3))
+    decimal = tree.copy()
+    for node in decimal.nodes():
+        if node.probability is not None and node.probability != evtree.REST:
+            node.probability = float(Fraction(node.probability))
+    for method in ("exact", "symbolic"):
+        assert evaluate(decimal, method=method).value == evaluate(tree, method=method).value

@@ -86,3 +86,25 @@ def test_under_a_utility_the_local_value_is_the_certainty_equivalent_less_the_pa
     ce = -100 * math.log(0.5 * math.exp(-0.8) + 0.5 * math.exp(0.2))
     assert r.value_of("deal") == pytest.approx(ce)
     assert r.local_value_of("deal") == pytest.approx(ce + 20)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_local_value_is_the_value_less_the_branch_payoffs_on_the_path(data):
+    from strategies import trees
+
+    from evtree.core.expressions import exact_number
+
+    tree = data.draw(trees(max_depth=3))
+    r = evaluate(tree, method="exact")
+    for node in tree.nodes():
+        above, n = 0, node
+        while n is not None:  # walk up by hand: every branch payoff from the root down to the node
+            if n.branch_payoff is not None:
+                above += exact_number(n.branch_payoff)
+            n = n.parent
+        assert r.local_value_of(node) == r.value_of(node) - above
