@@ -156,3 +156,10 @@ def test_psa_refuses_u_values_rather_than_ignoring_them():
     t.parameters["k"] = Parameter("k", "3/5", distribution=dist.beta(mean=0.6, sd=0.1))
     with pytest.raises(EvaluationError, match="u-values"):
         psa(t, draws=10, seed=1)
+
+
+def test_unknown_names_in_u_values_are_refused():
+    from evtree.core.errors import UnknownNameError
+
+    with pytest.raises(UnknownNameError, match=r"node 'd/sure' field 'utility': unknown parameter 'q'"):
+        evaluate(deal(u_sure="q"))

@@ -252,10 +252,20 @@ def terminal_utilities(tree: Any, function: Utility | None) -> TerminalUtilities
             node=missing[0].path,
             field="utility",
         )
+    quantity = terminal_utility_quantity(tree, flat)
+    for j, e in enumerate(quantity.exprs):
+        unknown = sorted(s.name for s in e.free_symbols if s.name not in tree.parameters)
+        if unknown:
+            i = int(np.flatnonzero(quantity.expr_index == j)[0])
+            from .errors import UnknownNameError
+
+            raise UnknownNameError(
+                f"unknown parameter {unknown[0]!r} in {quantity.raw[i]!r}",
+                node=flat.nodes[i].path,
+                field="utility",
+            )
     x = sympy.Symbol("u_terminal", real=True)
-    return TerminalUtilities(
-        x, None, {"type": "terminal"}, flat, terminal_utility_quantity(tree, flat), function
-    )
+    return TerminalUtilities(x, None, {"type": "terminal"}, flat, quantity, function)
 
 
 def exponential(risk_tolerance: Any) -> Utility:
