@@ -375,14 +375,15 @@ class Use(Node):
         if type(subtree) is not str or not subtree.strip():
             raise ModelError(f"Use needs a subtree name, got {subtree!r}", field="use")
         self.subtree = subtree
-        _USES_CREATED[0] = True
+        _USES_PENDING[0] += 1
 
     def __repr__(self) -> str:
         return f"Use({self.subtree!r})"
 
 
-#: Whether a Use was ever created (lets DecisionTree skip looking for references otherwise).
-_USES_CREATED = [False]
+#: How many Use nodes were created and not yet replaced by a copy (while none are, a tree
+#: without subtrees has no reference to look for, and building it skips the walk).
+_USES_PENDING = [0]
 
 
 class Branch(NamedTuple):
@@ -807,12 +808,13 @@ class DecisionTree:
         self.subtrees: dict[str, Node] = _check_subtrees(subtrees)
         if isinstance(root, Use):
             root = _expand_use(root, self.subtrees, ())
+            _USES_PENDING[0] -= 1
         if not isinstance(root, Node):
             raise ModelError(f"the root must be a node, got {type(root).__name__}", field="root")
         if root.parent is not None:
             raise ModelError("the root node already hangs under another node", node=root.key)
         self.root = root
-        if self.subtrees or _USES_CREATED[0]:
+        if self.subtrees or _USES_PENDING[0] > 0:
             _expand_uses(root, self.subtrees)
         if isinstance(parameters, Mapping):
             parameters = list(parameters.values())
@@ -1095,6 +1097,7 @@ def _expand_uses(top: Node, subtrees: Mapping[str, Node], chain: tuple[str, ...]
             for k in kids:
                 if isinstance(k, Use):
                     copy = _expand_use(k, subtrees, chain)
+                    _USES_PENDING[0] -= 1
                     k._NodeMixin__parent = None
                     copy._NodeMixin__parent = node
                     new.append(copy)
