@@ -43,6 +43,7 @@ from . import (  # noqa: F401  (the stages, as attributes)
     presentation,
     psa,
     risk,
+    scenarios,
     sensitivity,
     voi,
 )
@@ -60,7 +61,7 @@ from .core.errors import (
 )
 from .core.evaluate import Evaluation, count_strategies, evaluate, evaluate_strategy, strategies
 from .core.expressions import parse_expression, symbol
-from .core.model import REST, Branch, Chance, Decision, DecisionTree, Node, Parameter, Terminal, building
+from .core.model import REST, Branch, Chance, Decision, DecisionTree, Node, Parameter, Terminal, Use, building
 from .formats import native as io  # noqa: F401
 from .formats import read_tree, write_tree
 from .presentation import display, draw, explore, plots, render, report  # noqa: F401
@@ -112,6 +113,7 @@ __all__ = [
     "Player",
     "ProbabilityError",
     "Terminal",
+    "Use",
     "UnknownNameError",
     "ValidationError",
     "bayes",

@@ -380,6 +380,14 @@ def flip(tree: model.DecisionTree, node: str | model.Node, *, name: str | None =
                 f"branch {b.label!r} leads to a {b.kind} node; every branch must lead to a chance node",
                 node=top.path,
             )
+    below_events = {getattr(b, "_event", None) for b in below}
+    if len(below_events) > 1:
+        shown = ", ".join(sorted(repr(e) for e in below_events if e is not None))
+        raise ModelError(
+            f"the chance nodes below are copies of different events ({shown}, or none); "
+            "only copies of one event can be flipped",
+            node=top.path,
+        )
     labels = [c.label for c in below[0].children]
     for b in below[1:]:
         if sorted(c.label for c in b.children) != sorted(labels):
@@ -413,10 +421,15 @@ def flip(tree: model.DecisionTree, node: str | model.Node, *, name: str | None =
             posts,
         )
         a_node._branch_payoff = payoffs[0] if shared else None
+        if top.event is not None:  # the copies of A below keep A's event
+            a_node.event = top.event
         new_kids.append(a_node)
     first = name if name is not None else below[0].name
     new_top = _assemble(model.Chance, first, new_kids, labels, [_tidy(p_b[lb]) for lb in labels])
     new_top._branch_payoff = top.branch_payoff
+    (below_event,) = below_events
+    if below_event is not None:
+        new_top.event = below_event
     from .voi import _rebuild
 
     return _derived_tree(tree, _rebuild(tree, {id(top): lambda _n: new_top}), f"{top.key} flipped")

@@ -94,7 +94,7 @@ _KEYS = {
     "dirichlet": {"alpha", "mean", "concentration"},
     "empirical": {"samples", "weights"},
 }
-_JOINT_KEYS = {"node", "nodes", "name"}
+_JOINT_KEYS = {"node", "nodes", "name", "truncate"}
 
 
 class _Fail:
@@ -614,6 +614,169 @@ class Source:
     nodes: tuple[model.Node, ...] = ()
     columns: tuple[str, ...] = ()
     orders: tuple[tuple[int, ...], ...] = ()
+    #: ``(low, high)`` when draws are truncated at the parameter's bounds (``truncate: true``).
+    bounds: tuple[float, float] | None = None
+    #: The correlation group the parameter is drawn in (``type: correlation``), if any.
+    correlation: Correlation | None = None
+
+    def sample(self, generator: np.random.Generator, n: int) -> np.ndarray:
+        """Draw ``n`` values independently of the other sources (truncated at ``bounds`` if set)."""
+        if self.bounds is None:
+            return self.distribution.sample(generator, n)
+        return self.from_uniform(generator.random(n))
+
+    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+        """Map uniforms in (0, 1) to draws by the inverse CDF (within ``bounds`` when truncated)."""
+        d = self.distribution
+        if d.kind in ("empirical", "dirichlet"):
+            raise ModelError(
+                f"{d.kind} draws cannot be truncated or correlated",
+                field=f"parameters.{self.name}.distribution",
+            )
+        if self.bounds is not None:
+            lo, hi = (float(d.scipy.cdf(b)) for b in self.bounds)
+            if hi - lo <= 0:
+                raise ModelError(
+                    f"the distribution puts no probability within the bounds {list(self.bounds)}",
+                    field=f"parameters.{self.name}.distribution",
+                )
+            u = lo + u * (hi - lo)
+        x = np.asarray(d.scipy.ppf(u), dtype=float)
+        if self.bounds is not None:
+            x = np.clip(x, *self.bounds)
+        return x
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Correlation:
+    """Parameters drawn jointly through a Gaussian copula.
+
+    Attributes
+    ----------
+    parameters : tuple of str
+        The parameters, in the order of the matrix.
+    matrix : ndarray
+        The correlation asked for: Spearman rank correlations (``method="rank"``)
+        or Pearson correlations of normally distributed parameters (``"normal"``,
+        a joint normal).
+    method : {"rank", "normal"}
+    gaussian : ndarray
+        The correlation of the underlying standard normals (for ``rank``,
+        ``2 sin(pi r / 6)`` of each rank correlation ``r``, which gives exactly
+        that rank correlation).
+    """
+
+    parameters: tuple[str, ...]
+    matrix: np.ndarray
+    method: str
+    gaussian: np.ndarray
+
+    @property
+    def key(self) -> str:
+        return "correlation:" + ",".join(self.parameters)
+
+    def draw(self, generator: np.random.Generator, n: int) -> np.ndarray:
+        """Return correlated uniforms, shape ``(n, len(parameters))``."""
+        from scipy.special import ndtr
+
+        chol = np.linalg.cholesky(self.gaussian)
+        z = generator.standard_normal((n, len(self.parameters))) @ chol.T
+        return np.clip(ndtr(z), 1e-300, 1 - 1e-16)
+
+
+def correlation(
+    parameters: Sequence[str], matrix: Sequence[Sequence[float]] | float, *, method: str = "rank"
+) -> dict[str, Any]:
+    """Spec of correlated draws of parameters (for ``DecisionTree.distributions``).
+
+    ``method="rank"``: a Gaussian copula with these Spearman rank correlations,
+    any marginal distributions.  ``method="normal"``: a joint normal, every
+    parameter normally distributed, with these (Pearson) correlations.  For two
+    parameters ``matrix`` may be the one correlation.
+
+    Examples
+    --------
+    >>> correlation(["a", "b"], 0.5)
+    {'type': 'correlation', 'parameters': ['a', 'b'], 'matrix': [[1.0, 0.5], [0.5, 1.0]], 'method': 'rank'}
+    """
+    names = list(parameters)
+    if np.ndim(matrix) == 0:
+        if len(names) != 2:
+            raise ModelError("give a matrix for more than two parameters", field="distributions")
+        r = float(matrix)  # type: ignore[arg-type]
+        matrix = [[1.0, r], [r, 1.0]]
+    return {
+        "type": "correlation",
+        "parameters": names,
+        "matrix": [[float(x) for x in row] for row in matrix],
+        "method": method,
+    }
+
+
+def _correlations(tree: model.DecisionTree, sources: list[Source]) -> list[Source]:
+    """Attach the tree's correlation specs to the parameter sources they name."""
+    by_name = {s.name: s for s in sources if s.parameter is not None}
+    out = list(sources)
+    taken: dict[str, int] = {}
+    for i, spec in enumerate(tree.distributions):
+        if not (isinstance(spec, Mapping) and spec.get("type") == "correlation"):
+            continue
+        field = f"distributions[{i}]"
+        unknown = set(spec) - {"type", "parameters", "matrix", "method"}
+        if unknown:
+            raise ModelError(f"correlation: unknown key {sorted(unknown)[0]!r}", field=field)
+        names = spec.get("parameters")
+        if not isinstance(names, Sequence) or isinstance(names, str) or len(names) < 2:
+            raise ModelError("correlation: 'parameters' must list two or more parameters", field=field)
+        names = tuple(str(n) for n in names)
+        for n in names:
+            if n not in by_name:
+                raise ModelError(
+                    f"correlation: parameter {n!r} has no distribution to correlate", field=field
+                )
+            if n in taken:
+                raise ModelError(f"correlation: {n!r} is already in distributions[{taken[n]}]", field=field)
+            taken[n] = i
+        method = spec.get("method", "rank")
+        if method not in ("rank", "normal"):
+            raise ModelError(f"correlation: method must be 'rank' or 'normal', got {method!r}", field=field)
+        try:
+            m = np.asarray(spec.get("matrix"), dtype=float)
+        except (TypeError, ValueError):
+            raise ModelError("correlation: 'matrix' must be a matrix of numbers", field=field) from None
+        k = len(names)
+        if (
+            m.shape != (k, k)
+            or not np.allclose(m, m.T)
+            or not np.allclose(np.diag(m), 1)
+            or (abs(m) > 1).any()
+        ):
+            raise ModelError(
+                f"correlation: 'matrix' must be a symmetric {k}x{k} matrix with ones on the diagonal "
+                "and entries in [-1, 1]",
+                field=field,
+            )
+        if method == "normal":
+            bad = [n for n in names if by_name[n].distribution.kind != "normal"]
+            if bad:
+                raise ModelError(
+                    f"correlation: a joint normal needs normal distributions; {bad[0]!r} is "
+                    f"{by_name[bad[0]].distribution.kind} (use method 'rank' for other distributions)",
+                    field=field,
+                )
+            gaussian = m
+        else:
+            gaussian = 2 * np.sin(np.pi * m / 6)
+            np.fill_diagonal(gaussian, 1.0)
+        try:
+            np.linalg.cholesky(gaussian)
+        except np.linalg.LinAlgError:
+            raise ModelError("correlation: the matrix is not positive definite", field=field) from None
+        group = Correlation(names, m, method, gaussian)
+        for j, s in enumerate(out):
+            if s.name in names:
+                out[j] = dataclasses.replace(s, correlation=group)
+    return out
 
 
 def tree_sources(tree: model.DecisionTree) -> list[Source]:
@@ -651,12 +814,23 @@ def tree_sources(tree: model.DecisionTree) -> list[Source]:
                 "list it under 'distributions' with node: NAME",
                 field=f"parameters.{p.name}.distribution",
             )
-        sources.append(Source(p.name, d, parameter=p.name, columns=(p.name,)))
+        bounds = None
+        if p.distribution.get("truncate"):
+            low, high = p.bounds
+            if low is None and high is None:
+                raise ModelError(
+                    "truncate: the parameter has no bounds to truncate at",
+                    field=f"parameters.{p.name}.distribution",
+                )
+            bounds = (-np.inf if low is None else float(low), np.inf if high is None else float(high))
+        sources.append(Source(p.name, d, parameter=p.name, columns=(p.name,), bounds=bounds))
     covered: dict[int, int] = {}
     names = {s.name for s in sources}
     for i, spec in enumerate(tree.distributions):
         field = f"distributions[{i}]"
         fail = _Fail(field, None)
+        if isinstance(spec, Mapping) and spec.get("type") == "correlation":
+            continue  # attached to the parameters' sources below
         kind = _kind(spec, fail)
         if kind != "dirichlet":
             raise fail(
@@ -669,9 +843,43 @@ def tree_sources(tree: model.DecisionTree) -> list[Source]:
         if isinstance(keys, str) or not isinstance(keys, Sequence) or not keys:
             raise fail("'nodes' must be a non-empty list of chance node names or paths")
         nodes = []
-        for key in keys:
+        declared = tree.events
+        expanded: list[Any] = []
+        events_named: list[str] = []
+        for key in keys:  # a shared event (event: NAME on chance nodes) is drawn once for all its copies
+            text = str(key)
+            event = text[len("event:") :].strip() if text.startswith("event:") else None
+            if event is None:
+                try:
+                    node = tree.node(text)
+                except UnknownNameError as err:
+                    if text not in declared:
+                        raise UnknownNameError(err.message, field=field) from None
+                    event = text
+                else:
+                    event = getattr(node, "_event", None)
+                    if event is None:
+                        expanded.append(text)
+                        continue
+            if event not in declared:
+                raise UnknownNameError(f"no chance node declares event {event!r}", field=field)
+            copies = declared[event]
+            given = [c.probability for c in copies[0].children]
+            for copy in copies[1:]:
+                theirs = {c.label: c.probability for c in copy.children}
+                if any(str(theirs[c.label]) != str(g) for c, g in zip(copies[0].children, given)):
+                    raise ModelError(
+                        f"the copies of event {event!r} have different probabilities here and at "
+                        f"{copies[0].path} (posteriors?); a Dirichlet draws one distribution for every "
+                        "copy, so write the copies' probabilities as formulas of drawn parameters instead",
+                        node=copy.path,
+                        field=field,
+                    )
+            expanded.extend(copies)
+            events_named.append(event)
+        for key in expanded:
             try:
-                node = tree.node(str(key))
+                node = key if isinstance(key, model.Node) else tree.node(str(key))
             except UnknownNameError as err:
                 raise UnknownNameError(err.message, field=field) from None
             if not isinstance(node, model.Chance):
@@ -710,7 +918,8 @@ def tree_sources(tree: model.DecisionTree) -> list[Source]:
                 )
             else:
                 orders.append(tuple(list(labels).index(b) for b in branch_labels))
-        name = str(spec.get("name") or nodes[0].key)
+        default = events_named[0] if len(events_named) == 1 and len(keys) == 1 else nodes[0].key
+        name = str(spec.get("name") or default)
         if name in names:
             raise fail(f"the name {name!r} is already used by another sampled input; give this one a 'name'")
         names.add(name)
@@ -719,6 +928,8 @@ def tree_sources(tree: model.DecisionTree) -> list[Source]:
         else:
             columns = tuple(f"{name}[{label}]" for label in labels)
         sources.append(Source(name, d, nodes=tuple(nodes), columns=columns, orders=tuple(orders)))
+    if any(isinstance(s, Mapping) and s.get("type") == "correlation" for s in tree.distributions):
+        sources = _correlations(tree, sources)
     return sources
 
 

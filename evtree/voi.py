@@ -111,8 +111,12 @@ def resolve_events(tree: model.DecisionTree, nodes: Any) -> list[_Event]:
         raise ModelError("name at least one chance node", field="nodes")
     events: list[_Event] = []
     seen: dict[int, str] = {}
+    declared = tree.events
     for item in items:
         group = list(item) if isinstance(item, (tuple, list)) else [item]
+        event_name = _event_key(tree, group[0], declared) if len(group) == 1 else None
+        if event_name is not None:
+            group = list(declared[event_name])
         resolved = []
         for key in group:
             node = _as_node(tree, key)
@@ -125,7 +129,8 @@ def resolve_events(tree: model.DecisionTree, nodes: Any) -> list[_Event]:
                     f"the node is named twice (also in event {seen[id(node)]!r})", node=node.path
                 )
             resolved.append(node)
-        name = " = ".join(n.key for n in resolved)
+        name = event_name if event_name is not None else " = ".join(n.key for n in resolved)
+        _warn_partial_events(resolved, declared)
         for n in resolved:
             seen[id(n)] = name
         states = tuple(c.label for c in resolved[0].children)
@@ -139,6 +144,53 @@ def resolve_events(tree: model.DecisionTree, nodes: Any) -> list[_Event]:
         events.append(_Event(name, tuple(resolved), states, states))
     _check_not_nested(events)
     return events
+
+
+#: How a shared event is named where a node is expected: ``event:NAME``.
+EVENT_PREFIX = "event:"
+
+
+def _event_key(tree: model.DecisionTree, key: Any, declared: Mapping[str, list[model.Chance]]) -> str | None:
+    """Return the shared event ``key`` names (``event:NAME``, or a bare NAME no node has), else ``None``."""
+    if not isinstance(key, str):
+        return None
+    if key.startswith(EVENT_PREFIX):
+        name = key[len(EVENT_PREFIX) :].strip()
+        if name not in declared:
+            known = ", ".join(declared) or "none declared"
+            raise UnknownNameError(f"no chance node declares event {name!r} (events: {known})")
+        return name
+    if key in declared:
+        try:
+            tree.node(key)
+        except UnknownNameError:
+            return key
+    return None
+
+
+def _warn_partial_events(nodes: Sequence[model.Node], declared: Mapping[str, list[model.Chance]]) -> None:
+    """Warn when some but not all copies of a shared event are asked for as one event."""
+    import warnings
+
+    from .core.errors import ModelWarning
+
+    ids = {id(n) for n in nodes}
+    for n in nodes:
+        ev = getattr(n, "_event", None)
+        if ev is None:
+            continue
+        copies = declared.get(ev, [])
+        missing = [c for c in copies if id(c) not in ids]
+        if missing:
+            warnings.warn(
+                f"node '{n.key}' is one of {len(copies)} copies of event {ev!r}; the other copies "
+                f"({', '.join(c.key for c in missing)}) stay uncertain, so this is the value of "
+                f"learning this copy alone. To learn the event, ask for '{EVENT_PREFIX}{ev}' "
+                f"(evtree voi --node {EVENT_PREFIX}{ev})",
+                ModelWarning,
+                stacklevel=3,
+            )
+            return
 
 
 def _check_not_nested(events: Sequence[_Event]) -> None:
@@ -205,12 +257,16 @@ def _copy(node: model.Node, tag: str | None, *, probability: bool = True) -> mod
     new: model.Node
     if isinstance(node, model.Terminal):
         new = model.Terminal(node.payoff, name=_named(node.name, tag))
+        if node._utility is not None:  # Howard's u-values travel with their terminal
+            new._utility = node._utility
     else:
         kids = [_copy(c, tag) for c in node.children]
         for k, c in zip(kids, node.children):
             k._label = c.label
             k._probability = c.probability if isinstance(node, model.Chance) else None
         new = type(node)(_named(node.name, tag), kids)
+        if getattr(node, "_event", None) is not None:
+            new._event = node._event
     new._branch_payoff = node.branch_payoff
     return new
 
@@ -824,8 +880,12 @@ def compare(
     util = resolve_utility(tree.utility if utility == "tree" else utility, tree.parameters)
     if util is not None and util.is_linear:
         util = None
-    base = evaluate(tree, values, method=method, utility=util)
-    informed = evaluate(changed, values, method=method, utility=util)
+    # Terminals carrying their own utilities (u-values) are used when the tree's utility is asked for.
+    u_values = utility == "tree" and tree.has_terminal_utilities
+    base = evaluate(tree, values, method=method, utility="tree" if u_values else util)
+    informed = evaluate(changed, values, method=method, utility="tree" if u_values else util)
+    if u_values:
+        util = base.utility
     sign = _sign(tree)
     value = _difference(informed.value, base.value, method)
     if sign < 0:
@@ -843,7 +903,7 @@ def compare(
         details["formula_in_bounds"] = simplify_in_bounds(value, tree)
     if _delta(util):
         price = value
-    elif method == "symbolic":
+    elif method == "symbolic" or u_values:  # u-values do not move with a price paid
         price = None
     else:
         price = buying_price(changed, base, values, util, sign=sign)

@@ -161,6 +161,7 @@ def build(problem: Problem, *, decimals: bool, digits: int | None = None) -> Dec
                             )
                             for s in range(n_states)
                         ],
+                        event="state",  # every copy is the one uncertain state
                     ),
                 )
                 for a in problem.payoffs

@@ -176,3 +176,67 @@ def test_evpi_in_float_mode_accepts_rounded_float_posteriors():
     expected = oracle(problem)
     r = evtree.voi.evpi(tree, [states])
     assert r.value == pytest.approx(float(expected["perfect"] - expected["value"]), abs=1e-6)
+
+
+def _reference(text: str) -> Fraction:
+    """The rule written out slowly: the simplest fraction in the float's rounding interval, by
+    a Stern-Brocot descent (run-length steps), kept when its denominator is at most 10**6."""
+    import math
+
+    x = float(text)
+    written = Fraction(text)
+    if x == 0 or written.denominator == 1:
+        return written
+    ax = abs(x)
+    lo = (Fraction(ax) + Fraction(math.nextafter(ax, 0.0))) / 2
+    hi = (Fraction(ax) + Fraction(math.nextafter(ax, math.inf))) / 2
+    # Stern-Brocot: left = a/b, right = c/d; descend toward [lo, hi]
+    a, b, c, d = 0, 1, 1, 0
+    while True:
+        m = Fraction(a + c, b + d)
+        if lo <= m <= hi:
+            break
+        if m < lo:  # go right: largest k with (a + k c)/(b + k d) < lo ... move left bound
+            k = max(1, math.floor((lo * b - a) / (c - lo * d))) if c - lo * d > 0 else 1
+            a, b = a + k * c, b + k * d
+        else:
+            k = max(1, math.floor((c - hi * d) / (hi * b - a))) if hi * b - a > 0 else 1
+            c, d = c + k * a, d + k * b
+    if m.denominator <= 10**6 and float(m) == ax:
+        return m if x > 0 else -m
+    return written
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.floats(min_value=-1e6, max_value=1e6, allow_nan=False),
+        st.builds(lambda p, q: p / q, st.integers(-(10**6), 10**6), st.integers(1, 10**6)),
+    )
+)
+def test_the_rule_matches_a_slow_reference(x):
+    assert decimal_fraction(repr(x)) == _reference(repr(x))
+
+
+@pytest.mark.parametrize("name", TREES)
+def test_evpi_of_the_state_on_decimal_trees_is_exact(name):
+    """EVPI of the state (every copy, declared event: state) against the oracle's clairvoyance."""
+    problem = next(p for p in PROBLEMS if p.name == name)
+    expected = oracle(problem)
+    evpi = expected["perfect"] - expected["value"]
+    r = evtree.voi.evpi(build(problem, decimals=True), "event:state", method="exact")
+    assert r.value == sympy.Rational(evpi.numerator, evpi.denominator)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_generated_trees_written_with_decimals_keep_their_exact_values(data):
+    from strategies import trees
+
+    tree = data.draw(trees(max_depth=3))
+    decimal = tree.copy()
+    for node in decimal.nodes():
+        if node.probability is not None and node.probability != evtree.REST:
+            node.probability = float(Fraction(node.probability))
+    for method in ("exact", "symbolic"):
+        assert evaluate(decimal, method=method).value == evaluate(tree, method=method).value

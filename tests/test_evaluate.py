@@ -271,8 +271,12 @@ def test_float_tolerance_is_stated():
         )
     )
     assert evaluate(tree).value == pytest.approx(0.1)  # within PROBABILITY_TOLERANCE = 1e-9
-    with pytest.raises(ProbabilityError):
-        evaluate(tree, method="exact")  # exactly, 0.1 + 0.2 + 0.700000000001 != 1
+    # Exactly, 0.1 + 0.2 + 0.700000000001 != 1: since issue 14 exact arithmetic accepts a node
+    # float arithmetic accepts, re-normalising it (with a warning): 1/10 divided by the sum,
+    # 0.7 + 1e-12 being read as its shortest decimal 0.7000000000009999.
+    with pytest.warns(UserWarning, match="re-normalised"):
+        value = evaluate(tree, method="exact").value
+    assert value == sympy.Rational(1, 10) / (sympy.Rational(3, 10) + sympy.Rational("0.7000000000009999"))
 
 
 def test_rest_probability_going_negative():

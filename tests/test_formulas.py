@@ -227,3 +227,19 @@ def test_cli_set_overrides_a_formula(tmp_path, capsys):
     assert main(["evaluate", str(path), "--exact", "--json", "--set", "p_pos=1/2"]) == 0
     # p_dis_neg follows the overridden p_pos: 1/50; EV(test) = -1/2 - 1/10 = -3/5
     assert json.loads(capsys.readouterr().out)["value"] == "-3/5"
+
+
+def test_varying_a_formula_parameter_itself_through_its_view():
+    from evtree import sensitivity
+    from evtree.core.compile import formula_view
+
+    tree = _tree(BASE + FORMULAS)
+    tree.parameters["p_pos"] = tree.parameters["p_pos"].replace(low=0, high=1)
+    view = formula_view(tree, ["p_pos"])
+    assert view.root is tree.root and not view.parameters["p_pos"].is_formula
+    assert view.parameters["p_pos"].bounds == (0, 1)
+    # p_pos given, p_dis_neg = (1/10 * 1/10) / (1 - p_pos) follows it:
+    # EV(test) = -p_pos - 10 (1 - p_pos) (1/100) / (1 - p_pos) = -p_pos - 1/10, against -1: p_pos = 9/10
+    t = sensitivity.thresholds(view, "p_pos")
+    assert [x.exact for x in t.thresholds] == [sympy.Rational(9, 10)]
+    assert t.range == (0, sympy.Rational(99, 100))  # p_dis_neg <= 1 needs p_pos <= 99/100

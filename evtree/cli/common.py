@@ -22,6 +22,7 @@ __all__ = [
     "add_format_options",
     "add_utility_options",
     "add_method_options",
+    "add_params_option",
     "add_set_option",
     "add_tree_argument",
     "emit",
@@ -33,6 +34,7 @@ __all__ = [
     "save_figure",
     "strategy_of",
     "utility_of",
+    "with_scenarios",
 ]
 
 
@@ -53,6 +55,89 @@ def add_set_option(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="override a parameter's default value (repeatable); VALUE may be 1/3 or 0.25",
     )
+
+
+def add_params_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--params FILE.csv``: run the command once per row (scenario), one row of results each."""
+    parser.add_argument(
+        "--params",
+        metavar="FILE.csv",
+        default=None,
+        help="scenario table: one row per scenario, a column per parameter (and an optional "
+        "'scenario' column of labels); the command runs once per row and prints one row of results each",
+    )
+
+
+def with_scenarios(run: Any) -> Any:
+    """Wrap a subcommand so that ``--params FILE.csv`` runs it once per scenario.
+
+    Each row's values are added to ``--set``; the command's JSON output of each
+    run is flattened into one row of a table (scalars, and mappings such as the
+    policy as ``key.subkey`` columns), printed as text, CSV (``--csv``) or JSON
+    (``--json``).
+    """
+    import functools
+
+    @functools.wraps(run)
+    def wrapped(args: argparse.Namespace) -> int:
+        if not getattr(args, "params", None):
+            return run(args)
+        return _run_scenarios(args, run)
+
+    return wrapped
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, Mapping):
+            out.update(_flatten(v, key + "."))
+        elif isinstance(v, list):  # lists of numbers, or of records with an exact or a value: joined
+            items = [
+                (x.get("exact") or x.get("value")) if isinstance(x, Mapping) else x
+                for x in v
+                if not isinstance(x, (list, Mapping)) or "exact" in x or "value" in x
+            ]
+            if items and len(items) == len(v) and len(v) <= 20:
+                out[key] = "; ".join(str(x) for x in items)
+        else:
+            out[key] = v
+    return out
+
+
+def _run_scenarios(args: argparse.Namespace, run: Any) -> int:
+    import contextlib
+    import copy
+    import io
+
+    import pandas as pd
+
+    from ..scenarios import LABEL, _rows, read_scenarios
+
+    if getattr(args, "plot", None):
+        raise CommandError("--plot draws one analysis; it cannot be combined with --params")
+    table = read_scenarios(args.params)
+    tree = read_tree(args.file)
+    rows = []
+    given = [c for c in table.columns if c != LABEL]
+    for label, values in _rows(tree, table):
+        one = copy.copy(args)
+        one.params = None
+        one.json, one.csv = True, False
+        extra = [f"{k}={v}" for k, v in values.items()]
+        one.assignments = [*(getattr(args, "assignments", None) or []), *extra]
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            status = run(one)
+        if status:
+            return int(status)
+        row = {LABEL: label, **{k: str(values[k]) if k in values else "" for k in given}}
+        row.update({k: v for k, v in _flatten(json.loads(buffer.getvalue())).items() if k not in row})
+        rows.append(row)
+    frame = pd.DataFrame(rows).set_index(LABEL)
+    emit(args, data={"scenarios": frame.reset_index().to_dict(orient="records")}, table=frame)
+    return 0
 
 
 def add_method_options(parser: argparse.ArgumentParser) -> None:

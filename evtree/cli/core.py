@@ -10,6 +10,7 @@ from ..presentation.render import evaluation_text, render_text, strategies_text
 from .common import (
     add_format_options,
     add_method_options,
+    add_params_option,
     add_set_option,
     add_tree_argument,
     add_utility_options,
@@ -18,6 +19,7 @@ from .common import (
     method_of,
     strategy_of,
     utility_of,
+    with_scenarios,
 )
 from .convert import run_compare
 
@@ -32,7 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_utility_options(p)
     _strategy_option(p)
     add_format_options(p)
-    p.set_defaults(func=run_evaluate)
+    add_params_option(p)
+    p.set_defaults(func=with_scenarios(run_evaluate))
 
     p = subparsers.add_parser("validate", help="check a tree file and report every problem")
     add_tree_argument(p)

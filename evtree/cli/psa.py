@@ -16,12 +16,14 @@ from .cea import add_wtp_option, psa_at_wtp
 from .common import (
     CommandError,
     add_format_options,
+    add_params_option,
     add_set_option,
     add_tree_argument,
     emit,
     load_tree,
     number,
     save_figure,
+    with_scenarios,
 )
 
 __all__ = ["register"]
@@ -92,7 +94,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="number of values between the parameter's bounds (default 21)",
     )
     group.add_argument("--grid-values", metavar="A,B,...", default=None, help="the parameter's values")
-    p.set_defaults(func=run_psa)
+    add_params_option(p)
+    p.set_defaults(func=with_scenarios(run_psa))
 
     p = subparsers.add_parser(
         "evppi",

@@ -7,11 +7,13 @@ import argparse
 from .common import (
     CommandError,
     add_format_options,
+    add_params_option,
     add_set_option,
     add_tree_argument,
     emit,
     load_tree,
     save_figure,
+    with_scenarios,
 )
 
 __all__ = ["register"]
@@ -45,7 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _mode_option(p)
     add_format_options(p)
     _plot_option(p)
-    p.set_defaults(func=run_sensitivity)
+    add_params_option(p)
+    p.set_defaults(func=with_scenarios(run_sensitivity))
 
     p = subparsers.add_parser("threshold", help="exact points where the optimal strategy changes")
     add_tree_argument(p)

@@ -246,6 +246,19 @@ def _substitute_formulas(tree: model.DecisionTree, flat: FlatTree) -> FlatTree:
     )
 
 
+def terminal_utility_quantity(tree: model.DecisionTree, flat: FlatTree) -> Quantity:
+    """Return the terminals' own utilities (u-values) as a :class:`Quantity`, formulas substituted."""
+    q = flat.cache.get("terminal_utilities")
+    if q is None:
+        q = _quantity([getattr(n, "_utility", None) for n in flat.nodes])
+        if any(p.is_formula for p in tree.parameters.values()) and not q.is_constant:
+            subs = {symbol(k): v for k, v in model.resolve_formulas(tree.parameters).items()}
+            exprs = tuple(e.xreplace(subs) for e in q.exprs)
+            q = Quantity(q.const, q.expr_index, exprs, q.raw)
+        flat.cache["terminal_utilities"] = q
+    return q
+
+
 def formula_view(tree: model.DecisionTree, overridden: Any) -> model.DecisionTree:
     """Return the tree in which the formula parameters named in ``overridden`` are base parameters.
 
@@ -264,10 +277,7 @@ def formula_view(tree: model.DecisionTree, overridden: Any) -> model.DecisionTre
     view = views.get(key)
     if view is None or view.root is not tree.root:
         defaults = parameter_point(tree, None, method="exact")
-        params = [
-            p.replace(value=defaults[k], low=None, high=None) if k in names else p
-            for k, p in tree.parameters.items()
-        ]
+        params = [_as_base(p, defaults[k]) if k in names else p for k, p in tree.parameters.items()]
         view = model.DecisionTree.__new__(model.DecisionTree)
         view.__dict__.update({k: v for k, v in tree.__dict__.items() if k != "_formula_views"})
         view.parameters = {p.name: p for p in params}
@@ -275,6 +285,16 @@ def formula_view(tree: model.DecisionTree, overridden: Any) -> model.DecisionTre
         views.clear()
         views[key] = view
     return view
+
+
+def _as_base(p: model.Parameter, default: Any) -> model.Parameter:
+    """Return formula parameter ``p`` as a base parameter at its default, keeping its bounds if it can."""
+    if not (isinstance(default, sympy.Expr) and default.is_real and default.is_finite):
+        default = 0  # no finite default (0/0): any number will do, the caller gives the value
+    try:
+        return p.replace(value=default)
+    except ModelError:
+        return p.replace(value=default, low=None, high=None)
 
 
 def _is_own_formula(tree: model.DecisionTree, name: str, value: Any) -> bool:
@@ -474,21 +494,19 @@ def _structure_problems(tree: model.DecisionTree, flat: FlatTree) -> list[ModelE
         problems.append(ModelError("terminal has no payoff", node=nodes[i].path, field="payoff"))
     names = list(map(attrgetter("_name"), nodes))
     named = [x for x in names if x is not None]
+    # Names may repeat (two "Final court decision" nodes); such nodes are keyed by their
+    # path, and looking one up by the shared name is refused listing the candidates.
+    previous = tree._compiled
+    for n in previous.cache.get("duplicate_named", ()) if previous is not None else ():
+        n._dup = False
     if len(named) != len(set(named)):
-        first_at: dict[str, int] = {}
-        for i, x in enumerate(names):
-            if x is None:
-                continue
-            if x in first_at:
-                problems.append(
-                    ModelError(
-                        f"duplicate name {x!r} (also used at {nodes[first_at[x]].path})",
-                        node=nodes[i].path,
-                        field="name",
-                    )
-                )
-            else:
-                first_at[x] = i
+        from collections import Counter
+
+        counts = Counter(named)
+        duplicated = [nodes[i] for i, x in enumerate(names) if x is not None and counts[x] > 1]
+        for n in duplicated:
+            n._dup = True
+        flat.cache["duplicate_named"] = duplicated
     under_chance = flat.under_chance
     prob_given = np.fromiter((r is not None for r in flat.probability.raw), dtype=bool, count=flat.size)
     for i in np.flatnonzero(under_chance & ~prob_given):
@@ -548,6 +566,34 @@ def _structure_problems(tree: model.DecisionTree, flat: FlatTree) -> list[ModelE
                 )
     if tree.utility is not None and tree.objective != "max":
         problems.append(ModelError("a utility function needs objective 'max'", field="utility"))
+    if model._EVENTS_USED[0]:
+        problems.extend(_event_problems(flat))
+    return problems
+
+
+def _event_problems(flat: FlatTree) -> list[ModelError]:
+    """Return the problems of shared events: copies of one event must have the same branches."""
+    problems: list[ModelError] = []
+    first: dict[str, model.Node] = {}
+    for i in flat.chance_indices:
+        node = flat.nodes[i]
+        ev = getattr(node, "_event", None)
+        if ev is None:
+            continue
+        if ev not in first:
+            first[ev] = node
+            continue
+        mine = sorted(str(c._label) for c in _children(node))
+        theirs = sorted(str(c._label) for c in _children(first[ev]))
+        if mine != theirs:
+            problems.append(
+                ModelError(
+                    f"copies of event {ev!r} must have the same branches: {mine} here, "
+                    f"{theirs} at {first[ev].path}",
+                    node=node.path,
+                    field="event",
+                )
+            )
     return problems
 
 
@@ -624,24 +670,12 @@ def _formula_values(
             if fn is None:
                 fn = sympy.lambdify([symbol(a) for a in args], formula, "numpy")
                 cache[(formula, tuple(args))] = fn
+            # A formula without a finite value here (0/0) is kept as NaN: the tree's own
+            # expressions, where they use it, report the node and field.
             with np.errstate(all="ignore"):
-                value = np.asarray(fn(*(point[a] for a in args)), dtype=float)
-            if not np.isfinite(value).all():
-                raise ModelError(
-                    f"formula {tree.parameters[name].value!r} has no finite value at the point",
-                    field=f"parameters.{name}",
-                )
-            point[name] = value
+                point[name] = np.asarray(fn(*(point[a] for a in args)), dtype=float)
         else:
-            value = formula.xreplace({symbol(a): point[a] for a in args})
-            if method == "exact":
-                if value.free_symbols or not (value.is_real and value.is_finite):
-                    raise ModelError(
-                        f"formula {tree.parameters[name].value!r} evaluates to {value}, "
-                        "not a finite real number",
-                        field=f"parameters.{name}",
-                    )
-            point[name] = value
+            point[name] = formula.xreplace({symbol(a): point[a] for a in args})
 
 
 _FORMULA_FUNCTIONS: dict[Any, Any] = {}

@@ -40,7 +40,7 @@ from .objectives import Objective, as_objective
 from .presenters import present
 from .rollback import _to_fraction, arithmetic, outcomes, reach_probabilities, rollback
 from .rules import expected_value_rule, rule_named
-from .utility import Utility, resolve_utility
+from .utility import Utility, resolve_utility, terminal_utilities
 
 __all__ = [
     "MAX_STRATEGIES",
@@ -176,6 +176,8 @@ def evaluate(
     util = resolve_utility(tree.utility if utility == "tree" else utility, tree.parameters)
     if util is not None and util.is_linear:
         util = None
+    if utility == "tree" and model._TERMINAL_UTILITIES[0] and tree.has_terminal_utilities:
+        util = terminal_utilities(formula_view(tree, values or ()), util)  # Howard's u-values
     if rule is not None:
         rule_ = rule_named(rule)
     elif rule_named(tree.rule).uses_probabilities:
@@ -378,6 +380,29 @@ class Evaluation:
     def value_of(self, node: model.Node | str) -> Any:
         """Return the value of a node, given as object, name or path."""
         return self._out(self._values[self._flat.position(node, self.tree)])
+
+    @cached_property
+    def _above(self) -> Any:
+        """Node-aligned: the payoffs accumulated from the root down to each node (its branch included)."""
+        flat = self._flat
+        if flat.payoff.is_constant and flat.branch_payoff.is_constant and not flat.branch_payoff.const.any():
+            return np.zeros_like(self._outcomes) if self._outcomes.dtype != object else self._outcomes * 0
+        arith = arithmetic(self.method, max(1, math.prod(self.shape)))
+        own = arith.quantity(flat, flat.payoff, self.parameters)
+        return self._outcomes - own
+
+    def local_value_of(self, node: model.Node | str) -> Any:
+        """Return a node's value without the payoffs accumulated above it (the textbook's "EV at the node").
+
+        :meth:`value_of` follows the path convention: the expected total outcome
+        given that the node is reached, so it includes the payoffs of the
+        branches leading to the node (its own branch's included).  This is that
+        value minus those payoffs: at Goferbroke's survey node, 153 rather than
+        123 (the survey's cost of 30 is on the branch into it).  Under a
+        utility, the certainty equivalent minus the same payoffs.
+        """
+        i = self._flat.position(node, self.tree)
+        return self._out(self._values[i] - self._above[i])
 
     def utility_of(self, node: model.Node | str) -> Any:
         """Return the expected utility at a node (its value when risk neutral)."""
@@ -634,7 +659,11 @@ class Evaluation:
 
     # -- display --------------------------------------------------------------------------
     def to_frame(self) -> Any:
-        """Every node as a row: path, kind, probability, outcome, value, optimal, reach."""
+        """Every node as a row: path, kind, probability, value, local value, optimal, reach.
+
+        ``value`` includes the payoffs accumulated above the node (the path
+        convention), ``local_value`` leaves them out (see :meth:`local_value_of`).
+        """
         import pandas as pd
 
         if self.shape != ():
@@ -653,6 +682,7 @@ class Evaluation:
                     "kind": kinds[int(flat.kind[i])],
                     "probability": conv(self._probs[i]) if flat.under_chance[i] else None,
                     "value": conv(self._values[i]),
+                    "local_value": conv(self._values[i] - self._above[i]),
                     "optimal": bool(np.asarray(self._optimal[i]).all())
                     if i and flat.kind[flat.parent[i]] == DECISION
                     else None,

@@ -117,14 +117,27 @@ def decimal_fraction(text: str | float) -> Fraction:
     >>> decimal_fraction(0.1), decimal_fraction("0.123456789")
     (Fraction(1, 10), Fraction(123456789, 1000000000))
     """
-    written = Fraction(repr(text) if isinstance(text, float) else text)
+    return _decimal_fraction(repr(text) if isinstance(text, float) else text)
+
+
+@functools.lru_cache(maxsize=65536)
+def _decimal_fraction(text: str) -> Fraction:
+    written = Fraction(text)
     x = float(text)
     if x == 0.0 or x != x or x in (float("inf"), float("-inf")):
         return written
-    if written.denominator == 1:
+    q = written.denominator
+    if q == 1 or (q < 10**8 and abs(x) * q * q < 4e15):
+        # No other fraction with a denominator up to q is within the rounding interval
+        # (narrower than 2**-52 |x| < 1/q**2), so the decimal itself is the simplest.
         return written
-    sign = -1 if x < 0 else 1
     ax = abs(x)
+    sign = -1 if x < 0 else 1
+    if ax < 4000 and ax != 2.0 ** math.frexp(ax)[1] / 2:
+        # Fast path: the interval is symmetric about x, so a fraction with denominator up to
+        # 10**6 inside it is the closest such fraction; below 4000 there is at most one.
+        near = Fraction(ax).limit_denominator(MAX_DECIMAL_DENOMINATOR)
+        return sign * near if float(near) == ax else written
     centre = Fraction(ax)
     lo = (centre + Fraction(math.nextafter(ax, 0.0))) / 2
     hi = (centre + Fraction(math.nextafter(ax, math.inf))) / 2

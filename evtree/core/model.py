@@ -47,6 +47,7 @@ __all__ = [
     "Node",
     "Parameter",
     "Terminal",
+    "Use",
     "resolve_formulas",
 ]
 
@@ -139,8 +140,12 @@ class Node(anytree.NodeMixin):
     kind: ClassVar[str] = "node"
     separator = "/"
     _payoff: Any = None  # terminals set their own
+    _dup: bool = False  # set by compile on nodes whose name another node of the tree also has
+    _use: str | None = None  # set on the top node of a copy of a named subtree (see DecisionTree)
 
     def __init__(self, name: str | None = None) -> None:
+        if name == "":
+            name = None  # an empty name is no name
         if name is not None and (type(name) is not str or not name.strip()):
             raise ModelError(f"a node name must be non-empty text, got {name!r}", field="name")
         self._name = name
@@ -195,6 +200,11 @@ class Node(anytree.NodeMixin):
 
     # -- structure ------------------------------------------------------------------------
     @property
+    def use(self) -> str | None:
+        """The named subtree this node is a copy of (``None`` unless it replaced a :class:`Use`)."""
+        return self._use
+
+    @property
     def branches(self) -> tuple[Node, ...]:
         """The children of this node, in branch order."""
         return self.children
@@ -230,8 +240,8 @@ class Node(anytree.NodeMixin):
 
     @property
     def key(self) -> str:
-        """The node's name, or its path when it has none."""
-        return self._name if self._name is not None else self.path
+        """The node's name, or its path when it has none or its name is not unique in the tree."""
+        return self._name if self._name is not None and not self._dup else self.path
 
     def branch(self, label: str) -> Node:
         """Return the child reached by the branch labelled ``label``.
@@ -262,7 +272,11 @@ class Node(anytree.NodeMixin):
                         node=self._name,
                     )
                 if child._label is not None and child._label != item.label:
-                    raise ModelError(f"branch {item.label!r}: its node already has a label", node=self._name)
+                    raise ModelError(
+                        f"branch {item.label!r}: its node already has a label ({child._label!r}), so it is "
+                        f"used elsewhere; {_REUSE_HINT}",
+                        node=self._name,
+                    )
                 child._label = None if item.label is None else str(item.label)
                 if item.probability is not None:
                     child._probability = _check_quantity(
@@ -278,7 +292,8 @@ class Node(anytree.NodeMixin):
                 raise ModelError(f"expected a Branch or a node, got {type(item).__name__}", node=self._name)
             if child is self or getattr(child, "_NodeMixin__parent", None) is not None:
                 raise ModelError(
-                    f"node {child.key!r} already belongs to a tree; build a new node or detach it",
+                    f"node {child.key!r} already belongs to a tree; build a new node or detach it "
+                    f"({_REUSE_HINT})",
                     node=self._name,
                 )
             children.append(child)
@@ -333,6 +348,49 @@ class Node(anytree.NodeMixin):
         if self._branch_payoff is not None:
             args.append(f"payoff={self._branch_payoff!r}")
         return f"{type(self).__name__}({', '.join(args)})"
+
+
+_REUSE_HINT = (
+    "to use one subtree in several places, define it once in DecisionTree(subtrees={NAME: node}) "
+    "and put Use(NAME) on each branch"
+)
+
+
+class Use(Node):
+    """A reference to a named subtree, put on a branch in place of a node (TreeAge's clones).
+
+    ``DecisionTree(root, subtrees={"court": court_node})`` replaces every
+    ``Use("court")`` by a copy of ``court_node`` (the branch's label,
+    probability and payoff stay the branch's); the copies remember the
+    reference, so that saving the tree writes ``use: court`` again.
+
+    Examples
+    --------
+    >>> court = Chance("court", [Branch("win", Terminal(10), probability="1/2"),
+    ...                          Branch("lose", Terminal(0), probability="rest")])
+    >>> tree = DecisionTree(Decision("d", [Branch("sue", Use("court")), Branch("settle", Terminal(4))]),
+    ...                     subtrees={"court": court})
+    >>> tree.root.branch("sue").kind, tree.root.branch("sue").use
+    ('chance', 'court')
+    """
+
+    kind = "use"
+    _NodeMixin__children = ()
+
+    def __init__(self, subtree: str) -> None:
+        super().__init__(None)
+        if type(subtree) is not str or not subtree.strip():
+            raise ModelError(f"Use needs a subtree name, got {subtree!r}", field="use")
+        self.subtree = subtree
+        _USES_PENDING[0] += 1
+
+    def __repr__(self) -> str:
+        return f"Use({self.subtree!r})"
+
+
+#: How many Use nodes were created and not yet replaced by a copy (while none are, a tree
+#: without subtrees has no reference to look for, and building it skips the walk).
+_USES_PENDING = [0]
 
 
 class Branch(NamedTuple):
@@ -440,13 +498,52 @@ class Chance(Node):
         The event's name.
     branches : sequence of Branch or Node
         The outcomes, each with a probability; one may be :data:`REST`.
+    event : str, optional
+        The uncertainty this node is a copy of.  Chance nodes with the same
+        ``event`` are one uncertainty met in several places (the disease in
+        every branch of a test-or-treat tree): they must have the same branch
+        labels, and value of information, Dirichlet draws and flipping treat
+        them as one.  Their probabilities may differ (posteriors).
     """
 
     kind = "chance"
+    _event: str | None = None
 
-    def __init__(self, name: str | None = None, branches: Sequence[Branch | Node] = ()) -> None:
+    def __init__(
+        self, name: str | None = None, branches: Sequence[Branch | Node] = (), *, event: str | None = None
+    ) -> None:
         super().__init__(name)
         self._attach_branches(branches)
+        if event is not None:
+            self.event = event
+
+    @property
+    def event(self) -> str | None:
+        """Name of the uncertainty this node is a copy of (``None``: its own)."""
+        return self._event
+
+    @event.setter
+    def event(self, value: str | None) -> None:
+        if value is not None and (type(value) is not str or not value.strip()):
+            raise ModelError(f"an event name must be non-empty text, got {value!r}", field="event")
+        self._event = value
+        if value is not None:
+            _EVENTS_USED[0] = True
+        _touch()
+
+    def _fields_equal(self, other: Node) -> bool:
+        return super()._fields_equal(other) and self._event == getattr(other, "_event", None)
+
+    def __repr__(self) -> str:
+        text = super().__repr__()
+        return text if self._event is None else f"{text[:-1]}, event={self._event!r})"
+
+
+#: Whether any terminal was ever given a utility (lets evaluation skip looking otherwise).
+_TERMINAL_UTILITIES = [False]
+
+#: Whether any chance node was ever given an event (lets compile skip the check otherwise).
+_EVENTS_USED = [False]
 
 
 class Terminal(Node):
@@ -462,10 +559,29 @@ class Terminal(Node):
 
     kind = "terminal"
     _NodeMixin__children = ()  # terminals never have children; read fast by compile
+    _utility: Any = None
 
-    def __init__(self, payoff: Any = None, *, name: str | None = None) -> None:
+    def __init__(self, payoff: Any = None, *, name: str | None = None, utility: Any = None) -> None:
         super().__init__(name)
         self._payoff = _check_quantity(payoff, "payoff", name)
+        if utility is not None:
+            self.utility = utility
+
+    @property
+    def utility(self) -> Any:
+        """The decision maker's utility for this outcome (Howard's u-value), as given; ``None`` if not given.
+
+        When a tree's terminals carry utilities, decisions maximise expected
+        utility over them instead of applying a utility function to payoffs.
+        """
+        return self._utility
+
+    @utility.setter
+    def utility(self, value: Any) -> None:
+        self._utility = _check_quantity(value, "utility", self._name)
+        if value is not None:
+            _TERMINAL_UTILITIES[0] = True
+        _touch()
 
     @property
     def payoff(self) -> Any:
@@ -481,7 +597,11 @@ class Terminal(Node):
         raise ModelError("a terminal node cannot have branches", node=self.path)
 
     def _fields_equal(self, other: Node) -> bool:
-        return super()._fields_equal(other) and _same_quantity(self._payoff, other._payoff)
+        return (
+            super()._fields_equal(other)
+            and _same_quantity(self._payoff, other._payoff)
+            and _same_quantity(self._utility, getattr(other, "_utility", None))
+        )
 
     def __repr__(self) -> str:
         text = super().__repr__()
@@ -725,6 +845,9 @@ class DecisionTree:
     players : sequence of Player or str, optional
         Named players of a game; payoffs may then be mappings player ->
         expression.  A tree declares criteria or players, not both.
+    subtrees : mapping of str to node, optional
+        Named subtrees defined once: every :class:`Use` of a name in the tree
+        (and in other subtrees) is replaced by a copy of its node.
 
     Examples
     --------
@@ -757,12 +880,19 @@ class DecisionTree:
         metadata: Mapping[str, Any] | None = None,
         criteria: Iterable[Criterion] | Mapping[str, Criterion] | None = None,
         players: Iterable[Player | str] | Mapping[str, Player] | None = None,
+        subtrees: Mapping[str, Node] | None = None,
     ) -> None:
+        self.subtrees: dict[str, Node] = _check_subtrees(subtrees)
+        if isinstance(root, Use):
+            root = _expand_use(root, self.subtrees, ())
+            _USES_PENDING[0] -= 1
         if not isinstance(root, Node):
             raise ModelError(f"the root must be a node, got {type(root).__name__}", field="root")
         if root.parent is not None:
             raise ModelError("the root node already hangs under another node", node=root.key)
         self.root = root
+        if self.subtrees or _USES_PENDING[0] > 0:
+            _expand_uses(root, self.subtrees)
         if isinstance(parameters, Mapping):
             parameters = list(parameters.values())
         params: dict[str, Parameter] = {}
@@ -827,6 +957,25 @@ class DecisionTree:
         """Terminal nodes in pre-order."""
         return [n for n in self.nodes() if isinstance(n, Terminal)]
 
+    @property
+    def has_terminal_utilities(self) -> bool:
+        """Whether terminals carry their own utilities (u-values) instead of a utility function."""
+        if not _TERMINAL_UTILITIES[0]:
+            return False
+        return any(getattr(t, "_utility", None) is not None for t in self.terminals)
+
+    @property
+    def events(self) -> dict[str, list[Chance]]:
+        """Declared shared events: event name to its chance nodes (copies), in pre-order."""
+        out: dict[str, list[Chance]] = {}
+        if not _EVENTS_USED[0]:
+            return out
+        for n in self.nodes():
+            ev = getattr(n, "_event", None)
+            if ev is not None:
+                out.setdefault(ev, []).append(n)
+        return out
+
     def node(self, key: str) -> Node:
         """Return the node with this name, or at this path (``root/label/label``).
 
@@ -837,9 +986,14 @@ class DecisionTree:
         """
         if not isinstance(key, str):
             raise TypeError(f"a node is found by its name or path, not {type(key).__name__}")
-        for n in self.nodes():
-            if n._name == key:
-                return n
+        found = [n for n in self.nodes() if n._name == key]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            listed = ", ".join(repr(n.path) for n in found)
+            raise UnknownNameError(
+                f"the name {key!r} is ambiguous: {len(found)} nodes have it ({listed}); give the node's path"
+            )
         node: Node = self.root
         parts = key.split(Node.separator)
         if parts[0] in (self.root._name, "root"):
@@ -938,6 +1092,7 @@ class DecisionTree:
             metadata=self.metadata,
             criteria=self.criteria,
             players=self.players,
+            subtrees={k: _copy_node(v) for k, v in self.subtrees.items()},
         )
 
     def __eq__(self, other: object) -> bool:
@@ -956,6 +1111,7 @@ class DecisionTree:
             or self.metadata != other.metadata
             or self.criteria != other.criteria
             or self.players != other.players
+            or set(self.subtrees) != set(getattr(other, "subtrees", {}))
         ):
             return False
         mine, theirs = list(self.nodes()), list(other.nodes())
@@ -983,13 +1139,78 @@ class DecisionTree:
 
 def _copy_node(node: Node) -> Node:
     new: Node
-    if isinstance(node, Terminal):
+    if isinstance(node, Use):
+        new = Use(node.subtree)
+    elif isinstance(node, Terminal):
         new = Terminal(node._payoff, name=node._name)
+        if node._utility is not None:
+            new._utility = node._utility
     else:
         new = type(node)(node._name, [_copy_node(c) for c in node.children])
+        if getattr(node, "_event", None) is not None:
+            new._event = node._event
     new._label = node._label
     new._probability = node._probability
     new._branch_payoff = node._branch_payoff
     if isinstance(node, Decision) and (node._player is not None or node._information_set is not None):
         new._player, new._information_set = node._player, node._information_set
+    if node._use is not None:
+        new._use = node._use
     return new
+
+
+def _check_subtrees(subtrees: Mapping[str, Node] | None) -> dict[str, Node]:
+    out: dict[str, Node] = {}
+    for name, node in (subtrees or {}).items():
+        if type(name) is not str or not name.strip():
+            raise ModelError(f"a subtree needs a name, got {name!r}", field="subtrees")
+        if not isinstance(node, Node) or isinstance(node, Use):
+            raise ModelError(f"subtree {name!r} must be a node", field=f"subtrees.{name}")
+        if node.parent is not None:
+            raise ModelError(f"subtree {name!r} already hangs in a tree", field=f"subtrees.{name}")
+        out[name] = node
+    return out
+
+
+def _expand_use(ref: Use, subtrees: Mapping[str, Node], chain: tuple[str, ...]) -> Node:
+    """Return a copy of the subtree ``ref`` names, with the references inside it expanded too."""
+    name = ref.subtree
+    if name in chain:
+        cycle = " -> ".join([*chain, name])
+        raise ModelError(f"subtrees use each other in a cycle: {cycle}", field="subtrees")
+    if name not in subtrees:
+        known = ", ".join(subtrees) or "none"
+        raise UnknownNameError(f"unknown subtree {name!r} (subtrees: {known})", field="use")
+    copy = _copy_node(subtrees[name])
+    _expand_uses(copy, subtrees, (*chain, name))
+    copy._use = name
+    copy._label = ref._label
+    copy._probability = ref._probability
+    copy._branch_payoff = ref._branch_payoff
+    return copy
+
+
+def _expand_uses(top: Node, subtrees: Mapping[str, Node], chain: tuple[str, ...] = ()) -> None:
+    """Replace every :class:`Use` below ``top`` by a copy of its subtree, in place."""
+    stack = [top]
+    while stack:
+        node = stack.pop()
+        kids = getattr(node, "_NodeMixin__children", ())
+        if not kids:
+            continue
+        if any(isinstance(k, Use) for k in kids):
+            new = []
+            for k in kids:
+                if isinstance(k, Use):
+                    copy = _expand_use(k, subtrees, chain)
+                    _USES_PENDING[0] -= 1
+                    k._NodeMixin__parent = None
+                    copy._NodeMixin__parent = node
+                    new.append(copy)
+                else:
+                    new.append(k)
+            node._NodeMixin__children = new
+            _touch()
+            kids = new
+        stack.extend(k for k in kids if not (isinstance(k, Use)) and k._use is None)
+

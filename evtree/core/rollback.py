@@ -260,7 +260,7 @@ def _near_one_constants(flat: FlatTree, probs: np.ndarray) -> list[tuple[int, in
         if total != 1 and abs(float(total) - 1) <= PROBABILITY_TOLERANCE:
             found.append((a, b, total))
             warnings.warn(
-                f"node '{flat.nodes[p].path}': probabilities sum to {float(total):.12g}, within "
+                f"node '{flat.nodes[p].path}': probabilities sum to {total}, within "
                 f"{PROBABILITY_TOLERANCE:g} of 1; re-normalised (each divided by their sum) "
                 "for exact arithmetic",
                 ModelWarning,

@@ -35,7 +35,7 @@ import sympy
 from .errors import EvaluationError, ModelError
 from .expressions import as_expr, parse_expression, symbol
 
-__all__ = ["OUTCOME", "Utility", "exponential", "resolve_utility"]
+__all__ = ["OUTCOME", "TerminalUtilities", "Utility", "exponential", "resolve_utility", "terminal_utilities"]
 
 #: The symbol that stands for the outcome in a utility expression.
 OUTCOME = "x"
@@ -288,6 +288,133 @@ def _single_solution(solutions: Any) -> sympy.Expr | None:
         inner = _single_solution(solutions.base_sets[0])
         return None if inner is None else solutions.lamda(inner)
     return None
+@dataclasses.dataclass(frozen=True)
+class TerminalUtilities(Utility):
+    """Utilities given per terminal (Howard's u-values) instead of a function of the payoff.
+
+    Decisions maximise expected utility over the terminals' u-values.  Values in
+    payoff units (certainty equivalents) come from the tree's utility function
+    when it has one, else by piecewise-linear interpolation between the
+    terminals' (outcome, u-value) points, which exists when the u-values
+    increase strictly with the outcome (equal outcomes having equal u-values);
+    otherwise they are NaN (float) or ``None`` (exact), and only expected
+    utilities are reported.
+    """
+
+    flat: Any = None
+    quantity: Any = None
+    function: Utility | None = None
+
+    @property
+    def is_linear(self) -> bool:
+        return False
+
+    @property
+    def has_delta_property(self) -> bool:
+        return False
+
+    def forward(self, outcomes: Any, method: str, point: Mapping[str, Any]) -> Any:
+        from .rollback import arithmetic
+
+        q = self.quantity
+        if method == "float":
+            n = max([outcomes.shape[1], *(np.size(v) for v in point.values())])
+            values = np.repeat(q.const[:, None], n, axis=1)
+            if q.exprs:
+                names = sorted({s.name for e in q.exprs for s in e.free_symbols})
+                f = sympy.lambdify([symbol(s) for s in names], list(q.exprs), "numpy")
+                with np.errstate(all="ignore"):
+                    table = [
+                        np.broadcast_to(np.asarray(v, dtype=float).reshape(-1), (n,))
+                        for v in f(*(point[s] for s in names))
+                    ]
+                for r in np.flatnonzero(q.expr_index >= 0):
+                    values[r] = table[int(q.expr_index[r])]
+        else:
+            values = arithmetic(method, 1).quantity(self.flat, q, point)
+        object.__setattr__(self, "_outcomes", outcomes)
+        object.__setattr__(self, "_utilities", values)
+        return values
+
+    def inverse(self, utilities: Any, method: str, point: Mapping[str, Any]) -> Any:
+        if self.function is not None:
+            return self.function.inverse(utilities, method, point)
+        terms = self.flat.terminal_indices
+        xs, us = self._outcomes[terms], self._utilities[terms]
+        if method == "float":
+            out = np.full(np.shape(utilities), np.nan)
+            us = np.broadcast_to(us, (len(terms), utilities.shape[1]))
+            xs = np.broadcast_to(xs, (len(terms), utilities.shape[1]))
+            for col in range(utilities.shape[1]):
+                pts = _increasing_points(list(xs[:, col]), list(us[:, col]))
+                if pts is not None:
+                    px, pu = zip(*pts)
+                    inside = (utilities[:, col] >= pu[0]) & (utilities[:, col] <= pu[-1])
+                    out[inside, col] = np.interp(utilities[inside, col], pu, px)
+            return out
+        pts = _increasing_points(list(xs), list(us))
+        out = np.empty(len(utilities), dtype=object)
+        for i, y in enumerate(utilities):
+            out[i] = None if pts is None else _interpolate(pts, y)
+        return out
+
+
+def _increasing_points(xs: list[Any], us: list[Any]) -> list[tuple[Any, Any]] | None:
+    """Return the (outcome, utility) points by outcome, or ``None`` if u is not strictly increasing."""
+    pts: dict[Any, Any] = {}
+    for x, u in zip(xs, us):
+        if x in pts and pts[x] != u:
+            return None
+        pts[x] = u
+    try:
+        ordered = sorted(pts.items())
+    except TypeError:  # symbolic values cannot be ordered
+        return None
+    if any(not b[1] > a[1] for a, b in zip(ordered, ordered[1:])):
+        return None
+    return ordered
+
+
+def _interpolate(pts: list[tuple[Any, Any]], y: Any) -> Any:
+    for (x0, u0), (x1, u1) in zip(pts, pts[1:]):
+        if u0 <= y <= u1:
+            return x0 + (x1 - x0) * (y - u0) / (u1 - u0)
+    return pts[0][0] if len(pts) == 1 and y == pts[0][1] else None
+
+
+def terminal_utilities(tree: Any, function: Utility | None) -> TerminalUtilities:
+    """Return the :class:`TerminalUtilities` of a tree whose terminals carry u-values.
+
+    Raises
+    ------
+    ModelError
+        If some terminals have a utility and others do not.
+    """
+    from .compile import compile_tree, terminal_utility_quantity
+
+    flat = compile_tree(tree)
+    missing = [n for n in tree.terminals if getattr(n, "_utility", None) is None]
+    if missing:
+        raise ModelError(
+            f"{len(missing)} terminals have no utility while others do; give every terminal one "
+            "(or none, to use a utility function)",
+            node=missing[0].path,
+            field="utility",
+        )
+    quantity = terminal_utility_quantity(tree, flat)
+    for j, e in enumerate(quantity.exprs):
+        unknown = sorted(s.name for s in e.free_symbols if s.name not in tree.parameters)
+        if unknown:
+            i = int(np.flatnonzero(quantity.expr_index == j)[0])
+            from .errors import UnknownNameError
+
+            raise UnknownNameError(
+                f"unknown parameter {unknown[0]!r} in {quantity.raw[i]!r}",
+                node=flat.nodes[i].path,
+                field="utility",
+            )
+    x = sympy.Symbol("u_terminal", real=True)
+    return TerminalUtilities(x, None, {"type": "terminal"}, flat, quantity, function)
 
 
 def exponential(risk_tolerance: Any) -> Utility:

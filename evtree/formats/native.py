@@ -45,10 +45,13 @@ _TOP_KEYS = {
     "root",
     "criteria",
     "players",
+    "subtrees",
 }
 _NODE_KEYS = {"decision", "chance", "terminal"}
 _GAME_KEYS = {"player", "information_set"}  # decision nodes of a game (evtree.games)
-_BRANCH_KEYS = {"label", "probability", "payoff", "name", "branches"} | _NODE_KEYS | _GAME_KEYS
+_BRANCH_KEYS = (
+    {"label", "probability", "payoff", "name", "branches", "event", "use", "utility"} | _NODE_KEYS | _GAME_KEYS
+)
 _PARAM_KEYS = {"value", "low", "high", "description", "distribution"}
 
 
@@ -67,7 +70,14 @@ class _Loader(yaml.SafeLoader):
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
-            raise yaml.MarkedYAMLError(None, None, "aliases are not allowed in tree files", event.start_mark)
+            raise yaml.MarkedYAMLError(
+                None,
+                None,
+                "aliases are not allowed in tree files; to use a subtree in several places define it "
+                "once under 'subtrees:' (subtrees: {court: {chance: ..., branches: [...]}}) and put "
+                "'use: court' on each branch",
+                event.start_mark,
+            )
         return super().compose_node(parent, index)
 
 
@@ -215,7 +225,16 @@ def tree_from_dict(data: Any, *, where: Any = None) -> model.DecisionTree:
     if "root" not in data:
         raise FileFormatError("missing 'root'", where=where(""))
     parameters = _read_parameters(data.get("parameters") or {}, where, data)
+    subtrees_spec = data.get("subtrees") or {}
+    if not isinstance(subtrees_spec, Mapping):
+        raise FileFormatError(
+            "'subtrees' must map names to nodes", where=where("subtrees", data, "subtrees")
+        )
     with model.building():
+        subtrees = {
+            str(k): _read_node(v, f"subtrees.{k}", where, subtrees_spec, k, branch=False)
+            for k, v in subtrees_spec.items()
+        }
         root = _read_node(data["root"], "root", where, data, "root", branch=False)
     for key in ("name", "description"):
         if key in data and not isinstance(data[key], str):
@@ -238,6 +257,7 @@ def tree_from_dict(data: Any, *, where: Any = None) -> model.DecisionTree:
             metadata=_plain(data.get("metadata") or {}),
             criteria=criteria,
             players=players,
+            subtrees=subtrees,
         )
     except ModelError as err:
         field = err.field or "objective"
@@ -382,7 +402,7 @@ class _Path:
         return f"{self}.{name}"
 
 
-_ROOT_KEYS = _NODE_KEYS | {"branches", "name"} | _GAME_KEYS
+_ROOT_KEYS = _NODE_KEYS | {"branches", "name", "event", "utility"} | _GAME_KEYS
 
 
 def _read_node(spec: Any, path: Any, where: _Where, container: Any, key: Any, *, branch: bool) -> model.Node:
@@ -397,7 +417,18 @@ def _read_node(spec: Any, path: Any, where: _Where, container: Any, key: Any, *,
             f"unknown key {bad!r} (allowed: {', '.join(sorted(allowed))})",
             where=where(path.field(bad), spec, bad),
         )
+    if branch and "use" in spec:
+        return _read_use(spec, path, where, container, key)
     is_terminal = "terminal" in spec
+    if "utility" in spec and not is_terminal:
+        raise FileFormatError(
+            "only a terminal has its own utility (u-value)",
+            where=where(path.field("utility"), spec, "utility"),
+        )
+    if "event" in spec and "chance" not in spec:
+        raise FileFormatError(
+            "only a chance node can be a copy of an event", where=where(path.field("event"), spec, "event")
+        )
     if is_terminal + ("decision" in spec) + ("chance" in spec) != 1:
         kinds = [k for k in ("decision", "chance", "terminal") if k in spec]
         what = "none" if not kinds else " and ".join(kinds)
@@ -422,6 +453,8 @@ def _read_node(spec: Any, path: Any, where: _Where, container: Any, key: Any, *,
                 _quantity(payoff, path, "terminal", where, spec),
                 name=None if name is None else _name(name, path, where, spec),
             )
+            if spec.get("utility") is not None:
+                node.utility = _quantity(spec["utility"], path, "utility", where, spec)
         else:
             kind = "decision" if "decision" in spec else "chance"
             if "name" in spec:
@@ -454,6 +487,14 @@ def _read_node(spec: Any, path: Any, where: _Where, container: Any, key: Any, *,
             raise FileFormatError(
                 f"'{game_key}' belongs on a decision node", where=where(path.field(game_key), spec, game_key)
             )
+            if "event" in spec:
+                event = spec["event"]
+                if type(event) is not str or not event.strip():
+                    raise FileFormatError(
+                        "an event name must be non-empty text",
+                        where=where(path.field("event"), spec, "event"),
+                    )
+                node.event = event
     except RecursionError:
         raise FileFormatError(
             "the tree is nested too deeply", where=where(str(path), container, key)
@@ -485,11 +526,32 @@ def _read_game_field(node: model.Node, spec: Any, key: str, path: _Path, where: 
     if type(value) is not str or not value.strip():
         raise FileFormatError(f"'{key}' must be a name", where=where(path.field(key), spec, key))
     setattr(node, f"_{key}", value)
+def _read_use(spec: Any, path: _Path, where: _Where, container: Any, key: Any) -> model.Node:
+    """Read a branch ``{label: ..., use: NAME}``: a reference to a named subtree."""
+    extra = sorted(set(spec) - {"label", "probability", "payoff", "use"})
+    if extra:
+        raise FileFormatError(
+            f"a branch with 'use' takes only label, probability and payoff, not {extra[0]!r}",
+            where=where(path.field(extra[0]), spec, extra[0]),
+        )
+    name = spec["use"]
+    if type(name) is not str or not name.strip():
+        raise FileFormatError("'use' must name a subtree", where=where(path.field("use"), spec, "use"))
+    node = model.Use(name)
+    label = spec.get("label")
+    if label is None:
+        raise FileFormatError("a branch needs a 'label'", where=where(str(path), container, key))
+    node._label = str(label)
+    if "probability" in spec:
+        node._probability = _quantity(spec["probability"], path, "probability", where, spec, rest=True)
+    if "payoff" in spec:
+        node._branch_payoff = _quantity(spec["payoff"], path, "payoff", where, spec)
+    return node
 
 
 def _name(value: Any, path: _Path, where: _Where, spec: Any, key: str = "name") -> str | None:
-    if value is None:
-        return None
+    if value is None or value == "":
+        return None  # names are optional
     if type(value) is not str or not value.strip():
         raise FileFormatError("a name must be non-empty text", where=where(path.field(key), spec, key))
     return value
@@ -575,6 +637,8 @@ def tree_to_dict(tree: model.DecisionTree) -> dict[str, Any]:
             }
         else:
             data["players"] = [p.name for p in tree.players]
+    if getattr(tree, "subtrees", None):
+        data["subtrees"] = {k: _node_to_dict(v, branch=False, top=True) for k, v in tree.subtrees.items()}
     data["root"] = _node_to_dict(tree.root, branch=False)
     return data
 
@@ -596,7 +660,7 @@ def _payoff_text(value: Any) -> Any:
     return expression_text(value)
 
 
-def _node_to_dict(node: model.Node, *, branch: bool) -> dict[str, Any]:
+def _node_to_dict(node: model.Node, *, branch: bool, top: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if branch:
         out["label"] = node._label
@@ -604,10 +668,18 @@ def _node_to_dict(node: model.Node, *, branch: bool) -> dict[str, Any]:
             out["probability"] = expression_text(node._probability)
         if node._branch_payoff is not None:
             out["payoff"] = _payoff_text(node._branch_payoff)
+    if isinstance(node, model.Use):
+        out["use"] = node.subtree
+        return out
+    if node._use is not None and not top and branch:  # a copy of a named subtree: write the reference
+        out["use"] = node._use
+        return out
     if isinstance(node, model.Terminal):
         out["terminal"] = _payoff_text(node._payoff)
         if node._name is not None:
             out["name"] = node._name
+        if node._utility is not None:
+            out["utility"] = expression_text(node._utility)
     else:
         out[node.kind] = node._name
         if isinstance(node, model.Decision):
@@ -615,6 +687,8 @@ def _node_to_dict(node: model.Node, *, branch: bool) -> dict[str, Any]:
                 out["player"] = node._player
             if node._information_set is not None:
                 out["information_set"] = node._information_set
+        if getattr(node, "_event", None) is not None:
+            out["event"] = node._event
         out["branches"] = [_node_to_dict(c, branch=True) for c in node.children]
     return out
 

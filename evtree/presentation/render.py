@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import anytree
+import numpy as np
 
 from ..core import model
 from ..core.expressions import expression_text
@@ -69,10 +70,15 @@ def render_text(tree: model.DecisionTree, result: Any = None, *, max_depth: int 
         parts.append(symbols[node.kind])
         if node.name is not None:
             parts.append(node.name)
+        if getattr(node, "use", None) is not None:  # a copy of a named subtree
+            parts.append(f"[use: {node.use}]")
         if isinstance(node, model.Terminal):
             parts.append(f"payoff={expression_text(node.payoff)}")
         if result is not None:
             parts.append(f" = {_fmt(result.value_of(node), collect)}")
+            local = result.local_value_of(node)
+            if bool(np.any(local != result.value_of(node))):  # payoffs above: also the value here alone
+                parts.append(f"(here {_fmt(local, collect)})")
         if max_depth is not None and node.depth == max_depth and node.children:
             parts.append(f"[+{len(node.descendants)} nodes below]")
         lines.append(pre + " ".join(parts))

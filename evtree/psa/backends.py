@@ -20,12 +20,23 @@ from .compiled import _PSA, BLOCK, CompiledTree
 def _draw(
     sources: Sequence[Source], seq: np.random.SeedSequence, keys: tuple[int, ...], n: int, skip: Any = ()
 ) -> dict[str, np.ndarray]:
-    """Draw ``n`` values of every source from the streams keyed ``keys + (name key,)``."""
-    return {
-        s.name: s.distribution.sample(_random.stream(seq, *keys, _random.key_of(s.name)), n)
+    """Draw ``n`` values of every source from the streams keyed ``keys + (name key,)``.
+
+    Sources in a correlation group are drawn together from the group's stream
+    (correlated uniforms through a Gaussian copula, then each one's inverse CDF).
+    """
+    out = {
+        s.name: s.sample(_random.stream(seq, *keys, _random.key_of(s.name)), n)
         for s in sources
-        if s.name not in skip
+        if s.name not in skip and s.correlation is None
     }
+    groups = {id(s.correlation): s.correlation for s in sources if s.correlation is not None}
+    for group in groups.values():
+        u = group.draw(_random.stream(seq, *keys, _random.key_of(group.key)), n)
+        for s in sources:
+            if s.correlation is group and s.name not in skip:
+                out[s.name] = s.from_uniform(u[:, group.parameters.index(s.name)])
+    return out
 
 
 def _blocks(n_draws: int) -> list[tuple[int, int, int]]:

@@ -176,6 +176,11 @@ class CompiledTree:
         raise_problems(flat)
         flat = _payoff_view(tree, flat, view)
         util = resolve_utility(tree.utility, tree.parameters)
+        if tree.has_terminal_utilities:
+            raise EvaluationError(
+                "probabilistic sensitivity analysis works with expected values, but the tree's terminals "
+                "carry utilities (u-values); analyse a copy without them"
+            )
         if util is not None and not util.is_linear:
             raise EvaluationError(
                 "probabilistic sensitivity analysis works with expected values, but the tree has a "

@@ -349,6 +349,14 @@ def _evppi_nested(
 ) -> EVPPIResult:
     if outer < 2 or inner < 1:
         raise ValueError("nested EVPPI needs outer >= 2 and inner >= 1")
+    for s in compiled.sources:
+        g = s.correlation
+        if g is not None and s.name in group and not set(g.parameters) <= set(group) | set(fixed):
+            raise EvaluationError(
+                f"{s.name!r} is correlated with {', '.join(p for p in g.parameters if p not in group)}; "
+                "nested EVPPI would need their conditional distribution: put the correlated parameters "
+                "in one group, or use the regression method"
+            )
     chunk = int(chunk_size or compiled.default_chunk())
     dask_client = _client_for(backend, client)
     job = _make_job(

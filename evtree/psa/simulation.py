@@ -250,6 +250,48 @@ class PSAResult:
                 f"no strategy {name!r} (strategies: {', '.join(map(repr, self.strategies))})"
             ) from None
 
+    @cached_property
+    def correlations(self) -> Any:
+        """The correlations asked for between parameters (``type: correlation``) and those realised.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per pair of correlated parameters: ``method`` ("rank": Spearman,
+            "normal": Pearson), ``asked`` and ``realised`` in the draws.  Empty when
+            no parameters are correlated.
+        """
+        import pandas as pd
+        from scipy.stats import pearsonr, spearmanr
+
+        rows = []
+        compiled = self._compiled
+        groups = (
+            {}
+            if compiled is None
+            else {id(s.correlation): s.correlation for s in compiled.sources if s.correlation is not None}
+        )
+        if groups and self.inputs is None:
+            raise EvaluationError("the draws were not kept; run psa(..., keep_draws=True)")
+        for g in groups.values():
+            for i, a in enumerate(g.parameters):
+                for j in range(i + 1, len(g.parameters)):
+                    b = g.parameters[j]
+                    if a in self.fixed or b in self.fixed:
+                        continue
+                    x, y = np.asarray(self.inputs[a]), np.asarray(self.inputs[b])
+                    realised = (spearmanr(x, y) if g.method == "rank" else pearsonr(x, y))[0]
+                    rows.append(
+                        {
+                            "a": a,
+                            "b": b,
+                            "method": g.method,
+                            "asked": float(g.matrix[i, j]),
+                            "realised": float(realised),
+                        }
+                    )
+        return pd.DataFrame(rows, columns=["a", "b", "method", "asked", "realised"])
+
     def draws_frame(self) -> Any:
         """Return the input draws as a DataFrame, one column per parameter or Dirichlet component."""
         import pandas as pd

@@ -1,0 +1,191 @@
+"""Reusable subtrees (``subtrees:`` / ``use:``; :class:`evtree.Use`) and repeatable names.
+
+Texaco-Pennzoil (Clemen, Making Hard Decisions, ch. 4) with the court written
+once and used twice, both copies named "Final court decision" as in the book.
+Its published values, by hand: the court is worth 0.2*10.3 + 0.5*5 + 0.3*0 = 4.56;
+after Texaco's counteroffer of 3, refusing (4.56) beats accepting 3; the
+counteroffer of 5 is worth 0.17*5 + 0.5*4.56 + 0.33*4.56 = 0.85 + 3.7848 = 4.6348,
+which beats accepting 2.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sympy
+
+from evtree import Branch, Chance, Decision, DecisionTree, Terminal, evaluate
+from evtree.core.errors import FileFormatError, ModelError, UnknownNameError
+from evtree.core.model import Use
+from evtree.formats.native import read_tree, write_tree
+from evtree.library import texaco_pennzoil
+
+TEXACO = """\
+name: Texaco-Pennzoil, the court written once
+subtrees:
+  court:
+    chance: Final court decision
+    branches:
+      - {label: award 10.3, probability: 0.2, terminal: 10.3}
+      - {label: award 5, probability: 0.5, terminal: 5}
+      - {label: award 0, probability: 0.3, terminal: 0}
+root:
+  decision: Liedtke
+  branches:
+    - {label: accept 2, terminal: 2}
+    - label: counteroffer 5
+      chance: Texaco
+      branches:
+        - {label: accepts 5, probability: 0.17, terminal: 5}
+        - {label: refuses, probability: 0.5, use: court}
+        - label: counteroffers 3
+          probability: 0.33
+          decision: Liedtke on 3
+          branches:
+            - {label: accept 3, terminal: 3}
+            - {label: refuse 3, use: court}
+"""
+
+
+def test_texaco_with_the_court_twice_gives_the_published_values():
+    tree = read_tree(TEXACO)
+    r = evaluate(tree, method="exact")
+    assert r.value == sympy.Rational(46348, 10000)
+    assert r.policy == {"Liedtke": "counteroffer 5", "Liedtke on 3": "refuse 3"}
+    assert r.value_of("Liedtke/counteroffer 5/refuses") == sympy.Rational(456, 100)
+    assert r.value == evaluate(texaco_pennzoil(), method="exact").value
+    copies = [n for n in tree.nodes() if n.name == "Final court decision"]
+    assert len(copies) == 2 and all(n.use == "court" for n in copies)
+
+
+def test_round_trip_keeps_the_references():
+    tree = read_tree(TEXACO)
+    text = write_tree(tree)
+    assert text.count("use: court") == 2 and text.count("award 10.3") == 1
+    again = read_tree(text)
+    assert again == tree
+    assert write_tree(again) == text
+    assert write_tree(tree.copy()) == text
+
+
+def test_subtrees_in_the_api():
+    court = Chance(
+        "court",
+        [
+            Branch("win", Terminal(10), probability="1/2"),
+            Branch("lose", Terminal(0), probability="rest"),
+        ],
+    )
+    tree = DecisionTree(
+        Decision(
+            "d",
+            [
+                Branch("sue", Use("court"), payoff=-1),
+                Branch(
+                    "wait",
+                    Decision(
+                        "later",
+                        [
+                            Branch("sue", Use("court"), payoff=-2),
+                            Branch("settle", Terminal(3)),
+                        ],
+                    ),
+                ),
+            ],
+        ),
+        subtrees={"court": court},
+    )
+    # sue now: 5 - 1 = 4; later: max(5 - 2, 3) = 3
+    r = evaluate(tree, method="exact")
+    assert r.value == 4 and r.option_values["later"] == {"sue": 3, "settle": 3}
+    assert court.parent is None  # the definition itself is not in the tree
+    assert "use: court" in write_tree(tree)
+
+
+def test_nested_subtrees_and_cycles():
+    inner = Chance(
+        "inner", [Branch("a", Terminal(2), probability="1/2"), Branch("b", Terminal(4), probability="rest")]
+    )
+    outer = Decision("outer", [Branch("go", Use("inner")), Branch("stop", Terminal(1))])
+    tree = DecisionTree(
+        Chance(
+            "top",
+            [Branch("x", Use("outer"), probability="1/2"), Branch("y", Use("inner"), probability="rest")],
+        ),
+        subtrees={"inner": inner, "outer": outer},
+    )
+    assert evaluate(tree, method="exact").value == 3  # both sides are worth 3
+    loop = Decision("loop", [Branch("again", Use("loop")), Branch("stop", Terminal(0))])
+    with pytest.raises(ModelError, match=r"cycle: loop -> loop"):
+        DecisionTree(Decision("d", [Branch("a", Use("loop"))]), subtrees={"loop": loop})
+    with pytest.raises(UnknownNameError, match="unknown subtree 'nope'"):
+        DecisionTree(Decision("d", [Branch("a", Use("nope"))]), subtrees={"inner": inner})
+
+
+def test_yaml_anchors_are_refused_pointing_at_use():
+    text = "root:\n  decision: d\n  branches:\n    - &c {label: a, terminal: 1}\n    - *c\n"
+    with pytest.raises(FileFormatError, match=r"<string>:5:\d+.*'use: court'"):
+        read_tree(text)
+
+
+def test_reusing_a_node_object_says_how_to_reuse():
+    t = Terminal(1)
+    Decision("a", [Branch("x", t)])
+    with pytest.raises(ModelError, match=r"Use\(NAME\)"):
+        Decision("b", [Branch("y", t)])
+
+
+# ----------------------------------------------------------------------------- names
+def test_names_may_repeat_and_ambiguous_references_list_the_candidates():
+    tree = read_tree(TEXACO)
+    tree.validate()  # the two "Final court decision" nodes are fine
+    with pytest.raises(
+        UnknownNameError,
+        match=r"ambiguous: 2 nodes have it \('Liedtke/counteroffer 5/refuses', "
+        r"'Liedtke/counteroffer 5/counteroffers 3/refuse 3'\)",
+    ):
+        tree.node("Final court decision")
+    r = evaluate(tree)
+    with pytest.raises(UnknownNameError, match="ambiguous"):
+        r.value_of("Final court decision")
+    assert r.value_of("Liedtke/counteroffer 5/counteroffers 3/refuse 3") == pytest.approx(4.56)
+
+
+def test_repeated_decision_names_key_policies_by_path():
+    tree = DecisionTree(
+        Chance(
+            "c",
+            [
+                Branch(
+                    "a",
+                    Decision("choose", [Branch("x", Terminal(1)), Branch("y", Terminal(2))]),
+                    probability="1/2",
+                ),
+                Branch(
+                    "b",
+                    Decision("choose", [Branch("x", Terminal(5)), Branch("y", Terminal(3))]),
+                    probability="rest",
+                ),
+            ],
+        )
+    )
+    r = evaluate(tree, method="exact")
+    assert r.policy == {"c/a": "y", "c/b": "x"}  # by hand: 2 > 1 under a, 5 > 3 under b
+    assert r.value == sympy.Rational(7, 2)
+    assert evaluate(tree, policy={"c/b": "y"}, method="exact").value == sympy.Rational(5, 2)
+    with pytest.raises(UnknownNameError, match="ambiguous"):
+        evaluate(tree, policy={"choose": "x"})
+
+
+def test_names_are_optional():
+    tree = read_tree(
+        "root:\n  decision: ''\n  branches:\n    - {label: a, terminal: 1}\n    - {label: b, terminal: 2}\n"
+    )
+    assert tree.root.name is None
+    assert evaluate(tree).policy == {"root": "b"}
+
+
+def test_show_marks_the_copies():
+    from evtree.presentation.render import render_text
+
+    text = render_text(read_tree(TEXACO))
+    assert text.count("Final court decision [use: court]") == 2
