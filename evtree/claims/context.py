@@ -23,6 +23,12 @@ class _Context:
         self.tree = tree
         self._symbolic: dict[Any, Any] = {}
         self._params = set(tree.parameters)
+        #: Formula parameters, written in base parameters: claims quantify over base parameters only.
+        self._formulas = (
+            {symbol(k): v for k, v in model.resolve_formulas(tree.parameters).items()}
+            if getattr(tree, "formula_parameters", None)
+            else {}
+        )
 
     def probabilities(self) -> list[tuple[str, sympy.Expr]]:
         from ..core.compile import compile_tree, parameter_point
@@ -89,10 +95,10 @@ class _Context:
         if isinstance(side, str):
             expr, refs = _parse_side(side)
             self._check_names(expr, set(refs), side)
-            return expr.xreplace({s: self.value(v) for s, v in refs.items()})
+            return expr.xreplace({s: self.value(v) for s, v in refs.items()}).xreplace(self._formulas)
         expr = sympy.sympify(exact_number(side) if isinstance(side, (int, Fraction)) else side)
         self._check_names(expr, set(), str(side))
-        return expr
+        return expr.xreplace(self._formulas)
 
     def side_exact(self, side: Any, point: Mapping[str, Any]) -> Any:
         """Return a side's exact value at a full point, from exact evaluations of the tree."""
@@ -103,8 +109,8 @@ class _Context:
             expr, refs = _parse_side(side)
             for s, v in refs.items():
                 subs[s] = self.exact_value(v, point)
-            return _exact_value(expr, subs)
-        return _exact_value(sympy.sympify(side), subs)
+            return _exact_value(expr.xreplace(self._formulas), subs)
+        return _exact_value(sympy.sympify(side).xreplace(self._formulas), subs)
 
     def _check_names(self, expr: sympy.Expr, refs: set, text: str) -> None:
         unknown = sorted(s.name for s in expr.free_symbols if s not in refs and s.name not in self._params)

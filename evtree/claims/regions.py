@@ -174,7 +174,8 @@ def _holds_where(
     lhs = ctx.side_expr(claim.lhs)
     rhs = ctx.side_expr(claim.rhs)
     D_full, strict = _difference(claim, lhs, rhs)
-    others = {name: fixed.get(name, p.exact) for name, p in tree.parameters.items() if name not in params}
+    base = getattr(tree, "base_parameters", tree.parameters)
+    others = {name: fixed.get(name, p.exact) for name, p in base.items() if name not in params}
     subs = {symbol(k): v for k, v in others.items()}
     D = sympy.expand(D_full.xreplace(subs))
     domain: list[Constraint] = []

@@ -86,7 +86,7 @@ class ParameterSpace:
 
     def full_point(self, point: Mapping[str, Any]) -> dict[str, Any]:
         """Every parameter's exact value: ``point``, then fixed values, then defaults."""
-        out = {name: p.exact for name, p in self.tree.parameters.items()}
+        out = {name: p.exact for name, p in _base(self.tree).items()}
         out.update(self.fixed)
         out.update({k: exact_number(v) for k, v in point.items()})
         return out
@@ -143,6 +143,11 @@ def parameter_space(
     return _space(_Context(tree), tuple(assuming), dict(fix or {}), None if vary is None else tuple(vary))
 
 
+def _base(tree: model.DecisionTree) -> Mapping[str, Any]:
+    """The parameters a claim quantifies over: the base ones (formulas follow them)."""
+    return getattr(tree, "base_parameters", tree.parameters)
+
+
 def _space(
     ctx: _Context, assuming: tuple[str, ...], fix: Mapping[str, Any], vary: tuple[str, ...] | None
 ) -> ParameterSpace:
@@ -161,11 +166,11 @@ def _space(
     if vary is not None:
         for name in vary:
             tree.parameter(name)
-        for name, p in tree.parameters.items():
+        for name, p in _base(tree).items():
             if name not in vary and name not in fixed:
                 fixed[name] = p.exact
     subs = {symbol(k): v for k, v in fixed.items()}
-    bounds = {name: p.bounds for name, p in tree.parameters.items() if name not in fixed}
+    bounds = {name: p.bounds for name, p in _base(tree).items() if name not in fixed}
     constraints: list[Constraint] = []
     for path, q in ctx.probabilities():
         q = sympy.expand(q.xreplace(subs))

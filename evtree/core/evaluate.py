@@ -639,7 +639,9 @@ class Evaluation:
         crit = [c.name for c in self.tree.criteria]
         for pol in strategies(self.tree):
             ev = self._strategy_evaluation(pol)
-            rows.append({**{columns[k]: pol.get(k, "") for k in keys}, "value": ev.value, **ev.criteria_values})
+            rows.append(
+                {**{columns[k]: pol.get(k, "") for k in keys}, "value": ev.value, **ev.criteria_values}
+            )
         frame = pd.DataFrame(rows, columns=[*columns.values(), "value", *crit])
         frame.attrs["decisions"] = {c: k for k, c in columns.items()}
         if self.shape == ():

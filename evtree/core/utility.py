@@ -27,7 +27,7 @@ import dataclasses
 import math
 from collections.abc import Mapping
 from fractions import Fraction
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import sympy
@@ -63,6 +63,10 @@ class Utility:
     inverse_expr: sympy.Expr | None
     spec: Mapping[str, Any]
     risk_tolerance: sympy.Expr | None = None
+
+    #: Whether a larger outcome must never get a smaller utility (u-values given per terminal
+    #: may break it: then only expected utilities are reported).
+    must_increase: ClassVar[bool] = True
 
     @property
     def inverse_method(self) -> str:
@@ -126,7 +130,8 @@ class Utility:
                 raise EvaluationError(
                     f"the utility {self.expr} is undefined or infinite at the outcome x = {at:g}"
                 )
-            _check_increasing(self.expr, x.reshape(len(x), -1), u.reshape(len(u), -1))
+            if self.must_increase:
+                _check_increasing(self.expr, x.reshape(len(x), -1), u.reshape(len(u), -1))
             return out
         values = []
         for xv, uv in zip(outcomes, out):
@@ -135,7 +140,7 @@ class Utility:
                     f"the utility {self.expr} is not a finite real number at the outcome x = {xv}"
                 )
             values.append(uv)
-        if len(values) > 1:
+        if len(values) > 1 and self.must_increase:
             xs = np.array([float(v) for v in outcomes], dtype=float).reshape(-1, 1)
             us = np.array([float(v) for v in values], dtype=float).reshape(-1, 1)
             _check_increasing(self.expr, xs, us)
@@ -304,6 +309,7 @@ class TerminalUtilities(Utility):
     flat: Any = None
     quantity: Any = None
     function: Utility | None = None
+    must_increase: ClassVar[bool] = False
 
     @property
     def is_linear(self) -> bool:
@@ -414,7 +420,7 @@ def terminal_utilities(tree: Any, function: Utility | None) -> TerminalUtilities
                 field="utility",
             )
     x = sympy.Symbol("u_terminal", real=True)
-    return TerminalUtilities(x, None, {"type": "terminal"}, flat, quantity, function)
+    return TerminalUtilities(x, None, {"type": "terminal"}, flat=flat, quantity=quantity, function=function)
 
 
 def exponential(risk_tolerance: Any) -> Utility:

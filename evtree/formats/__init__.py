@@ -70,7 +70,9 @@ def read_tree(
     -------
     DecisionTree
     """
-    if format is None and (_suffix(source) == ".efg" or (isinstance(source, str) and source.startswith("EFG 2"))):
+    if format is None and (
+        _suffix(source) == ".efg" or (isinstance(source, str) and source.startswith("EFG 2"))
+    ):
         format = "efg"
     if format == "efg":
         from .efg import read_efg

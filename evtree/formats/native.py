@@ -50,7 +50,9 @@ _TOP_KEYS = {
 _NODE_KEYS = {"decision", "chance", "terminal"}
 _GAME_KEYS = {"player", "information_set"}  # decision nodes of a game (evtree.games)
 _BRANCH_KEYS = (
-    {"label", "probability", "payoff", "name", "branches", "event", "use", "utility"} | _NODE_KEYS | _GAME_KEYS
+    {"label", "probability", "payoff", "name", "branches", "event", "use", "utility"}
+    | _NODE_KEYS
+    | _GAME_KEYS
 )
 _PARAM_KEYS = {"value", "low", "high", "description", "distribution"}
 
@@ -227,9 +229,7 @@ def tree_from_dict(data: Any, *, where: Any = None) -> model.DecisionTree:
     parameters = _read_parameters(data.get("parameters") or {}, where, data)
     subtrees_spec = data.get("subtrees") or {}
     if not isinstance(subtrees_spec, Mapping):
-        raise FileFormatError(
-            "'subtrees' must map names to nodes", where=where("subtrees", data, "subtrees")
-        )
+        raise FileFormatError("'subtrees' must map names to nodes", where=where("subtrees", data, "subtrees"))
     with model.building():
         subtrees = {
             str(k): _read_node(v, f"subtrees.{k}", where, subtrees_spec, k, branch=False)
@@ -482,11 +482,6 @@ def _read_node(spec: Any, path: Any, where: _Where, container: Any, key: Any, *,
             if "player" in spec or "information_set" in spec:
                 for game_key in sorted(_GAME_KEYS.intersection(spec)):
                     _read_game_field(node, spec, game_key, path, where)
-        if is_terminal and ("player" in spec or "information_set" in spec):
-            game_key = sorted(_GAME_KEYS.intersection(spec))[0]
-            raise FileFormatError(
-                f"'{game_key}' belongs on a decision node", where=where(path.field(game_key), spec, game_key)
-            )
             if "event" in spec:
                 event = spec["event"]
                 if type(event) is not str or not event.strip():
@@ -495,6 +490,11 @@ def _read_node(spec: Any, path: Any, where: _Where, container: Any, key: Any, *,
                         where=where(path.field("event"), spec, "event"),
                     )
                 node.event = event
+        if is_terminal and ("player" in spec or "information_set" in spec):
+            game_key = sorted(_GAME_KEYS.intersection(spec))[0]
+            raise FileFormatError(
+                f"'{game_key}' belongs on a decision node", where=where(path.field(game_key), spec, game_key)
+            )
     except RecursionError:
         raise FileFormatError(
             "the tree is nested too deeply", where=where(str(path), container, key)
@@ -526,6 +526,8 @@ def _read_game_field(node: model.Node, spec: Any, key: str, path: _Path, where: 
     if type(value) is not str or not value.strip():
         raise FileFormatError(f"'{key}' must be a name", where=where(path.field(key), spec, key))
     setattr(node, f"_{key}", value)
+
+
 def _read_use(spec: Any, path: _Path, where: _Where, container: Any, key: Any) -> model.Node:
     """Read a branch ``{label: ..., use: NAME}``: a reference to a named subtree."""
     extra = sorted(set(spec) - {"label", "probability", "payoff", "use"})

@@ -77,7 +77,11 @@ def _targets(tree: model.DecisionTree, strategy: Any) -> list[tuple[str, Any]]:
     out: list[tuple[str, Any]] = []
     listed = list(common.listed_strategies(tree)) if few else None
     for w in wanted:
-        if isinstance(w, str) and "=" in w and not (listed and any(common.strategy_name(p) == w for p in listed)):
+        if (
+            isinstance(w, str)
+            and "=" in w
+            and not (listed and any(common.strategy_name(p) == w for p in listed))
+        ):
             w = parse_strategy(tree, w)  # a strategy's name, "decision=label, ..." (docs/output.md)
         if listed is None:
             if isinstance(w, Mapping):
@@ -176,6 +180,7 @@ def tornado(
     >>> row["parameter"], float(row["at_low"]), float(row["at_high"])
     ('p_flout', 65.5, 0.0)
     """
+    tree = common.base_view(tree, parameters, values)
     import pandas as pd
 
     common.check_utility(tree)
@@ -257,6 +262,7 @@ def spider(
     >>> s.frame.loc["v_deal"].tolist()
     [8.0, 20.5, 33.0]
     """
+    tree = common.base_view(tree, parameters, values)
     import pandas as pd
 
     common.check_utility(tree)
@@ -323,6 +329,7 @@ def local_sensitivity(
     >>> d.loc[("talks, accept, say no, accept", "p_defect"), "derivative"]
     -130
     """
+    tree = common.base_view(tree, None, values)
     import pandas as pd
 
     base = common.fixed_point(tree, values, [])

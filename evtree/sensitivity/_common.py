@@ -44,16 +44,28 @@ def listed_strategies(tree: model.DecisionTree) -> Iterator[dict[str, str]]:
     return strategies(tree)
 
 
+def base_view(tree: model.DecisionTree, varied: Sequence[str] | None, values: Mapping[str, Any] | None) -> Any:
+    """Return the tree in which the formula parameters varied or given a value are base parameters.
+
+    Varying a formula parameter (or giving it a value) overrides its formula; the other
+    formulas still follow the base parameters (:func:`evtree.core.compile.formula_view`).
+    """
+    from ..core.compile import formula_view
+
+    names = [*(varied or ()), *(values or {})]
+    return formula_view(tree, names) if names else tree
+
+
 def fixed_point(tree: model.DecisionTree, values: Mapping[str, Any] | None, free: Sequence[str]) -> dict:
-    """Exact values of every parameter except the free ones, keyed by symbol."""
+    """Exact values of every base parameter except the free ones, keyed by symbol.
+
+    Formula parameters are left out: the evaluation computes them from the base ones.
+    """
     values = dict(values or {})
     for name in values:
         tree.parameter(name)
-    return {
-        symbol(name): exact_number(values.get(name, p.exact))
-        for name, p in tree.parameters.items()
-        if name not in free
-    }
+    base = getattr(tree, "base_parameters", tree.parameters)
+    return {symbol(name): exact_number(values.get(name, p.exact)) for name, p in base.items() if name not in free}
 
 
 def by_name(fixed: Mapping[sympy.Symbol, Any]) -> dict[str, Any]:
@@ -61,6 +73,11 @@ def by_name(fixed: Mapping[sympy.Symbol, Any]) -> dict[str, Any]:
 
 
 def check_utility(tree: model.DecisionTree) -> None:
+    if getattr(tree, "has_terminal_utilities", False):
+        raise EvaluationError(
+            "sensitivity analysis works on expected values; this tree gives utilities per terminal "
+            "(analyse a copy without them, or use evaluate() per point)"
+        )
     if tree.utility is not None and tree.utility.get("type", "expression") != "linear":
         raise EvaluationError(
             "sensitivity analysis works on expected values; this tree has a utility function "

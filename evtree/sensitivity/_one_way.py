@@ -552,6 +552,7 @@ def thresholds(
     >>> [t.exact for t in thresholds(korea_talks(), "p_defect")]
     [53/130]
     """
+    tree = common.base_view(tree, [parameter], values)
     common.check_utility(tree)
     work, adjust = common.adjusted(tree, parameter, probability_mode)
     fixed = common.fixed_point(work, values, [parameter])
@@ -650,6 +651,7 @@ def one_way(
     >>> r.frame["optimal"].tolist()
     ['talks, accept, say no, accept', 'talks, accept, say no, accept', 'no talks']
     """
+    tree = common.base_view(tree, [parameter], values)
     import pandas as pd
 
     common.check_utility(tree)

@@ -160,6 +160,7 @@ def two_way(
     >>> sorted(r.regions().index)
     ['infeasible', 'no talks', 'talks, accept, say no, accept']
     """
+    tree = common.base_view(tree, list(parameters), values)
     common.check_utility(tree)
     a, b = parameters
     if a == b:
