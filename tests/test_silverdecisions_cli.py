@@ -40,7 +40,10 @@ def test_show_and_validate_read_a_silverdecisions_file(capsys):
 def test_validate_compare_agrees(capsys):
     status, out, _ = run(capsys, "validate", "--compare", SAMPLE)
     assert status == 0
-    assert "0 differences" in out and "rule not available in evtree: maxi-min" in out
+    # the six one-criterion rules are compared (evtree has them all); the weighted two-criteria
+    # rules are named as not available
+    assert "0 differences" in out and "maxi-min, maxi-max, mini-min, mini-max) compared" in out
+    assert "rule not available in evtree: min-max, max-min, min-min, max-max" in out
 
 
 def test_validate_compare_reports_a_difference(capsys, tmp_path):
@@ -88,11 +91,16 @@ def test_convert_lists_and_chooses_trees(capsys, tmp_path):
     assert status == 0 and "warning: " in err and "holds 2 trees" in err
 
 
+def test_convert_to_gambit(capsys, tmp_path):
+    status, out, _ = run(capsys, "convert", SAMPLE, str(tmp_path / "out.efg"))
+    assert status == 0 and "(efg," in out
+    assert (tmp_path / "out.efg").read_text().startswith("EFG 2 R ")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["out.txt"], "cannot tell the format of"),
-        (["out.efg"], "Gambit .efg is not available"),
         (["out.json", "--to", "xml"], "unknown format 'xml'"),
         ([], "convert needs OUT"),
     ],

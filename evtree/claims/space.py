@@ -144,7 +144,7 @@ def parameter_space(
 
 
 def _base(tree: model.DecisionTree) -> Mapping[str, Any]:
-    """The parameters a claim quantifies over: the base ones (formulas follow them)."""
+    """Return the parameters a claim quantifies over: the base ones (formulas follow them)."""
     return getattr(tree, "base_parameters", tree.parameters)
 
 

@@ -44,7 +44,9 @@ def listed_strategies(tree: model.DecisionTree) -> Iterator[dict[str, str]]:
     return strategies(tree)
 
 
-def base_view(tree: model.DecisionTree, varied: Sequence[str] | None, values: Mapping[str, Any] | None) -> Any:
+def base_view(
+    tree: model.DecisionTree, varied: Sequence[str] | None, values: Mapping[str, Any] | None
+) -> Any:
     """Return the tree in which the formula parameters varied or given a value are base parameters.
 
     Varying a formula parameter (or giving it a value) overrides its formula; the other
@@ -65,7 +67,9 @@ def fixed_point(tree: model.DecisionTree, values: Mapping[str, Any] | None, free
     for name in values:
         tree.parameter(name)
     base = getattr(tree, "base_parameters", tree.parameters)
-    return {symbol(name): exact_number(values.get(name, p.exact)) for name, p in base.items() if name not in free}
+    return {
+        symbol(name): exact_number(values.get(name, p.exact)) for name, p in base.items() if name not in free
+    }
 
 
 def by_name(fixed: Mapping[sympy.Symbol, Any]) -> dict[str, Any]:
