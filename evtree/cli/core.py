@@ -88,6 +88,9 @@ def run_validate(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     tree, values = load_tree(args)
+    if tree.component_names:  # criteria or players: no single value to show (evtree solve for games)
+        print(render_text(tree, None, max_depth=args.depth))
+        return 0
     result = evaluate(tree, values, method=method_of(args), utility=utility_of(args))
     print(render_text(tree, result, max_depth=args.depth))
     return 0
