@@ -331,3 +331,13 @@ def test_efg_one_player_tree_and_parameters() -> None:
     assert len(g.players) == 1
     game = read_efg(write_efg(examples.beer_quiche(), values={"p_weak": Fraction(1, 4)}))
     assert game.node("type").branch("Weak").probability == "1/4"
+
+
+def test_efg_refuses_what_gambit_cannot_hold() -> None:
+    tree = evtree.library.texaco_pennzoil()
+    tree.objective = "min"
+    with pytest.raises(evtree.ModelError, match="maximise"):
+        write_efg(tree)
+    crit = DecisionTree(Terminal({"cost": 1}), criteria=[evtree.Criterion("cost", sense="min")])
+    with pytest.raises(evtree.ModelError, match="criteria"):
+        write_efg(crit)
