@@ -42,6 +42,11 @@ class Game:
     """
 
     def __init__(self, tree: model.DecisionTree) -> None:
+        if tree.criteria:
+            raise EvaluationError(
+                "the tree declares criteria, not players: a game over several criteria is not supported "
+                "(evaluate one criterion with evtree.evaluate(tree, criterion=NAME))"
+            )
         if not tree.players:
             raise EvaluationError(
                 "the tree declares no players: it is a one-player decision tree (use evtree.evaluate), "
