@@ -90,10 +90,15 @@ def subgame_perfect(
     label = f"backward induction ({method})"
     if method == "float":
         m = int(np.prod(shape)) if shape else 1
+        # The deepest level (all terminals) is read from the outcomes directly; the rest is copied.
+        deepest = game.flat.levels[-1].children if game.flat.levels else slice(1, 1)
         stacked = np.empty((len(leaves), game.flat.size, m))
         for p, leaf in enumerate(leaves):
-            stacked[p] = leaf
-        values_, lazy_choice, lazy_tied = _backward_float(game, stacked, probs)
+            stacked[p, : deepest.start] = leaf[: deepest.start]
+        values_, lazy_choice, lazy_tied = _backward_float(game, stacked, probs, leaves)
+        if shape != () or lazy_tied.any():
+            for p, leaf in enumerate(leaves):
+                stacked[p, deepest] = leaf[deepest]
         if shape != ():
             return _broadcast_solution(game, values_, lazy_choice.array, lazy_tied.array, shape, label)
         if not lazy_tied.any():
@@ -178,43 +183,82 @@ def _equilibrium(game: Game, choice: np.ndarray, vals: Sequence[Any], method: st
 
 
 # ----------------------------------------------------------------------------- float, vectorised
-def _backward_float(game: Game, V: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, Any, Any]:
+def _backward_float(
+    game: Game, V: np.ndarray, probs: np.ndarray, leaves: list[np.ndarray] | None = None
+) -> tuple[np.ndarray, Any, Any]:
     """Backward induction on the level arrays.
 
     ``V`` has shape ``(players, nodes, points)`` and holds the outcomes; it is
     filled in place with every node's values.  Returns ``(V, choice, tied)``:
     the chosen child's flat index at each decision node (first best on ties)
     and whether the mover is indifferent there, per point (both node-aligned
-    arrays of shape ``(nodes, points)``, built when first used).
+    arrays of shape ``(nodes, points)``, built when first used).  With ``leaves``
+    (the outcomes per player), the deepest level is read from them and ``V``
+    need not hold it.
     """
     flat = game.flat
     n_players, n, m = V.shape
     if probs.shape[1] != m:
         probs = np.broadcast_to(probs, (n, m))
     mover = game.mover
-    records: list[tuple[Any, np.ndarray, np.ndarray]] = []  # (parents, chosen child index, tied)
-    for depth in range(len(flat.levels) - 1, -1, -1):
+    records: list[tuple[Any, Any, np.ndarray]] = []  # (parents, chosen child index, tied)
+    uniform_mover = _uniform_movers(game)
+    # Values are probability mixtures of the outcomes, so |value| <= the largest |outcome|: a
+    # difference below TIE_TOLERANCE * max(1, that) flags every possible tie (refined where flagged).
+    sources = leaves if leaves is not None else [V[p] for p in range(n_players)]
+    bound = [TIE_TOLERANCE * max(1.0, abs(float(np.max(x))), abs(float(np.min(x)))) for x in sources]
+    last = len(flat.levels) - 1
+    for depth in range(last, -1, -1):
         level = flat.levels[depth]
         kids = level.children
         parents = level.parents
         k = level.uniform
+        if depth == last and leaves is not None:
+            q = uniform_mover[depth]
+            if level.all_kind == CHANCE and 0 < k <= 8:
+                pk = probs[kids]
+                for p, leaf in enumerate(leaves):
+                    x = leaf[kids]
+                    out = pk[0::k] * x[0::k]
+                    for j in range(1, k):
+                        out += pk[j::k] * x[j::k]
+                    V[p, parents] = out
+                continue
+            if not (q >= 0 and k == 2):
+                for p, leaf in enumerate(leaves):
+                    V[p, kids] = leaf[kids]
         if level.all_kind == CHANCE:
             V[:, parents] = _weighted_all(probs[kids], V[:, kids], level)
+            continue
+        q = uniform_mover[depth]
+        if q >= 0 and k == 2:
+            # the common case, fused: one comparison of the mover's values, one selection for everyone
+            if depth == last and leaves is not None:
+                xs = [leaf[kids] for leaf in leaves]
+                d = xs[q][1::2] - xs[q][0::2]
+                better = d > 0
+                for p, x in enumerate(xs):
+                    V[p, parents] = np.where(better, x[1::2], x[0::2])
+                new = V[:, parents]
+            else:
+                x = V[:, kids]
+                d = x[q, 1::2] - x[q, 0::2]
+                better = d > 0
+                new = np.where(better, x[:, 1::2], x[:, 0::2])
+                V[:, parents] = new
+            np.abs(d, out=d)
+            near = d <= bound[q]
+            if near.any():
+                tie = near
+                tie[near] = d[near] <= TIE_TOLERANCE * np.maximum(1.0, np.abs(new[q][near]))
+            else:
+                tie = _NO_TIES
+            records.append((parents, _Pairs(kids.start, better), tie))
             continue
         pidx = np.arange(parents.start, parents.stop) if isinstance(parents, slice) else parents
         movers = mover[pidx]
         is_dec = level.kinds == DECISION
         q = int(movers[is_dec][0])
-        if level.all_kind == DECISION and k == 2 and (movers == q).all():
-            # the common case, fused: one comparison of the mover's values, one selection for everyone
-            x = V[:, kids]
-            a0, a1 = x[q, 0::2], x[q, 1::2]
-            better = a1 > a0
-            new = np.where(better, x[:, 1::2], x[:, 0::2])
-            V[:, parents] = new
-            tie = np.abs(a1 - a0) <= TIE_TOLERANCE * np.maximum(1.0, np.abs(new[q]))
-            records.append((parents, (kids.start + 2 * np.arange(len(better)))[:, None] + better, tie))
-            continue
         if level.all_kind == DECISION and (movers == q).all():
             mv = V[q, kids]
         else:
@@ -236,10 +280,51 @@ def _backward_float(game: Game, V: np.ndarray, probs: np.ndarray) -> tuple[np.nd
     return V, _Lazy(lambda: _fill(n, m, records, 1)), tied
 
 
+def _uniform_movers(game: Game) -> list[int]:
+    """Per level: the one player moving at every parent when all parents are decisions, else -1."""
+    key = "game_uniform_movers"
+    cached = game.flat.cache.get(key)
+    if cached is None or cached[0] is not game.mover:
+        out = []
+        for level in game.flat.levels:
+            q = -1
+            if level.all_kind == DECISION:
+                movers = game.mover[level.parents]
+                if (movers == movers[0]).all():
+                    q = int(movers[0])
+            out.append(q)
+        cached = (game.mover, out)
+        game.flat.cache[key] = cached
+    return cached[1]
+
+
+class _NoTies:
+    """A level without ties (stands in for an all-False mask)."""
+
+    def any(self) -> bool:
+        return False
+
+
+_NO_TIES = _NoTies()
+
+
+class _Pairs:
+    """Chosen children of a level of two-option decisions: ``start + 2 * row + better``."""
+
+    def __init__(self, start: int, better: np.ndarray) -> None:
+        self.start, self.better = start, better
+
+    def array(self) -> np.ndarray:
+        return (self.start + 2 * np.arange(len(self.better)))[:, None] + self.better
+
+
 def _fill(n: int, m: int, records: list[Any], field: int) -> np.ndarray:
     out = np.full((n, m), -1 if field == 1 else False, dtype=np.int64 if field == 1 else bool)
     for rec in records:
-        out[rec[0]] = rec[field]
+        value = rec[field]
+        if value is _NO_TIES:
+            continue
+        out[rec[0]] = value.array() if isinstance(value, _Pairs) else value
     return out
 
 
