@@ -247,12 +247,11 @@ def _backward_float(
                 new = np.where(better, x[:, 1::2], x[:, 0::2])
                 V[:, parents] = new
             np.abs(d, out=d)
-            near = d <= bound[q]
-            if near.any():
-                tie = near
-                tie[near] = d[near] <= TIE_TOLERANCE * np.maximum(1.0, np.abs(new[q][near]))
-            else:
+            if d.size == 0 or d.min() > bound[q]:  # one reduction screens the whole level
                 tie = _NO_TIES
+            else:
+                tie = d <= bound[q]
+                tie[tie] = d[tie] <= TIE_TOLERANCE * np.maximum(1.0, np.abs(new[q][tie]))
             records.append((parents, _Pairs(kids.start, better), tie))
             continue
         pidx = np.arange(parents.start, parents.stop) if isinstance(parents, slice) else parents
