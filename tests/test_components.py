@@ -87,7 +87,11 @@ def test_evaluate_needs_a_criterion() -> None:
 
 def test_player_components_evaluate() -> None:
     game = DecisionTree(
-        Decision("d", [Branch("a", Terminal({"US": 3, "North": "v"})), Branch("b", Terminal({"US": 1}))]),
+        Decision(
+            "d",
+            [Branch("a", Terminal({"US": 3, "North": "v"})), Branch("b", Terminal({"US": 1}))],
+            player="US",
+        ),
         players=[Player("US"), "North"],
         parameters=[Parameter("v", 2)],
     )
@@ -125,6 +129,7 @@ players: [US, North]
 parameters: {v: 2}
 root:
   decision: talk
+  player: US
   branches:
   - label: talks
     payoff: {US: -1}
@@ -177,7 +182,7 @@ def test_criterion_fields_checked() -> None:
 
 def test_unknown_component_named_with_suggestion() -> None:
     tree = DecisionTree(
-        Decision("d", [Branch("a", Terminal({"US": 1, "Nroth": 2}))]), players=["US", "North"]
+        Decision("d", [Branch("a", Terminal({"US": 1, "Nroth": 2}))], player="US"), players=["US", "North"]
     )
     (problem,) = tree.problems()
     assert problem.node == "d/a" and problem.field == "payoff.Nroth"
@@ -187,7 +192,9 @@ def test_unknown_component_named_with_suggestion() -> None:
 def test_scalar_payoff_in_component_tree_refused_unless_zero() -> None:
     tree = DecisionTree(
         Decision(
-            "d", [Branch("a", Terminal(5)), Branch("b", Terminal(0), payoff="0"), Branch("c", Terminal({}))]
+            "d",
+            [Branch("a", Terminal(5)), Branch("b", Terminal(0), payoff="0"), Branch("c", Terminal({}))],
+            player="US",
         ),
         players=["US"],
     )
@@ -204,7 +211,7 @@ def test_mapping_payoff_needs_declared_components() -> None:
 
 
 def test_unknown_parameter_in_component() -> None:
-    tree = DecisionTree(Decision("d", [Branch("a", Terminal({"US": "w + 1"}))]), players=["US"])
+    tree = DecisionTree(Decision("d", [Branch("a", Terminal({"US": "w + 1"}))], player="US"), players=["US"])
     (problem,) = tree.problems()
     assert problem.field == "payoff.US" and "'w'" in str(problem)
 

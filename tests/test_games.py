@@ -8,6 +8,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import sympy
+from hypothesis import given
+from strategies import trees
 
 import evtree
 from evtree import Branch, Chance, Decision, DecisionTree, Parameter, Terminal
@@ -267,3 +269,24 @@ def test_exact_float_symbolic_agree_at_random_points() -> None:
                     )
                     for p in tree.component_names:
                         assert sympy.simplify(s.payoffs[p].xreplace(subs) - match.payoffs[p]) == 0
+
+
+@given(trees(max_depth=3, with_parameters=True, objective="max"))
+def test_one_player_game_is_the_decision_tree(tree) -> None:
+    """A game with one player is a decision tree: its SPE payoff is the rollback value (second method)."""
+    game = tree.copy()
+    for node in game.nodes():
+        if node.branch_payoff is not None:
+            node.branch_payoff = {"A": node.branch_payoff}
+        if isinstance(node, Terminal) and node.payoff is not None:
+            node.payoff = {"A": node.payoff}
+        if isinstance(node, Decision):
+            node.player = "A"
+    game = DecisionTree(game.root, parameters=list(tree.parameters.values()), players=["A"])
+    try:
+        expected = evtree.evaluate(tree, method="exact")
+    except evtree.EvtreeError:
+        return
+    sol = subgame_perfect(game, method="exact")
+    assert all(e.payoffs["A"] == expected.value for e in sol)
+    assert any(all(e.choice(k) == v for k, v in expected.policy.items()) for e in sol)

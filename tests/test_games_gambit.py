@@ -331,3 +331,45 @@ def test_efg_one_player_tree_and_parameters() -> None:
     assert len(g.players) == 1
     game = read_efg(write_efg(examples.beer_quiche(), values={"p_weak": Fraction(1, 4)}))
     assert game.node("type").branch("Weak").probability == "1/4"
+
+
+def test_efg_refuses_what_gambit_cannot_hold() -> None:
+    tree = evtree.library.texaco_pennzoil()
+    tree.objective = "min"
+    with pytest.raises(evtree.ModelError, match="maximise"):
+        write_efg(tree)
+    crit = DecisionTree(Terminal({"cost": 1}), criteria=[evtree.Criterion("cost", sense="min")])
+    with pytest.raises(evtree.ModelError, match="criteria"):
+        write_efg(crit)
+
+
+def test_three_player_nash_uses_enumpoly_and_says_so() -> None:
+    """Three players (B and C do not see earlier moves): Gambit's enumpoly; each checked by the oracle."""
+
+    def c(tag: str) -> Decision:
+        return Decision(
+            f"c_{tag}",
+            [
+                Branch("x", Terminal({"A": 1, "B": 0, "C": 2 if tag == "LL" else 0})),
+                Branch("y", Terminal({"A": 0, "B": 1, "C": 1})),
+            ],
+            player="C",
+            information_set="Cset",
+        )
+
+    def b(tag: str) -> Decision:
+        return Decision(
+            f"b_{tag}",
+            [Branch("L", c(tag + "L")), Branch("R", c(tag + "R"))],
+            player="B",
+            information_set="Bset",
+        )
+
+    tree = DecisionTree(
+        Decision("a", [Branch("L", b("L")), Branch("R", b("R"))], player="A"), players=["A", "B", "C"]
+    )
+    sol = nash(tree, method="float")
+    assert sol.method.startswith("gambit enumpoly_solve")
+    assert len(sol) >= 1
+    for eq in sol:
+        assert _is_nash(tree, eq)

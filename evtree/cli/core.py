@@ -118,6 +118,11 @@ def run_validate(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     tree, values = load_tree(args)
+    if tree.players or (tree.criteria and tree.criteria_objective is None):
+        # a game, or criteria with nothing to decide among them: no single value to show
+        # (evtree solve for games, evtree cea or --criterion for criteria)
+        print(render_text(tree, None, max_depth=args.depth))
+        return 0
     policy = strategy_of(tree, args.strategy)
     result = evaluate(tree, values, method=method_of(args), utility=utility_of(args), policy=policy)
     print(render_text(tree, result, max_depth=args.depth))

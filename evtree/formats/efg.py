@@ -334,6 +334,10 @@ def _text(value: Any) -> str:
 
 def efg_text(tree: model.DecisionTree, values: Mapping[str, Any] | None = None) -> str:
     """Return a game tree as ``.efg`` text, at the parameter ``values`` (defaults otherwise)."""
+    if tree.criteria:
+        raise ModelError("a tree with several criteria has no Gambit form (Gambit's payoffs are per player)")
+    if not tree.players and tree.objective != "max":
+        raise ModelError("Gambit players maximise: a one-player tree with objective 'min' has no Gambit form")
     flat = compile_tree(tree)
     raise_problems(flat)
     arith = arithmetic("exact")

@@ -18,6 +18,7 @@ nature's move, e.g. a player's hidden type.
 from __future__ import annotations
 
 from . import examples
+from .claims import EquilibriumClaimResult, check_equilibrium_claim
 from .nash import nash, to_gambit
 from .records import Equilibrium, GameSolution
 from .signalling import as_signalling, signalling
@@ -25,10 +26,12 @@ from .solve import solve
 from .spe import EquilibriumRegions, equilibrium_regions, subgame_perfect
 
 __all__ = [
+    "EquilibriumClaimResult",
     "Equilibrium",
     "EquilibriumRegions",
     "GameSolution",
     "as_signalling",
+    "check_equilibrium_claim",
     "equilibrium_regions",
     "examples",
     "nash",

@@ -42,6 +42,11 @@ class Game:
     """
 
     def __init__(self, tree: model.DecisionTree) -> None:
+        if tree.criteria:
+            raise EvaluationError(
+                "the tree declares criteria, not players: a game over several criteria is not supported "
+                "(evaluate one criterion with evtree.evaluate(tree, criterion=NAME))"
+            )
         if not tree.players:
             raise EvaluationError(
                 "the tree declares no players: it is a one-player decision tree (use evtree.evaluate), "
@@ -52,12 +57,17 @@ class Game:
         self.tree = tree
         self.flat = flat
         self.players = tree.component_names
-        index = {p: i for i, p in enumerate(self.players)}
-        mover = np.full(flat.size, -1, dtype=np.int64)
-        nodes = flat.nodes
-        for d in flat.decision_indices:
-            mover[d] = index[nodes[d]._player]
-        self.mover = mover
+        cached = flat.cache.get("game_mover")
+        if cached is None or cached[0] != self.players:
+            index = {p: i for i, p in enumerate(self.players)}
+            mover = np.full(flat.size, -1, dtype=np.int64)
+            dec = flat.decision_indices
+            nodes = flat.nodes
+            mover[dec] = [index[nodes[d]._player] for d in dec]
+            mover.setflags(write=False)
+            cached = (self.players, mover)
+            flat.cache["game_mover"] = cached
+        self.mover = cached[1]
 
     @cached_property
     def info_sets(self) -> dict[str, list[int]]:
@@ -72,7 +82,14 @@ class Game:
     @cached_property
     def perfect_information(self) -> bool:
         """Whether every information set is a single node."""
-        return all(len(v) == 1 for v in self.info_sets.values())
+        cached = self.flat.cache.get("game_perfect_information")
+        if cached is None:
+            nodes = self.flat.nodes
+            sets = [nodes[d]._information_set for d in self.flat.decision_indices]
+            named = [s for s in sets if s is not None]
+            cached = len(named) == len(set(named))
+            self.flat.cache["game_perfect_information"] = cached
+        return cached
 
     @cached_property
     def key_of(self) -> dict[int, str]:
@@ -102,7 +119,12 @@ class Game:
             check_probabilities(self.tree, self.flat, method="symbolic", values=values)
         else:
             arith.check_probabilities(self.flat, probs)
-        leaves = [outcomes(view, arith, point) for view in self.views()]
+        leaves = []
+        for view in self.views():
+            if method == "float" and view.branch_payoff.is_constant and not view.branch_payoff.const.any():
+                leaves.append(arith.quantity(view, view.payoff, point))  # read only: no copy needed
+            else:
+                leaves.append(outcomes(view, arith, point))
         return arith, point, shape, probs, leaves
 
 

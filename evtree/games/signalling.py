@@ -382,6 +382,8 @@ class _Solver:
         if sympy.simplify(ua - ua2) == 0:
             return None
         r = sympy.simplify((u_alone - ua2) / (ua - ua2))
+        if any(v.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo) for v in (mu, q, r)):
+            return None  # a type with prior 0, or a belief of 1 on the mixer: no mixing here
         conds: list[Any] = [sympy.Gt(q, 0), sympy.Lt(q, 1), sympy.Gt(r, 0), sympy.Lt(r, 1)]
         # the receiver's other actions are no better at belief mu
         for c in range(nA):

@@ -90,15 +90,23 @@ def subgame_perfect(
     label = f"backward induction ({method})"
     if method == "float":
         m = int(np.prod(shape)) if shape else 1
-        stacked = np.stack([np.broadcast_to(leaf, (game.flat.size, m)) for leaf in leaves])
-        values_, choice, tied = _backward_float(game, stacked, probs)
+        # The deepest level (all terminals) is read from the outcomes directly; the rest is copied.
+        deepest = game.flat.levels[-1].children if game.flat.levels else slice(1, 1)
+        stacked = np.empty((len(leaves), game.flat.size, m))
+        for p, leaf in enumerate(leaves):
+            stacked[p, : deepest.start] = leaf[: deepest.start]
+        values_, lazy_choice, lazy_tied = _backward_float(game, stacked, probs, leaves)
+        if shape != () or lazy_tied.any():
+            for p, leaf in enumerate(leaves):
+                stacked[p, deepest] = leaf[deepest]
         if shape != ():
-            return _broadcast_solution(game, values_, choice, tied, shape, label)
-        if not tied.any():
+            return _broadcast_solution(game, values_, lazy_choice.array, lazy_tied.array, shape, label)
+        if not lazy_tied.any():
             eq = _equilibrium(
-                game, choice[:, 0], [float(values_[p, 0, 0]) for p in range(len(game.players))], label
+                game, _Column(lazy_choice), [float(values_[p, 0, 0]) for p in range(len(game.players))], label
             )
             return _solution(game, [eq], label, True, False)
+        choice, tied = lazy_choice.array, lazy_tied.array
         below = _tie_below(game.flat, tied[:, 0])
         found, complete = _enumerate(
             game,
@@ -176,30 +184,75 @@ def _equilibrium(game: Game, choice: np.ndarray, vals: Sequence[Any], method: st
 
 # ----------------------------------------------------------------------------- float, vectorised
 def _backward_float(
-    game: Game, V: np.ndarray, probs: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    game: Game, V: np.ndarray, probs: np.ndarray, leaves: list[np.ndarray] | None = None
+) -> tuple[np.ndarray, Any, Any]:
     """Backward induction on the level arrays.
 
     ``V`` has shape ``(players, nodes, points)`` and holds the outcomes; it is
     filled in place with every node's values.  Returns ``(V, choice, tied)``:
     the chosen child's flat index at each decision node (first best on ties)
-    and whether the mover is indifferent there, per point.
+    and whether the mover is indifferent there, per point (both node-aligned
+    arrays of shape ``(nodes, points)``, built when first used).  With ``leaves``
+    (the outcomes per player), the deepest level is read from them and ``V``
+    need not hold it.
     """
     flat = game.flat
     n_players, n, m = V.shape
     if probs.shape[1] != m:
         probs = np.broadcast_to(probs, (n, m))
-    choice = np.full((n, m), -1, dtype=np.int64)
-    tied = np.zeros((n, m), dtype=bool)
     mover = game.mover
-    for depth in range(len(flat.levels) - 1, -1, -1):
+    records: list[tuple[Any, Any, np.ndarray]] = []  # (parents, chosen child index, tied)
+    uniform_mover = _uniform_movers(game)
+    # Values are probability mixtures of the outcomes, so |value| <= the largest |outcome|: a
+    # difference below TIE_TOLERANCE * max(1, that) flags every possible tie (refined where flagged).
+    sources = leaves if leaves is not None else [V[p] for p in range(n_players)]
+    bound = [TIE_TOLERANCE * max(1.0, abs(float(np.max(x))), abs(float(np.min(x)))) for x in sources]
+    last = len(flat.levels) - 1
+    for depth in range(last, -1, -1):
         level = flat.levels[depth]
         kids = level.children
         parents = level.parents
+        k = level.uniform
+        if depth == last and leaves is not None:
+            q = uniform_mover[depth]
+            if level.all_kind == CHANCE and 0 < k <= 8:
+                pk = probs[kids]
+                for p, leaf in enumerate(leaves):
+                    x = leaf[kids]
+                    out = pk[0::k] * x[0::k]
+                    for j in range(1, k):
+                        out += pk[j::k] * x[j::k]
+                    V[p, parents] = out
+                continue
+            if not (q >= 0 and k == 2):
+                for p, leaf in enumerate(leaves):
+                    V[p, kids] = leaf[kids]
         if level.all_kind == CHANCE:
-            pk = probs[kids]
-            for p in range(n_players):
-                V[p, parents] = _weighted(pk, V[p, kids], level)
+            V[:, parents] = _weighted_all(probs[kids], V[:, kids], level)
+            continue
+        q = uniform_mover[depth]
+        if q >= 0 and k == 2:
+            # the common case, fused: one comparison of the mover's values, one selection for everyone
+            if depth == last and leaves is not None:
+                xs = [leaf[kids] for leaf in leaves]
+                d = xs[q][1::2] - xs[q][0::2]
+                better = d > 0
+                for p, x in enumerate(xs):
+                    V[p, parents] = np.where(better, x[1::2], x[0::2])
+                new = V[:, parents]
+            else:
+                x = V[:, kids]
+                d = x[q, 1::2] - x[q, 0::2]
+                better = d > 0
+                new = np.where(better, x[:, 1::2], x[:, 0::2])
+                V[:, parents] = new
+            np.abs(d, out=d)
+            if d.size == 0 or d.min() > bound[q]:  # one reduction screens the whole level
+                tie = _NO_TIES
+            else:
+                tie = d <= bound[q]
+                tie[tie] = d[tie] <= TIE_TOLERANCE * np.maximum(1.0, np.abs(new[q][tie]))
+            records.append((parents, _Pairs(kids.start, better), tie))
             continue
         pidx = np.arange(parents.start, parents.stop) if isinstance(parents, slice) else parents
         movers = mover[pidx]
@@ -211,32 +264,115 @@ def _backward_float(
             kid_mover = np.repeat(np.where(movers >= 0, movers, 0), level.counts)
             mv = V[kid_mover, np.arange(kids.start, kids.stop)]
         arg, tie = _decide(mv, level)
-        start = kids.start + level.starts
-        chosen = start[:, None] + arg
+        chosen = (kids.start + level.starts)[:, None] + arg
         if level.all_kind == DECISION:
-            choice[pidx] = chosen
-            tied[pidx] = tie
+            records.append((pidx, chosen, tie))
             for p in range(n_players):
                 V[p, parents] = _gather(V[p], chosen, arg, kids, level)
         else:
-            choice[pidx[is_dec]] = chosen[is_dec]
-            tied[pidx[is_dec]] = tie[is_dec]
-            pk = probs[kids]
+            records.append((pidx[is_dec], chosen[is_dec], tie[is_dec]))
+            weighted = _weighted_all(probs[kids], V[:, kids], level)
             for p in range(n_players):
-                weighted = _weighted(pk, V[p, kids], level)
                 best = _gather(V[p], chosen, arg, kids, level)
-                V[p, pidx] = np.where(is_dec[:, None], best, weighted)
-    return V, choice, tied
+                V[p, pidx] = np.where(is_dec[:, None], best, weighted[p])
+    tied = _Lazy(lambda: _fill(n, m, records, 2), any(bool(r[2].any()) for r in records))
+    return V, _Lazy(lambda: _fill(n, m, records, 1)), tied
 
 
-def _weighted(p: np.ndarray, x: np.ndarray, level: Any) -> np.ndarray:
+def _uniform_movers(game: Game) -> list[int]:
+    """Per level: the one player moving at every parent when all parents are decisions, else -1."""
+    key = "game_uniform_movers"
+    cached = game.flat.cache.get(key)
+    if cached is None or cached[0] is not game.mover:
+        out = []
+        for level in game.flat.levels:
+            q = -1
+            if level.all_kind == DECISION:
+                movers = game.mover[level.parents]
+                if (movers == movers[0]).all():
+                    q = int(movers[0])
+            out.append(q)
+        cached = (game.mover, out)
+        game.flat.cache[key] = cached
+    return cached[1]
+
+
+class _NoTies:
+    """A level without ties (stands in for an all-False mask)."""
+
+    def any(self) -> bool:
+        return False
+
+
+_NO_TIES = _NoTies()
+
+
+class _Pairs:
+    """Chosen children of a level of two-option decisions: ``start + 2 * row + better``."""
+
+    def __init__(self, start: int, better: np.ndarray) -> None:
+        self.start, self.better = start, better
+
+    def array(self) -> np.ndarray:
+        return (self.start + 2 * np.arange(len(self.better)))[:, None] + self.better
+
+
+def _fill(n: int, m: int, records: list[Any], field: int) -> np.ndarray:
+    out = np.full((n, m), -1 if field == 1 else False, dtype=np.int64 if field == 1 else bool)
+    for rec in records:
+        value = rec[field]
+        if value is _NO_TIES:
+            continue
+        out[rec[0]] = value.array() if isinstance(value, _Pairs) else value
+    return out
+
+
+class _Column:
+    """The first column of a lazily built (nodes, points) array, as a node-aligned array."""
+
+    def __init__(self, lazy: _Lazy) -> None:
+        self._lazy = lazy
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._lazy.array[:, 0][key]
+
+    def copy(self) -> np.ndarray:
+        return self._lazy.array[:, 0].copy()
+
+    def tobytes(self) -> bytes:
+        return self._lazy.array[:, 0].tobytes()
+
+
+class _Lazy:
+    """A node-aligned array built on first use (most solves only need the root's values)."""
+
+    def __init__(self, build: Any, any_true: bool | None = None) -> None:
+        self._build, self._array, self._any = build, None, any_true
+
+    @property
+    def array(self) -> np.ndarray:
+        if self._array is None:
+            self._array = self._build()
+        return self._array
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.array[key]
+
+    def any(self) -> bool:
+        if self._any is None:
+            self._any = bool(self.array.any())
+        return self._any
+
+
+def _weighted_all(p: np.ndarray, x: np.ndarray, level: Any) -> np.ndarray:
+    """Probability-weighted sums of every player's values at once (``x`` is players x children x points)."""
     k = level.uniform
     if 0 < k <= 8:
-        out = p[0::k] * x[0::k]
+        out = p[0::k] * x[:, 0::k]
         for j in range(1, k):
-            out += p[j::k] * x[j::k]
+            out += p[j::k] * x[:, j::k]
         return out
-    return np.add.reduceat(p * x, level.starts, axis=0)
+    return np.add.reduceat(p * x, level.starts, axis=1)
 
 
 def _decide(mv: np.ndarray, level: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -576,9 +712,14 @@ def equilibrium_regions(
             at_point_probs = probs_sym
             row = found.setdefault(
                 _path_text(game, choice, at_point_probs),
-                {"conds": [], "payoffs": {p: _tidy(node_values[i][0]) for i, p in enumerate(game.players)}},
+                {
+                    "conds": [],
+                    "choices": [],
+                    "payoffs": {p: _tidy(node_values[i][0]) for i, p in enumerate(game.players)},
+                },
             )
             row["conds"].append(conds)
+            row["choices"].append(_labels(game, choice))
         return conds
 
     def solve_at(point: dict[str, Any]) -> list[np.ndarray]:
@@ -613,15 +754,23 @@ def equilibrium_regions(
         rows = []
         for path, row in found.items():
             region = sympy.S.EmptySet
-            for conds in row["conds"]:
+            per_profile = []
+            for conds, labels in zip(row["conds"], row["choices"]):
                 r = domain
                 for c in conds:
                     r = r & sympy.solve_univariate_inequality(
                         sympy.Ge(c, 0), x, relational=False, domain=domain
                     )
                 region = region | r
+                per_profile.append((labels, r))
             rows.append(
-                {"path": path, "region": region, "payoffs": row["payoffs"], "profiles": len(row["conds"])}
+                {
+                    "path": path,
+                    "region": region,
+                    "payoffs": row["payoffs"],
+                    "profiles": len(row["conds"]),
+                    "profile_regions": tuple(per_profile),
+                }
             )
         return EquilibriumRegions(names, tuple(rows), domain, complete, "exact: sympy inequality solving")
     bounds = []
@@ -656,6 +805,12 @@ def equilibrium_regions(
     return EquilibriumRegions(
         names, tuple(rows), tuple(bounds), False, f"exact regions; equilibria found from a {grid}x{grid} grid"
     )
+
+
+def _labels(game: Game, choice: Any) -> dict[str, str]:
+    """Information set or node key -> chosen label, for a pure profile."""
+    flat = game.flat
+    return {game.key_of[int(d)]: flat.nodes[int(choice[d])].label for d in flat.decision_indices}
 
 
 def _pick(s: sympy.Set) -> Any:

@@ -10,6 +10,7 @@ shows its branch label, probability and payoff, its rolled-back value, and a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import anytree
@@ -26,6 +27,13 @@ def _fmt(value: Any, symbols: Any = None) -> str:
     if symbols is not None:
         value = expression_display(value, symbols)
     return format_number(value, ascii=True)
+
+
+def _payoff_text(value: Any) -> Any:
+    """Return a payoff as shown: expression text, or ``{name: text, ...}`` per criterion or player."""
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}: {expression_text(v)}" for k, v in value.items()) + "}"
+    return expression_text(value)
 
 
 def render_text(tree: model.DecisionTree, result: Any = None, *, max_depth: int | None = None) -> str:
@@ -65,15 +73,18 @@ def render_text(tree: model.DecisionTree, result: Any = None, *, max_depth: int 
             if node.probability is not None:
                 parts.append(f"p={expression_text(node.probability)}")
             if node.branch_payoff is not None:
-                parts.append(f"payoff={expression_text(node.branch_payoff)}")
+                parts.append(f"payoff={_payoff_text(node.branch_payoff)}")
             parts.append("->")
         parts.append(symbols[node.kind])
         if node.name is not None:
             parts.append(node.name)
         if getattr(node, "use", None) is not None:  # a copy of a named subtree
             parts.append(f"[use: {node.use}]")
+        if getattr(node, "player", None) is not None:  # a game: who moves, and what they cannot tell apart
+            shared = f", information set {node.information_set}" if node.information_set else ""
+            parts.append(f"({node.player}{shared})")
         if isinstance(node, model.Terminal):
-            parts.append(f"payoff={expression_text(node.payoff)}")
+            parts.append(f"payoff={_payoff_text(node.payoff)}")
         if result is not None:
             parts.append(f" = {_fmt(result.value_of(node), collect)}")
             local = result.local_value_of(node)
