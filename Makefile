@@ -52,6 +52,13 @@ demo: setup
 	@echo "-- a likely sincere North (p_sincere = 1/2): both types offer, the U.S. accepts"
 	$(BIN)/evtree solve trees/korea_negotiation.yaml --exact --set p_sincere=1/2
 	$(BIN)/evtree check trees/korea_negotiation.yaml
+	@echo "-- the equilibrium claims, settled exactly in notebooks/listening_gives_up_nothing.ipynb:"
+	@echo "   listening gives up nothing: refuted (-54/5 < -5 at Drezner's reading); proven, by construction,"
+	@echo "     exactly when talks are free and leave the allies where they were; one way: q_soft_talks <= 184/355"
+	@echo "   the power to say no: worth 16/5 at the table (-54/5 against -14 if the U.S. must accept);"
+	@echo "     0 when p_sincere >= mu*; a U.S. known to refuse pretences gets 9"
+	@echo "   what talks reveal: worth -99/5 at the defaults; proven never positive where F >= A"
+	@echo "   the best of a rotten set: only for 24/55 < q_soft_talks <= 184/355 (other numbers at the defaults)"
 	@echo
 	@echo "== Probabilistic sensitivity: every reading of the essays at once"
 	$(BIN)/evtree psa trees/korea_talks.yaml --draws 100000 --seed 1 --no-progress
