@@ -11,7 +11,6 @@ import numpy as np
 import sympy
 
 from ..core import model
-from ..core.compile import compile_tree
 from ..core.errors import EvaluationError, ModelError
 from ..core.evaluate import count_strategies, evaluate, parse_strategy
 from ..core.expressions import exact_number, symbol
@@ -41,7 +40,7 @@ def strategy_functions(tree: model.DecisionTree) -> list[common.StrategyFunction
     EvaluationError
         If the tree has more than :data:`MAX_STRATEGY_LINES` strategies.
     """
-    flat = compile_tree(tree)
+    flat = common.compiled(tree)
     cached = flat.cache.get("strategy_functions")
     if cached is not None:
         return cached
@@ -101,6 +100,14 @@ def _targets(tree: model.DecisionTree, strategy: Any) -> list[tuple[str, Any]]:
     return out
 
 
+def _reference(tree: model.DecisionTree, reference: Any) -> tuple[str, Any]:
+    """Return the one strategy incremental values are measured against, as ``(name, policy)``."""
+    found = [t for t in _targets(tree, reference) if t[1] is not None]
+    if len(found) != 1:
+        raise ModelError(f"the reference must be one strategy; {reference!r} names {len(found)}")
+    return found[0]
+
+
 def _values(tree: model.DecisionTree, points: Mapping[str, np.ndarray], policy: Any) -> np.ndarray:
     r = common.evaluate_float(tree, points, policy=policy)
     n = len(next(iter(points.values())))
@@ -154,6 +161,7 @@ def tornado(
     strategy: Any = None,
     parameters: Sequence[str] | None = None,
     values: Mapping[str, Any] | None = None,
+    reference: Any = None,
 ) -> TornadoResult:
     """Value at each parameter's low and high bound, others at base; sorted by swing.
 
@@ -171,6 +179,10 @@ def tornado(
         Defaults to every parameter with both bounds.
     values : mapping, optional
         The base case (defaults otherwise).
+    reference : str or mapping, optional
+        A strategy (by name or policy): every bar is then *incremental*, the target's
+        value minus the reference strategy's at the same point. On
+        :func:`evtree.cea.net_benefit_tree` that is the incremental net benefit.
 
     Examples
     --------
@@ -198,9 +210,14 @@ def tornado(
         frame.attrs["why_empty"] = why
         return TornadoResult(frame, [t for t, _p in targets], why)
     points, bounds, notes = _bar_points(tree, names, base)
+    shift = 0.0
+    if reference is not None:
+        ref_name, ref_policy = _reference(tree, reference)
+        shift = _values(tree, points, ref_policy)
+        notes = [*notes, f"values are incremental: minus the value of {ref_name}"]
     rows = []
     for target, policy in targets:
-        v = _values(tree, points, policy)
+        v = _values(tree, points, policy) - shift
         for j, (name, (lo, hi)) in enumerate(zip(names, bounds)):
             at_lo, at_hi = float(v[1 + 2 * j]), float(v[2 + 2 * j])
             rows.append(

@@ -44,6 +44,31 @@ def listed_strategies(tree: model.DecisionTree) -> Iterator[dict[str, str]]:
     return strategies(tree)
 
 
+def compiled(tree: model.DecisionTree) -> FlatTree:
+    """Return the compiled tree whose payoffs the exact analyses work on.
+
+    In a tree with criteria that is the objective's score (net benefit, a weighted sum,
+    one criterion), as :func:`evtree.evaluate` rolls back; a game, or criteria with no
+    objective, is refused rather than analysed on an empty payoff.
+    """
+    flat = compile_tree(tree)
+    if getattr(tree, "players", None):
+        raise EvaluationError(
+            "sensitivity analysis works on one decision maker's value; for a game use "
+            "evtree.games.equilibrium_regions"
+        )
+    if getattr(tree, "criteria", None):
+        if tree.criteria_objective is None:
+            raise EvaluationError(
+                "the tree has criteria but no objective among them: give one (e.g. "
+                "evtree.cea.net_benefit_tree(tree, wtp)), or analyse one criterion"
+            )
+        from ..core.objectives import objective_view
+
+        return objective_view(tree, flat, tree.criteria_objective)
+    return flat
+
+
 def base_view(
     tree: model.DecisionTree, varied: Sequence[str] | None, values: Mapping[str, Any] | None
 ) -> Any:
@@ -172,7 +197,7 @@ def _legacy_feasible(
     from ..core.rollback import arithmetic
 
     x = symbol(name)
-    flat = compile_tree(tree)
+    flat = compiled(tree)
     point = {k.name: v for k, v in fixed.items()}
     point[name] = x
     probs = arithmetic("symbolic").probabilities(flat, point)
@@ -205,7 +230,7 @@ def feasible_range(
     feasible set has several pieces, the one holding the base value is kept
     (else the first).
     """
-    flat = compile_tree(tree)
+    flat = compiled(tree)
     try:
         probs = pw.probability_polynomials(flat, name, by_name(fixed))
     except pw.NotPolynomial:
@@ -296,7 +321,7 @@ def reachable_policy(flat: FlatTree, choose: Any) -> dict[str, str]:
 
 def reachable(tree: model.DecisionTree, policy: Mapping[str, str]) -> dict[str, str]:
     """Return the decisions reachable under ``policy`` (a choice at every decision), in pre-order."""
-    flat = compile_tree(tree)
+    flat = compiled(tree)
     offsets = {}
     for d in flat.decision_indices:
         node = flat.nodes[d]
@@ -360,7 +385,7 @@ class PolicyPolynomials:
 
         from ..core.rollback import arithmetic
 
-        self.flat = flat = compile_tree(tree)
+        self.flat = flat = compiled(tree)
         self.ring, *_gens = ring([symbol(n) for n in free], QQ)
         point: dict[str, Any] = {k: sympy.sympify(v) for k, v in fixed.items()}
         point.update({n: symbol(n) for n in free})
@@ -429,7 +454,7 @@ def grid_policies(
     Returns the root value at each point, a code per point, and the reachable
     optimal policy of each code.
     """
-    flat = compile_tree(tree)
+    flat = compiled(tree)
     arrays = {k: np.asarray(v, dtype=float) for k, v in points.items()}
     n = max((a.size for a in arrays.values() if a.ndim), default=1)
     arrays = {k: np.broadcast_to(a, (n,)) if a.ndim else a for k, a in arrays.items()}

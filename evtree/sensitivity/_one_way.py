@@ -10,7 +10,7 @@ import numpy as np
 import sympy
 
 from ..core import model
-from ..core.compile import CHANCE, DECISION, FlatTree, compile_tree
+from ..core.compile import CHANCE, DECISION, FlatTree
 from ..core.evaluate import evaluate
 from ..core.presenters import Presentable
 from . import _common as common
@@ -197,7 +197,7 @@ def _exact_thresholds(
     lo: Any,
     hi: Any,
 ) -> ThresholdResult:
-    flat = compile_tree(tree)
+    flat = common.compiled(tree)
     others = common.by_name(fixed)
     probs = pw.probability_polynomials(flat, name, others)
     outcome = pw.outcome_polynomials(flat, name, others)
@@ -308,7 +308,7 @@ def _float_checks(
         delta = min(FLOAT_CHECK_DISTANCE * max(1.0, abs(x)), gap / 3)
         usable.append(delta > 1e-12 * max(1.0, abs(x)))
         points += [x - delta, x + delta]
-    flat = compile_tree(tree)
+    flat = common.compiled(tree)
     try:
         r = common.evaluate_float(tree, {**common.float_point(fixed), name: np.array(points)})
         codes, policies = common.policy_codes(flat, r)
@@ -365,7 +365,7 @@ def _numeric_thresholds(
     """Thresholds when some value is not a polynomial in the parameter: grid scan, then brentq."""
     from scipy.optimize import brentq
 
-    flat = compile_tree(tree)
+    flat = common.compiled(tree)
     others = common.float_point(fixed)
     xs = np.linspace(float(lo), float(hi), n)
     r = common.evaluate_float(tree, {**others, name: xs})
@@ -450,7 +450,7 @@ def _pairwise_thresholds(
                 return None
             for r in found:
                 candidates.setdefault(round(float(r), 12), r)
-    flat = compile_tree(tree)
+    flat = common.compiled(tree)
     others = common.by_name(fixed)
     points = sorted(candidates)
     edges = [float(lo), *points, float(hi)]
@@ -616,6 +616,7 @@ def one_way(
     points: int = 101,
     values: Mapping[str, Any] | None = None,
     probability_mode: str = "auto",
+    reference: Any = None,
 ) -> OneWayResult:
     """Vary one parameter over its bounds (or ``range``) and value the strategies.
 
@@ -637,6 +638,10 @@ def one_way(
     probability_mode : {"auto", "rest", "proportional"}, default "auto"
         How siblings of a varied branch probability keep the sum at 1 (see the
         module notes).
+    reference : str or mapping, optional
+        A strategy (by name or policy): every strategy's column and ``value`` are
+        then *incremental*, minus the reference strategy's value at the same point.
+        On :func:`evtree.cea.net_benefit_tree` that is the incremental net benefit.
 
     Returns
     -------
@@ -665,7 +670,7 @@ def one_way(
     others = common.float_point(fixed)
     at = {**others, parameter: grid}
     result = common.evaluate_float(work, at)
-    codes, policies = common.policy_codes(compile_tree(work), result)
+    codes, policies = common.policy_codes(common.compiled(work), result)
     frame = pd.DataFrame({parameter: grid})
     if common.few_strategies(work):
         listed = list(common.listed_strategies(work))
@@ -681,7 +686,18 @@ def one_way(
         value = common.evaluate_float(work, at, policy=pol).value
         frame[name] = np.broadcast_to(np.asarray(value, dtype=float), grid.shape)
     frame["value"] = np.broadcast_to(np.asarray(result.value, dtype=float), grid.shape)
+    incremental = ""
+    if reference is not None:
+        from ._bars import _reference
+
+        ref_name, ref_policy = _reference(work, reference)
+        base = np.broadcast_to(
+            np.asarray(common.evaluate_float(work, at, policy=ref_policy).value, dtype=float), grid.shape
+        )
+        for column in [c for c in frame.columns if c != parameter]:
+            frame[column] = frame[column] - base
+        incremental = f"values are incremental: minus the value of {ref_name}"
     names = [common.strategy_name(p) for p in policies]
     frame["optimal"] = [names[c] for c in codes]
-    note = "; ".join(x for x in (clip, adjust) if x)
+    note = "; ".join(x for x in (clip, adjust, incremental) if x)
     return OneWayResult(parameter, frame, found, (lo, hi), note)

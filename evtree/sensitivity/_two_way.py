@@ -10,7 +10,6 @@ import numpy as np
 import sympy
 
 from ..core import model
-from ..core.compile import compile_tree
 from ..core.errors import ModelError
 from ..core.evaluate import evaluate
 from ..core.expressions import exact_number, symbol
@@ -284,7 +283,7 @@ def _feasible_mask(
     from ..core.rollback import FloatArithmetic
 
     shape = next(iter(grid.values())).shape
-    flat = compile_tree(tree)
+    flat = common.compiled(tree)
     point = {k.name: float(v) for k, v in fixed.items()}
     point.update({k: v.ravel() for k, v in grid.items()})
     probs = FloatArithmetic(int(np.prod(shape))).probabilities(flat, point)[flat.under_chance]
