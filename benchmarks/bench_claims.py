@@ -48,33 +48,10 @@ def _timed(fn):
 def two_test_tree():
     """Drill or sell after two conditionally independent tests (four signals; posteriors)."""
     from evtree.bayes import Test, signal_tree
+    from evtree.library import TWO_TESTS, drill_or_sell
 
-    oil = Chance(
-        "oil",
-        [
-            Branch("oil", Terminal("v_oil"), probability="p"),
-            Branch("dry", Terminal(-100), probability="rest"),
-        ],
-    )
-    tree = DecisionTree(
-        Decision("drill?", [Branch("drill", oil), Branch("sell", Terminal(90))]),
-        parameters=[
-            Parameter("p", 0.25, low=0, high=1),
-            Parameter("v_oil", 700, low=0, high=1000),
-            Parameter("s1", 0.6, low=0, high=1),
-            Parameter("s2", 0.7, low=0, high=1),
-            Parameter("t1", 0.8, low=0, high=1),
-            Parameter("t2", 0.9, low=0, high=1),
-        ],
-    )
-    both = Test(
-        "oil",
-        {
-            "oil": {"gg": "s1*s2", "gb": "s1*(1-s2)", "bg": "(1-s1)*s2", "bb": "rest"},
-            "dry": {"gg": "(1-t1)*(1-t2)", "gb": "(1-t1)*t2", "bg": "t1*(1-t2)", "bb": "rest"},
-        },
-    )
-    return tree, signal_tree(tree, both)
+    tree = drill_or_sell()
+    return tree, signal_tree(tree, Test("oil", TWO_TESTS))
 
 
 def many_strategies(decisions: int = 4, options: int = 10) -> DecisionTree:

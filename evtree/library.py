@@ -268,3 +268,43 @@ def balanced(depth: int) -> DecisionTree:
     parameters = [Parameter(f"v{k}", k, low=-10, high=10) for k in range(4)]
     parameters += [Parameter(f"p{k}", "1/3", low=0, high=1) for k in range(2)]
     return DecisionTree(node(0), parameters=parameters, name=f"balanced({depth})")
+
+
+#: Likelihoods of two conditionally independent tests of :func:`drill_or_sell` (signals
+#: good/bad from each test: ``gg``, ``gb``, ``bg``, ``bb``), for :func:`evtree.bayes.signal_tree`.
+TWO_TESTS = {
+    "oil": {"gg": "s1*s2", "gb": "s1*(1-s2)", "bg": "(1-s1)*s2", "bb": "rest"},
+    "dry": {"gg": "(1-t1)*(1-t2)", "gb": "(1-t1)*t2", "bg": "t1*(1-t2)", "bb": "rest"},
+}
+
+
+def drill_or_sell() -> DecisionTree:
+    """Build drill (oil worth ``v_oil`` with chance ``p``, else -100) or sell for 90.
+
+    With :data:`TWO_TESTS` (sensitivities ``s1``, ``s2``, specificities ``t1``, ``t2``) it is the
+    two-test Bayes tree whose posteriors make degree-4 claims.
+
+    Examples
+    --------
+    >>> from evtree import evaluate
+    >>> evaluate(drill_or_sell(), method="exact").value  # 1/4*700 - 3/4*100 = 100 > 90
+    100
+    """
+    oil = Chance(
+        "oil",
+        [
+            Branch("oil", Terminal("v_oil"), probability="p"),
+            Branch("dry", Terminal(-100), probability=REST),
+        ],
+    )
+    return DecisionTree(
+        Decision("drill?", [Branch("drill", oil), Branch("sell", Terminal(90))]),
+        parameters=[
+            Parameter("p", 0.25, low=0, high=1),
+            Parameter("v_oil", 700, low=0, high=1000),
+            Parameter("s1", 0.6, low=0, high=1),
+            Parameter("s2", 0.7, low=0, high=1),
+            Parameter("t1", 0.8, low=0, high=1),
+            Parameter("t2", 0.9, low=0, high=1),
+        ],
+    )

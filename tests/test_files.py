@@ -43,3 +43,14 @@ def test_bytes_that_are_not_utf8_are_located(tmp_path):
     bad.write_bytes(b"a: 1\nb: \xff\n")
     with pytest.raises(FileFormatError, match=r"bad.yaml:2: not UTF-8 text \(byte 9\)"):
         read_text(bad)
+
+
+def test_read_tree_refuses_devices_and_fifos_without_hanging(tmp_path):
+    from evtree import read_tree
+
+    fifo = tmp_path / "t.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(FileFormatError, match="not a regular file"):
+        read_tree(fifo)
+    with pytest.raises(FileFormatError, match="not a regular file"):
+        read_tree("/dev/zero")

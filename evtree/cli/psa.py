@@ -152,9 +152,24 @@ def _floats(text: str, flag: str) -> list[float]:
         raise CommandError(f"{flag}: {err}") from None
 
 
+def _run_psa(args: argparse.Namespace, tree: Any, values: Any, client: Any, progress: Any) -> Any:
+    """Run the PSA the flags ask for (``psa`` and ``evppi`` share it)."""
+    from ..psa import psa
+
+    return psa(
+        tree,
+        draws=args.draws,
+        seed=args.seed,
+        values=values,
+        chunk_size=args.chunk_size,
+        client=client,
+        progress=progress,
+    )
+
+
 def run_psa(args: argparse.Namespace) -> int:
     from ..presentation.display import text_table
-    from ..psa import acceptability, psa
+    from ..psa import acceptability
 
     tree, values = load_tree(args)
     progress = False if args.no_progress else None
@@ -164,15 +179,7 @@ def run_psa(args: argparse.Namespace) -> int:
             result, ce_data, ce_text = psa_at_wtp(args, tree, values, progress)
             ce = (ce_data, ce_text)
         else:
-            result = psa(
-                tree,
-                draws=args.draws,
-                seed=args.seed,
-                values=values,
-                chunk_size=args.chunk_size,
-                client=client,
-                progress=progress,
-            )
+            result = _run_psa(args, tree, values, client, progress)
         acc = None
         if args.acceptability:
             grid: Any = _floats(args.grid_values, "--grid-values") if args.grid_values else args.grid
@@ -305,7 +312,7 @@ def run_evppi(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ..distributions import tree_sources
-    from ..psa import evppi, psa
+    from ..psa import evppi
 
     tree, values = load_tree(args)
     progress = False if args.no_progress else None
@@ -318,15 +325,7 @@ def run_evppi(args: argparse.Namespace) -> int:
         if args.wtp is not None:
             result = psa_at_wtp(args, tree, values, progress)[0]
         else:
-            result = psa(
-                tree,
-                draws=args.draws,
-                seed=args.seed,
-                values=values,
-                chunk_size=args.chunk_size,
-                client=client,
-                progress=progress,
-            )
+            result = _run_psa(args, tree, values, client, progress)
         for group in groups:
             for method in methods:
                 r = evppi(

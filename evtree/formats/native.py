@@ -25,6 +25,7 @@ from ..core import components, model
 from ..core.atomic import atomic_write
 from ..core.errors import ExpressionError, FileFormatError, ModelError
 from ..core.expressions import expression_text
+from ..core.files import read_text
 
 __all__ = ["FORMAT_VERSION", "read_tree", "tree_from_dict", "tree_to_dict", "write_tree"]
 
@@ -187,15 +188,8 @@ def _read_source(source: Any) -> tuple[str, str]:
     if isinstance(source, os.PathLike) or (
         isinstance(source, str) and "\n" not in source and not source.lstrip().startswith("{")
     ):
-        path = Path(source)
-        try:
-            return str(source), path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise FileFormatError("no such file", where=str(source)) from None
-        except UnicodeDecodeError as err:
-            raise FileFormatError(f"not UTF-8 text ({err.reason})", where=str(source)) from None
-        except OSError as err:
-            raise FileFormatError(err.strerror or str(err), where=str(source)) from None
+        # regular files only (no FIFO or device), within the size cap, located errors
+        return str(source), read_text(source)
     return "<string>", source
 
 
