@@ -27,6 +27,8 @@ from typing import Any
 
 import sympy
 
+from . import budget
+from .budget import MAX_EXPONENT, MAX_RESULT_BITS
 from .errors import ExpressionError
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "MAX_EXPONENT",
     "MAX_LENGTH",
     "MAX_NESTING",
+    "MAX_RESULT_BITS",
     "FUNCTIONS",
     "as_expr",
     "exact_number",
@@ -46,10 +49,8 @@ __all__ = [
 MAX_LENGTH = 1000
 #: Deepest nesting of parentheses and operators accepted.
 MAX_NESTING = 40
-#: Largest absolute value of a constant exponent.
-MAX_EXPONENT = 1000
-#: Largest size, in bits, of a power of two constants.
-MAX_RESULT_BITS = 100_000
+# MAX_EXPONENT (largest absolute value of a constant exponent) and MAX_RESULT_BITS (largest
+# size, in bits, of a power of two constants) live in evtree.core.budget with the other limits.
 
 #: Named functions an expression may call, and the sympy function each one builds.
 FUNCTIONS: dict[str, Any] = {
@@ -314,7 +315,11 @@ def _parse_cached(text: str) -> sympy.Expr:
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError("not a valid expression", expression=text) from None
     builder = _Builder(stripped, text, offset)
-    return builder.build(tree.body, 0)
+    expr = builder.build(tree.body, 0)
+    too_large = budget.size_problem(expr)
+    if too_large:
+        raise ExpressionError(f"too large: {too_large}", expression=text)
+    return expr
 
 
 class _Builder:
@@ -398,24 +403,34 @@ class _Builder:
         if op not in (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow):
             raise self.fail(node, f"operator '{_OPERATOR_NAMES.get(op, '?')}' is not allowed")
         if op is ast.Add:
-            return left + right
+            return self.checked(node, left + right) if left.is_number and right.is_number else left + right
         if op is ast.Sub:
-            return left - right
+            return self.checked(node, left - right) if left.is_number and right.is_number else left - right
         if op is ast.Mult:
-            return left * right
+            return self.checked(node, left * right) if left.is_number and right.is_number else left * right
         if op is ast.Div:
             if right.is_zero:
                 raise self.fail(node, "division by zero")
-            return left / right
+            return self.checked(node, left / right) if left.is_number and right.is_number else left / right
         if right.is_Number and abs(right) > MAX_EXPONENT:
             raise self.fail(node, f"exponent {right} is too large (at most {MAX_EXPONENT})")
-        if left.is_Rational and right.is_Number:
-            bits = max(left.p.bit_length(), left.q.bit_length()) * abs(float(right))
-            if bits > MAX_RESULT_BITS:
-                raise self.fail(node, "the power is too large to compute exactly")
-        if left.is_Number and left.is_zero and right.is_Number and right.is_negative:
-            raise self.fail(node, "division by zero")
-        return left**right
+        if left.is_number and right.is_number:
+            reason = budget.power_problem(left, right)
+            if reason:
+                raise self.fail(node, reason)
+        return self.checked(node, left**right)
+
+    def checked(self, node: ast.AST, value: sympy.Expr) -> sympy.Expr:
+        """Return ``value``, refused when it is a constant that is complex, infinite or too large.
+
+        So every constant is a finite real number in the float range, in every arithmetic
+        (``sqrt(-1)``, ``(-8)**(1/3)`` and ``10**308*10`` are refused where they are written).
+        """
+        if value.is_number:
+            reason = budget.number_problem(value)
+            if reason:
+                raise self.fail(node, f"the value {_short(value)} {reason}")
+        return value
 
     def call(self, node: ast.Call, depth: int) -> sympy.Expr:
         if not isinstance(node.func, ast.Name):
@@ -434,9 +449,19 @@ class _Builder:
             want = str(low) if low == high else f"{low} or more"
             raise self.fail(node, f"{fname}() takes {want} argument{'s' if high > 1 else ''}")
         args = [self.build(a, depth + 1) for a in node.args]
-        if fname == "log" and args[0].is_Number and not args[0].is_positive:
+        if fname == "log" and args[0].is_number and args[0].is_positive is False:
             raise self.fail(node, "log of a non-positive number")
-        return FUNCTIONS[fname](*args)
+        if fname == "exp" and args[0].is_number:
+            reason = budget.exp_problem(args[0])
+            if reason:
+                raise self.fail(node, reason)
+        value = FUNCTIONS[fname](*args)
+        return self.checked(node, value) if all(a.is_number for a in args) else value
+
+
+def _short(value: sympy.Expr) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else f"about {sympy.N(value, 4)}"
 
 
 _OPERATOR_NAMES = {

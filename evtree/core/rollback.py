@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import sympy
 
+from . import budget
 from .compile import CHANCE, DECISION, PROBABILITY_TOLERANCE, TERMINAL, FlatTree, Level, Quantity
 from .errors import EvaluationError, ProbabilityError
 from .expressions import symbol
@@ -41,8 +42,12 @@ __all__ = [
     "rollback",
 ]
 
-#: Relative tolerance under which two float option values count as tied.
-TIE_TOLERANCE = 1e-9
+#: Two float option values ``a`` and ``b`` count as tied when
+#: ``|a - b| <= TIE_TOLERANCE * max(1, |a|, |b|)``: a relative tolerance of 1e-12 (about 4,500
+#: ulps, far above the rounding of a rollback, far below any difference that matters: options
+#: worth 1e12 and 1e12 + 100 are not tied) with an absolute floor of 1e-12 below 1.  Among tied
+#: options the first is chosen, and the decision's value, policy and risk profile all follow it.
+TIE_TOLERANCE = 1e-12
 
 
 class Arithmetic:
@@ -83,6 +88,77 @@ def _expr_error(flat: FlatTree, q: Quantity, j: int, value: Any, field: str) -> 
     )
 
 
+def _field(flat: FlatTree, q: Quantity) -> str:
+    return "probability" if q is flat.probability else "payoff"
+
+
+def _budget_error(flat: FlatTree, q: Quantity, j: int, reason: str, *, index: int | None = None) -> EvaluationError:
+    """Return a :class:`~evtree.core.budget.BudgetError` naming the first node that uses expression ``j``."""
+    i = int(np.flatnonzero(q.expr_index == j)[0]) if index is None else index
+    return budget.BudgetError(f"node '{flat.nodes[i].path}' field '{_field(flat, q)}': {q.raw[i]!r}: {reason}")
+
+
+def _constants_checked(flat: FlatTree, q: Quantity) -> None:
+    """Refuse an infinite constant (a number beyond the float range read from a file), once per tree."""
+    key = ("constants_checked", id(q))
+    if flat.cache.get(key):
+        return
+    bad = np.flatnonzero(np.isinf(q.const))
+    if len(bad):
+        i = int(bad[0])
+        raise budget.BudgetError(
+            f"node '{flat.nodes[i].path}' field '{_field(flat, q)}': {q.raw[i]!r} is too large "
+            "(beyond the float range)"
+        )
+    flat.cache[key] = True
+
+
+def _sizes_checked(flat: FlatTree, q: Quantity) -> None:
+    """Refuse an expression too large for exact or symbolic work (formulas substituted), once per tree."""
+    key = ("sizes_checked", id(q))
+    if flat.cache.get(key):
+        return
+    for j, e in enumerate(q.exprs):
+        reason = budget.size_problem(e)
+        if reason:
+            raise _budget_error(flat, q, j, f"too large for exact and symbolic work: {reason}")
+    flat.cache[key] = True
+
+
+def _float_table(flat: FlatTree, q: Quantity, fn: Any, names: list[str], point: Mapping[str, Any]) -> list[Any]:
+    """Evaluate the quantity's expressions at the point; an expression that fails is named."""
+    try:
+        with np.errstate(all="ignore"):
+            return list(fn(*(point[s] for s in names)))
+    except (ArithmeticError, ValueError, TypeError):
+        pass
+    for j, e in enumerate(q.exprs):  # find the culprit (rare: the error path only)
+        f = sympy.lambdify([symbol(s) for s in names], e, "numpy")
+        try:
+            with np.errstate(all="ignore"):
+                f(*(point[s] for s in names))
+        except ZeroDivisionError:
+            raise _budget_error(flat, q, j, "division by zero") from None
+        except OverflowError:
+            raise _budget_error(flat, q, j, "is too large (beyond the float range)") from None
+        except (ArithmeticError, ValueError, TypeError) as err:
+            raise _budget_error(flat, q, j, f"cannot be evaluated in float arithmetic ({err})") from None
+    raise AssertionError("one expression failed")  # pragma: no cover
+
+
+def _as_real(flat: FlatTree, q: Quantity, j: int, v: Any, n: int) -> np.ndarray:
+    a = np.asarray(v)
+    if a.dtype.kind == "c":
+        if np.any(a.imag != 0):
+            bad = a[a.imag != 0].reshape(-1)[0]
+            raise _expr_error(flat, q, j, bad, _field(flat, q))
+        a = a.real
+    try:
+        return np.broadcast_to(np.asarray(a, dtype=float).reshape(-1), (n,))
+    except (TypeError, ValueError, OverflowError):
+        raise _budget_error(flat, q, j, f"evaluates to {v!r}, not a finite real number") from None
+
+
 class FloatArithmetic(Arithmetic):
     """numpy float64 values of shape ``(n_nodes, n_points)``."""
 
@@ -93,6 +169,7 @@ class FloatArithmetic(Arithmetic):
         self.n_points = n_points
 
     def quantity(self, flat: FlatTree, q: Quantity, point: Mapping[str, Any]) -> np.ndarray:
+        _constants_checked(flat, q)
         if q.is_constant:
             return q.const[:, None]
         names = sorted(flat.symbols)
@@ -100,14 +177,13 @@ class FloatArithmetic(Arithmetic):
         key = id(q)
         if key not in cache:
             cache[key] = sympy.lambdify([symbol(s) for s in names], list(q.exprs), "numpy")
-        with np.errstate(all="ignore"):
-            evaluated = cache[key](*(point[s] for s in names))
+        evaluated = _float_table(flat, q, cache[key], names, point)
         table = np.empty((len(q.exprs), self.n_points))
         for j, v in enumerate(evaluated):
-            table[j] = np.broadcast_to(np.asarray(v, dtype=float).reshape(-1), (self.n_points,))
+            table[j] = _as_real(flat, q, j, v, self.n_points)
             if not np.isfinite(table[j]).all():
                 bad = table[j][~np.isfinite(table[j])][0]
-                raise _expr_error(flat, q, j, bad, "payoff" if q is not flat.probability else "probability")
+                raise _expr_error(flat, q, j, bad, _field(flat, q))
         values = np.repeat(q.const[:, None], self.n_points, axis=1)
         rows = np.flatnonzero(q.expr_index >= 0)
         values[rows] = table[q.expr_index[rows]]
@@ -276,8 +352,16 @@ class _ObjectArithmetic(Arithmetic):
     def quantity(self, flat: FlatTree, q: Quantity, point: Mapping[str, Any]) -> np.ndarray:
         from .expressions import as_expr
 
+        _constants_checked(flat, q)
+        _sizes_checked(flat, q)
         subs = {symbol(k): v for k, v in point.items()}
-        table = [self.finish(e.xreplace(subs), flat, q, j) for j, e in enumerate(q.exprs)]
+        table = []
+        for j, e in enumerate(q.exprs):
+            try:
+                value = budget.substitute(e, subs)
+            except budget.BudgetError as err:
+                raise _budget_error(flat, q, j, str(err)) from None
+            table.append(self.finish(value, flat, q, j))
         out = np.empty(flat.size, dtype=object)
         for i, r in enumerate(q.raw):
             j = q.expr_index[i]
@@ -336,8 +420,10 @@ class ExactArithmetic(_ObjectArithmetic):
         if value.free_symbols:  # pragma: no cover - points are complete
             raise EvaluationError(f"expression {value} still has free parameters")
         if not (value.is_real and value.is_finite):
-            field = "probability" if q is flat.probability else "payoff"
-            raise _expr_error(flat, q, j, value, field)
+            raise _expr_error(flat, q, j, value, _field(flat, q))
+        reason = budget.number_problem(value)
+        if reason:
+            raise _budget_error(flat, q, j, f"evaluates to a value that {reason}")
         return _to_fraction(value)
 
     def check_probabilities(self, flat: FlatTree, probs: np.ndarray) -> None:
@@ -382,6 +468,15 @@ class SymbolicArithmetic(_ObjectArithmetic):
         from .expressions import exact_number
 
         return exact_number(r)
+
+    def finish(self, value: Any, flat: FlatTree, q: Quantity, j: int) -> Any:
+        if not value.free_symbols:  # every parameter given a number: checked as in exact arithmetic
+            if not (value.is_real and value.is_finite):
+                raise _expr_error(flat, q, j, value, _field(flat, q))
+            reason = budget.number_problem(value)
+            if reason:
+                raise _budget_error(flat, q, j, f"evaluates to a value that {reason}")
+        return value
 
     def check_probabilities(self, flat: FlatTree, probs: np.ndarray) -> None:  # pragma: no cover
         raise NotImplementedError("use evtree.compile.check_probabilities")
@@ -514,6 +609,12 @@ def _polynomial_rollback(
             total = _Affine({})
             for c in kids:
                 total = total.add(values[c].scale(prob_poly[c]))
+            size = sum(len(v) for v in total.terms.values())
+            if size > budget.MAX_TERMS:
+                raise budget.BudgetError(
+                    f"node '{flat.nodes[i].path}': its symbolic value has {size:,} terms, more than "
+                    f"{budget.MAX_TERMS:,} (evtree.core.budget); evaluate in exact or float arithmetic"
+                )
             values[i] = total
             continue
         if forced is not None and forced[i] >= 0:
