@@ -100,6 +100,14 @@ def _check_quantity(value: Any, field: str, name: str | None, *, allow_rest: boo
             return value
     elif kind is int or value is None:
         return value
+    elif kind is str:  # the common case in files: checked first, parsed once (parse_expression caches)
+        if allow_rest and value.strip() == REST:
+            return REST
+        try:
+            parse_expression(value)
+        except ExpressionError as err:
+            raise err.located(node=name, field=field) from None
+        return value
     if allow_rest and isinstance(value, str) and value.strip() == REST:
         return REST
     if isinstance(value, bool):
