@@ -40,7 +40,10 @@ __all__ = [
     "check_probabilities",
     "compile_tree",
     "formula_view",
+    "iter_strategies",
     "parameter_point",
+    "reached_decisions",
+    "strategy_count",
 ]
 
 TERMINAL, CHANCE, DECISION = 0, 1, 2
@@ -726,3 +729,131 @@ def raise_problems(flat: FlatTree) -> None:
     """Raise :class:`ValidationError` if the tree has structural problems."""
     if flat.problems:
         raise ValidationError(list(flat.problems))
+
+
+# ----------------------------------------------------------------------------- strategies
+def strategy_count(tree: model.DecisionTree) -> int:
+    """Return the number of complete strategies, without listing them (exact, however large).
+
+    A terminal has one strategy, a decision the sum of its branches' counts and
+    a chance node the product of its branches' counts (a choice below every
+    branch), computed level by level from the deepest, so any depth and width
+    count in time linear in the size of the tree.
+
+    Examples
+    --------
+    >>> from evtree.library import texaco_pennzoil
+    >>> strategy_count(texaco_pennzoil())
+    3
+    """
+    import math
+
+    flat = compile_tree(tree)
+    counts = np.ones(flat.size, dtype=object)
+    for level in reversed(flat.levels):
+        kids = counts[level.children]
+        out = []
+        for kind, s, c in zip(level.kinds, level.starts, level.counts):
+            seg = kids[s : s + c]
+            out.append(sum(seg) if kind == DECISION else math.prod(seg))
+        parents = level.parents
+        if isinstance(parents, slice):
+            counts[parents] = out
+        else:
+            for p, v in zip(parents, out):
+                counts[p] = v
+    return int(counts[0])
+
+
+def iter_strategies(tree: model.DecisionTree, fixed: Mapping[str, str] | None = None) -> Any:
+    """Yield every complete strategy: a choice at each decision node it reaches.
+
+    With ``fixed`` (decision key to label), only the strategies that make
+    those choices where they reach the decision.
+
+    Each strategy is a dict from decision key (name, or path) to branch label,
+    in pre-order; strategies come in the order where the choice met last in
+    pre-order changes fastest.  Built by backtracking with explicit stacks (the
+    nodes still to visit are a linked list shared between choice points), so
+    neither depth nor the number of branches of a chance node is limited by
+    Python's recursion limit, and no product of the branches' lists is built.
+
+    Examples
+    --------
+    >>> from evtree.library import texaco_pennzoil
+    >>> [list(s.values()) for s in iter_strategies(texaco_pennzoil())]  # doctest: +NORMALIZE_WHITESPACE
+    [['accept 2'], ['counteroffer 5', 'accept 3'], ['counteroffer 5', 'refuse 3']]
+    """
+    compile_tree(tree)  # marks repeated names, on which keys depend
+    return _backtrack(tree.root, dict(fixed or {}))
+
+
+def _backtrack(root: model.Node, fixed: Mapping[str, str]) -> Any:
+    keys: dict[int, str] = {}
+
+    def key_of(node: model.Node) -> str:
+        k = keys.get(id(node))
+        if k is None:
+            k = keys[id(node)] = node.key
+        return k
+
+    work: Any = (root, None)  # nodes to visit: (node, rest) cons cells
+    policy: list[tuple[str, str]] = []
+    choices: list[list[Any]] = []  # [decision, next branch, work after it, policy length]
+    while True:
+        while work is not None:
+            node, work = work
+            kids = getattr(node, "_NodeMixin__children", ())
+            if not kids:
+                continue
+            if isinstance(node, model.Decision):
+                key = key_of(node)
+                if key in fixed:
+                    child = node.branch(fixed[key])
+                    policy.append((key, fixed[key]))
+                    work = (child, work)
+                    continue
+                choices.append([node, 1, work, len(policy)])
+                policy.append((key, kids[0]._label))
+                work = (kids[0], work)
+            else:
+                for child in reversed(kids):
+                    work = (child, work)
+        yield dict(policy)
+        while choices:
+            top = choices[-1]
+            node, i, rest, length = top
+            kids = node._NodeMixin__children
+            if i < len(kids):
+                top[1] = i + 1
+                del policy[length:]
+                policy.append((key_of(node), kids[i]._label))
+                work = (kids[i], rest)
+                break
+            choices.pop()
+        else:
+            return
+
+
+def reached_decisions(tree: model.DecisionTree, policy: Mapping[str, str]) -> list[str]:
+    """Return the keys of the decisions that ``policy`` reaches, in pre-order (iterative).
+
+    A decision in ``policy`` leads only to the branch it names; one not in it
+    leads to all its branches.
+    """
+    compile_tree(tree)
+    out: list[str] = []
+    stack = [tree.root]
+    while stack:
+        node = stack.pop()
+        kids = getattr(node, "_NodeMixin__children", ())
+        if not kids:
+            continue
+        if isinstance(node, model.Decision):
+            key = node.key
+            if key in policy:
+                out.append(key)
+                stack.append(node.branch(policy[key]))
+                continue
+        stack.extend(reversed(kids))
+    return out

@@ -100,6 +100,14 @@ def _check_quantity(value: Any, field: str, name: str | None, *, allow_rest: boo
             return value
     elif kind is int or value is None:
         return value
+    elif kind is str:  # the common case in files: checked first, parsed once (parse_expression caches)
+        if allow_rest and value.strip() == REST:
+            return REST
+        try:
+            parse_expression(value)
+        except ExpressionError as err:
+            raise err.located(node=name, field=field) from None
+        return value
     if allow_rest and isinstance(value, str) and value.strip() == REST:
         return REST
     if isinstance(value, bool):
@@ -223,18 +231,22 @@ class Node(anytree.NodeMixin):
 
     @property
     def path(self) -> str:
-        """Where the node is: the root's name, then branch labels, joined by ``/``.
+        r"""Where the node is: the root's name, then branch labels, joined by ``/``.
 
-        Unlike anytree's ``path`` (a tuple of nodes) this is text, used in every
-        message; :attr:`ancestors` gives the nodes above.
+        A ``/`` or ``\`` inside a label (or the root's name) is escaped with a
+        backslash (``a\/b``), so every path is unambiguous and
+        :meth:`DecisionTree.node` finds the node again from it (see
+        ``docs/format.md``, "Paths").  Unlike anytree's ``path`` (a tuple of
+        nodes) this is text, used in every message; :attr:`ancestors` gives the
+        nodes above.
         """
         parts = []
         node: Node | None = self
         while node is not None:
             if node.parent is None:
-                parts.append(node._name or "root")
+                parts.append(escape_label(node._name or "root"))
             else:
-                parts.append(node._label if node._label is not None else "?")
+                parts.append(escape_label(node._label) if node._label is not None else "?")
             node = node.parent
         return self.separator.join(reversed(parts))
 
@@ -242,6 +254,17 @@ class Node(anytree.NodeMixin):
     def key(self) -> str:
         """The node's name, or its path when it has none or its name is not unique in the tree."""
         return self._name if self._name is not None and not self._dup else self.path
+
+    @property
+    def descendants(self) -> tuple[Node, ...]:
+        """Every node below this one, in pre-order (iterative: any depth)."""
+        out = list(iter_preorder(self))
+        return tuple(out[1:])
+
+    @property
+    def height(self) -> int:
+        """Number of levels below this node (0 for a terminal); iterative, any depth."""
+        return tree_height(self)
 
     def branch(self, label: str) -> Node:
         """Return the child reached by the branch labelled ``label``.
@@ -337,6 +360,8 @@ class Node(anytree.NodeMixin):
             and self._label == other._label
             and _same_quantity(self._probability, other._probability)
             and _same_quantity(self._branch_payoff, other._branch_payoff)
+            and self._use == other._use
+            and getattr(self, "subtree", None) == getattr(other, "subtree", None)
         )
 
     def __repr__(self) -> str:
@@ -348,6 +373,72 @@ class Node(anytree.NodeMixin):
         if self._branch_payoff is not None:
             args.append(f"payoff={self._branch_payoff!r}")
         return f"{type(self).__name__}({', '.join(args)})"
+
+
+def escape_label(text: str) -> str:
+    r"""Return a label (or root name) as written in a path: ``\`` and ``/`` escaped with ``\``.
+
+    Examples
+    --------
+    >>> escape_label("a/b"), escape_label("plain")
+    ('a\\/b', 'plain')
+    """
+    if "/" not in text and "\\" not in text:
+        return text
+    return text.replace("\\", "\\\\").replace("/", "\\/")
+
+
+def split_path(path: str) -> list[str]:
+    r"""Split a path written by :attr:`Node.path` into the root's name and the labels, unescaped.
+
+    Examples
+    --------
+    >>> split_path("court/a\\/b/yes")
+    ['court', 'a/b', 'yes']
+    """
+    if "\\" not in path:
+        return path.split(Node.separator)
+    parts: list[str] = []
+    current: list[str] = []
+    chars = iter(path)
+    for ch in chars:
+        if ch == "\\":
+            current.append(next(chars, "\\"))
+        elif ch == Node.separator:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return parts
+
+
+def iter_preorder(top: Node) -> Iterator[Node]:
+    """Yield ``top`` and every node below it in pre-order, with an explicit stack (any depth).
+
+    anytree's iterators recurse once per level and fail near Python's recursion
+    limit (about 1,000 levels); this one does not.
+    """
+    stack = [top]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        node = pop()
+        yield node
+        kids = getattr(node, "_NodeMixin__children", None)
+        if kids:
+            extend(reversed(kids))
+
+
+def tree_height(top: Node) -> int:
+    """Return the number of levels below ``top`` (0 for a node without branches), iteratively."""
+    height = 0
+    level = [top]
+    while True:
+        nxt = [k for n in level for k in getattr(n, "_NodeMixin__children", ())]
+        if not nxt:
+            return height
+        height += 1
+        level = nxt
 
 
 _REUSE_HINT = (
@@ -800,6 +891,10 @@ def expression_text_of(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
+#: Deepest tree ``str(tree)`` prints one node per line (each line is indented by its depth,
+#: so a deeper tree's text grows with the square of its depth).
+TEXT_DEPTH = 200
+
 _OBJECTIVES = {
     "max": "max",
     "maximize": "max",
@@ -914,9 +1009,9 @@ class DecisionTree:
                 field="objective",
             )
         #: The decision rule (:mod:`evtree.core.rules`); ``objective`` is what its decisions do.
-        self.rule: str = RULES[objective].name if objective in RULES else expected_value_rule(
-            _OBJECTIVES[objective]
-        ).name
+        self.rule: str = (
+            RULES[objective].name if objective in RULES else expected_value_rule(_OBJECTIVES[objective]).name
+        )
         self.objective = RULES[self.rule].decision
         self.name = name
         self.description = description
@@ -939,8 +1034,8 @@ class DecisionTree:
 
     # -- traversal ------------------------------------------------------------------------
     def nodes(self) -> Iterator[Node]:
-        """Iterate over every node in pre-order (the order of the file)."""
-        return anytree.PreOrderIter(self.root)
+        """Iterate over every node in pre-order (the order of the file); any depth."""
+        return iter_preorder(self.root)
 
     @property
     def decision_nodes(self) -> list[Decision]:
@@ -995,7 +1090,7 @@ class DecisionTree:
                 f"the name {key!r} is ambiguous: {len(found)} nodes have it ({listed}); give the node's path"
             )
         node: Node = self.root
-        parts = key.split(Node.separator)
+        parts = split_path(key)
         if parts[0] in (self.root._name, "root"):
             try:
                 for label in parts[1:]:
@@ -1003,7 +1098,37 @@ class DecisionTree:
                 return node
             except UnknownNameError:
                 pass
+        matches = self._unescaped_path_matches(key) if Node.separator in key else []
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            listed = ", ".join(repr(n.path) for n in matches)
+            raise UnknownNameError(
+                f"the path {key!r} is ambiguous: labels contain '/' ({listed}); write '/' inside a "
+                "label as '\\/'"
+            )
         raise UnknownNameError(f"no node is named {key!r}, and no path leads there")
+
+    def _unescaped_path_matches(self, key: str) -> list[Node]:
+        """Nodes whose path, written without escaping ``/`` inside labels, is ``key``."""
+        sep = Node.separator
+        starts = [
+            len(prefix) + 1 for prefix in {self.root._name or "root", "root"} if key.startswith(prefix + sep)
+        ]
+        out: list[Node] = []
+        stack = [(self.root, pos) for pos in starts]
+        while stack:
+            node, pos = stack.pop()
+            for child in getattr(node, "_NodeMixin__children", ()):
+                label = child._label
+                if label is None or not key.startswith(label, pos):
+                    continue
+                end = pos + len(label)
+                if end == len(key):
+                    out.append(child)
+                elif key[end] == sep:
+                    stack.append((child, end + 1))
+        return list({id(n): n for n in out}.values())
 
     # -- parameters -----------------------------------------------------------------------
     def parameter(self, name: str) -> Parameter:
@@ -1079,9 +1204,12 @@ class DecisionTree:
 
     # -- copies and equality -------------------------------------------------------------
     def copy(self) -> DecisionTree:
-        """Return a deep copy of the tree (nodes are copied, expressions shared)."""
+        """Return a deep copy of the tree (nodes are copied, expressions shared); any depth."""
+        with building():
+            root = _copy_node(self.root)
+            subtrees = {k: _copy_node(v) for k, v in self.subtrees.items()}
         return DecisionTree(
-            _copy_node(self.root),
+            root,
             parameters=list(self.parameters.values()),
             objective=self.criteria_objective if self.criteria_objective is not None else self.rule,
             name=self.name,
@@ -1092,7 +1220,7 @@ class DecisionTree:
             metadata=self.metadata,
             criteria=self.criteria,
             players=self.players,
-            subtrees={k: _copy_node(v) for k, v in self.subtrees.items()},
+            subtrees=subtrees,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -1114,10 +1242,9 @@ class DecisionTree:
             or set(self.subtrees) != set(getattr(other, "subtrees", {}))
         ):
             return False
-        mine, theirs = list(self.nodes()), list(other.nodes())
-        if len(mine) != len(theirs):
+        if any(not _same_nodes(v, other.subtrees[k]) for k, v in self.subtrees.items()):
             return False
-        return all(a._fields_equal(b) and len(a.children) == len(b.children) for a, b in zip(mine, theirs))
+        return _same_nodes(self.root, other.root)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -1134,29 +1261,68 @@ class DecisionTree:
 
     def __str__(self) -> str:
         func = presenter("text", self)
-        return repr(self) if func is None else func(self)
+        if func is None:
+            return repr(self)
+        height = tree_height(self.root)
+        if height > TEXT_DEPTH:
+            return (
+                f"{self!r}: {height} levels deep, too deep to print one node per line "
+                f"(more than {TEXT_DEPTH}); write it with write_tree or show the top levels with "
+                "evtree show --depth N"
+            )
+        return func(self)
 
 
-def _copy_node(node: Node) -> Node:
-    new: Node
+#: Attributes of a node that are its place in a tree or compile's bookkeeping, not its fields.
+_LINKS = ("_NodeMixin__parent", "_NodeMixin__children", "_dup")
+
+
+def _copy_one(node: Node) -> Node:
+    """Return a parentless copy of one node's fields (no children)."""
     if isinstance(node, Use):
-        new = Use(node.subtree)
-    elif isinstance(node, Terminal):
-        new = Terminal(node._payoff, name=node._name)
-        if node._utility is not None:
-            new._utility = node._utility
+        new: Node = Use(node.subtree)
     else:
-        new = type(node)(node._name, [_copy_node(c) for c in node.children])
-        if getattr(node, "_event", None) is not None:
-            new._event = node._event
-    new._label = node._label
-    new._probability = node._probability
-    new._branch_payoff = node._branch_payoff
-    if isinstance(node, Decision) and (node._player is not None or node._information_set is not None):
-        new._player, new._information_set = node._player, node._information_set
-    if node._use is not None:
-        new._use = node._use
+        new = type(node).__new__(type(node))
+    fields = node.__dict__
+    new.__dict__.update({k: v for k, v in fields.items() if k not in _LINKS} if "_dup" in fields else fields)
+    new.__dict__.pop("_NodeMixin__parent", None)
+    if not isinstance(node, (Terminal, Use)):
+        new._NodeMixin__children = []
     return new
+
+
+def _copy_node(top: Node) -> Node:
+    """Return a deep copy of the subtree below ``top`` (nodes copied, expressions shared).
+
+    Iterative (an explicit stack), so any depth copies; children lists are
+    linked directly, as a fresh tree cannot form a loop.
+    """
+    new_top = _copy_one(top)
+    stack = [(top, new_top)]
+    while stack:
+        old, new = stack.pop()
+        kids = getattr(old, "_NodeMixin__children", None)
+        if not kids or isinstance(old, Terminal):
+            continue
+        copies = [_copy_one(k) for k in kids]
+        for c in copies:
+            c._NodeMixin__parent = new
+        new._NodeMixin__children = copies
+        stack.extend(zip(kids, copies))
+    return new_top
+
+
+def _same_nodes(a: Node, b: Node) -> bool:
+    """Whether two subtrees have the same shape and fields (iterative, any depth)."""
+    left, right = iter_preorder(a), iter_preorder(b)
+    for x, y in itertools.zip_longest(left, right):
+        if x is None or y is None:
+            return False
+        if not x._fields_equal(y) or len(getattr(x, "_NodeMixin__children", ())) != len(
+            getattr(y, "_NodeMixin__children", ())
+        ):
+            return False
+    return True
 
 
 def _check_subtrees(subtrees: Mapping[str, Node] | None) -> dict[str, Node]:
@@ -1213,4 +1379,3 @@ def _expand_uses(top: Node, subtrees: Mapping[str, Node], chain: tuple[str, ...]
             _touch()
             kids = new
         stack.extend(k for k in kids if not (isinstance(k, Use)) and k._use is None)
-

@@ -374,6 +374,10 @@ def _read_parameters(raw: Any, where: _Where, parent: Any) -> list[model.Paramet
     return out
 
 
+#: How many levels at each end a field path shows of a deep node.
+_PATH_SHOWN = 6
+
+
 class _Path:
     """A field path such as ``root.branches[1].probability``, built only when an error needs it."""
 
@@ -390,7 +394,11 @@ class _Path:
             part = node.part
             parts.append(f".branches[{part}]" if isinstance(part, int) else part)
             node = node.parent
-        return "".join(reversed(parts))
+        parts.reverse()
+        if len(parts) > 2 * _PATH_SHOWN + 1:  # a deep node: the top and the last levels, and how many between
+            hidden = len(parts) - 2 * _PATH_SHOWN
+            parts[_PATH_SHOWN:-_PATH_SHOWN] = [f"...({hidden} levels)..."]
+        return "".join(parts)
 
     def field(self, name: str) -> str:
         return f"{self}.{name}"
@@ -400,8 +408,43 @@ _ROOT_KEYS = _NODE_KEYS | {"branches", "name", "event", "utility"} | _GAME_KEYS
 
 
 def _read_node(spec: Any, path: Any, where: _Where, container: Any, key: Any, *, branch: bool) -> model.Node:
+    """Build the node ``spec`` describes and every node below it, checking each field.
+
+    Iterative: nodes are read top down with an explicit stack, then built bottom
+    up (reversed pre-order), so any depth reads without recursion.
+    """
     if isinstance(path, str):
         path = _Path(None, path)
+    top: list[Any] = [None]
+    todo: list[tuple[Any, _Path, Any, Any, bool, list[Any], int]] = [
+        (spec, path, container, key, branch, top, 0)
+    ]
+    pending = []  # decision and chance nodes waiting for their children, in pre-order
+    pop, push = todo.pop, todo.append
+    while todo:
+        item = pop()
+        spec, path, container, key, branch, slot, index = item
+        head = _read_head(spec, path, where, container, key, branch)
+        if head is None:  # a decision or a chance node: its children first
+            children_spec = spec["branches"]
+            kids: list[Any] = [None] * len(children_spec)
+            pending.append((item, kids))
+            for i in range(len(children_spec) - 1, -1, -1):
+                push((children_spec[i], _Path(path, i), children_spec, i, True, kids, i))
+        else:
+            if branch:
+                _read_branch_fields(head, spec, path, where, container, key)
+            slot[index] = head
+    for (spec, path, container, key, branch, slot, index), kids in reversed(pending):
+        node = _read_internal(spec, path, where, kids)
+        if branch:
+            _read_branch_fields(node, spec, path, where, container, key)
+        slot[index] = node
+    return top[0]
+
+
+def _read_head(spec: Any, path: _Path, where: _Where, container: Any, key: Any, branch: bool) -> Any:
+    """Check one node's keys; return a terminal or reference built, or ``None`` for a node with branches."""
     if not isinstance(spec, Mapping):
         raise FileFormatError("a node must be a mapping", where=where(str(path), container, key))
     allowed = _BRANCH_KEYS if branch else _ROOT_KEYS
@@ -430,83 +473,83 @@ def _read_node(spec: Any, path: Any, where: _Where, container: Any, key: Any, *,
             f"a node needs exactly one of 'decision', 'chance' or 'terminal' (found {what})",
             where=where(str(path), container, key),
         )
-    try:
-        node: model.Node
-        if is_terminal:
-            if "branches" in spec:
-                raise FileFormatError(
-                    "a terminal cannot have branches", where=where(path.field("branches"), spec, "branches")
-                )
-            payoff = spec["terminal"]
-            if payoff is None:
-                raise ModelError("terminal has no payoff", field="terminal").in_file(
-                    where(path.field("terminal"), spec, "terminal")
-                )
-            name = spec.get("name")
-            node = model.Terminal(
-                _quantity(payoff, path, "terminal", where, spec),
-                name=None if name is None else _name(name, path, where, spec),
-            )
-            if spec.get("utility") is not None:
-                node.utility = _quantity(spec["utility"], path, "utility", where, spec)
-        else:
-            kind = "decision" if "decision" in spec else "chance"
-            if "name" in spec:
-                raise FileFormatError(
-                    f"give the name as the value of '{kind}'", where=where(path.field("name"), spec, "name")
-                )
-            name = spec[kind]
-            if name is not None:
-                name = _name(name, path, where, spec, key=kind)
-            children_spec = spec.get("branches")
-            if not isinstance(children_spec, list):
-                raise FileFormatError(
-                    f"a {kind} node needs a list of 'branches'",
-                    where=where(
-                        path.field("branches") if "branches" in spec else str(path),
-                        spec,
-                        "branches" if "branches" in spec else None,
-                    ),
-                )
-            children = [
-                _read_node(c, _Path(path, i), where, children_spec, i, branch=True)
-                for i, c in enumerate(children_spec)
-            ]
-            node = (model.Decision if kind == "decision" else model.Chance)(name, children)
-            if "player" in spec or "information_set" in spec:
-                for game_key in sorted(_GAME_KEYS.intersection(spec)):
-                    _read_game_field(node, spec, game_key, path, where)
-            if "event" in spec:
-                event = spec["event"]
-                if type(event) is not str or not event.strip():
-                    raise FileFormatError(
-                        "an event name must be non-empty text",
-                        where=where(path.field("event"), spec, "event"),
-                    )
-                node.event = event
-        if is_terminal and ("player" in spec or "information_set" in spec):
+    if is_terminal:
+        if "player" in spec or "information_set" in spec:
             game_key = sorted(_GAME_KEYS.intersection(spec))[0]
             raise FileFormatError(
                 f"'{game_key}' belongs on a decision node", where=where(path.field(game_key), spec, game_key)
             )
-    except RecursionError:
+        if "branches" in spec:
+            raise FileFormatError(
+                "a terminal cannot have branches", where=where(path.field("branches"), spec, "branches")
+            )
+        payoff = spec["terminal"]
+        if payoff is None:
+            raise ModelError("terminal has no payoff", field="terminal").in_file(
+                where(path.field("terminal"), spec, "terminal")
+            )
+        name = spec.get("name")
+        node = model.Terminal(
+            _quantity(payoff, path, "terminal", where, spec),
+            name=None if name is None else _name(name, path, where, spec),
+        )
+        if spec.get("utility") is not None:
+            node.utility = _quantity(spec["utility"], path, "utility", where, spec)
+        return node
+    kind = "decision" if "decision" in spec else "chance"
+    if "name" in spec:
         raise FileFormatError(
-            "the tree is nested too deeply", where=where(str(path), container, key)
-        ) from None
-    if branch:
-        label = spec.get("label")
-        if label is None:
-            raise FileFormatError("a branch needs a 'label'", where=where(str(path), container, key))
-        if type(label) is not str:
-            if not isinstance(label, (str, int, float)) or isinstance(label, bool):
-                raise FileFormatError("'label' must be text", where=where(path.field("label"), spec, "label"))
-            label = str(label)
-        node._label = label
-        if "probability" in spec:
-            node._probability = _quantity(spec["probability"], path, "probability", where, spec, rest=True)
-        if "payoff" in spec:
-            node._branch_payoff = _quantity(spec["payoff"], path, "payoff", where, spec)
+            f"give the name as the value of '{kind}'", where=where(path.field("name"), spec, "name")
+        )
+    if not isinstance(spec.get("branches"), list):
+        raise FileFormatError(
+            f"a {kind} node needs a list of 'branches'",
+            where=where(
+                path.field("branches") if "branches" in spec else str(path),
+                spec,
+                "branches" if "branches" in spec else None,
+            ),
+        )
+    return None
+
+
+def _read_internal(spec: Any, path: _Path, where: _Where, children: list[model.Node]) -> model.Node:
+    """Build a decision or chance node over its children, already read."""
+    kind = "decision" if "decision" in spec else "chance"
+    name = spec[kind]
+    if name is not None:
+        name = _name(name, path, where, spec, key=kind)
+    node = (model.Decision if kind == "decision" else model.Chance)(name, children)
+    if "player" in spec or "information_set" in spec:
+        for game_key in sorted(_GAME_KEYS.intersection(spec)):
+            _read_game_field(node, spec, game_key, path, where)
+    if "event" in spec:
+        event = spec["event"]
+        if type(event) is not str or not event.strip():
+            raise FileFormatError(
+                "an event name must be non-empty text",
+                where=where(path.field("event"), spec, "event"),
+            )
+        node.event = event
     return node
+
+
+def _read_branch_fields(
+    node: model.Node, spec: Any, path: _Path, where: _Where, container: Any, key: Any
+) -> None:
+    """Read the label, probability and payoff of the branch leading into ``node``."""
+    label = spec.get("label")
+    if label is None:
+        raise FileFormatError("a branch needs a 'label'", where=where(str(path), container, key))
+    if type(label) is not str:
+        if not isinstance(label, (str, int, float)) or isinstance(label, bool):
+            raise FileFormatError("'label' must be text", where=where(path.field("label"), spec, "label"))
+        label = str(label)
+    node._label = label
+    if "probability" in spec:
+        node._probability = _quantity(spec["probability"], path, "probability", where, spec, rest=True)
+    if "payoff" in spec:
+        node._branch_payoff = _quantity(spec["payoff"], path, "payoff", where, spec)
 
 
 def _read_game_field(node: model.Node, spec: Any, key: str, path: _Path, where: _Where) -> None:
@@ -591,7 +634,12 @@ def _objective_of(data: Mapping[str, Any], where: Any) -> Any:
 
 # ----------------------------------------------------------------------------- writing
 def tree_to_dict(tree: model.DecisionTree) -> dict[str, Any]:
-    """Return the tree as plain data in the file schema."""
+    """Return the tree as plain data in the file schema (any depth)."""
+    with model.building():
+        return _tree_data(tree)
+
+
+def _tree_data(tree: model.DecisionTree) -> dict[str, Any]:
     data: dict[str, Any] = {"evtree": FORMAT_VERSION}
     if tree.name:
         data["name"] = tree.name
@@ -657,6 +705,22 @@ def _payoff_text(value: Any) -> Any:
 
 
 def _node_to_dict(node: model.Node, *, branch: bool, top: bool = False) -> dict[str, Any]:
+    """Return the subtree below ``node`` as plain data (iterative: any depth)."""
+    out = _one_node_to_dict(node, branch=branch, top=top)
+    stack = [(node, out)]
+    while stack:
+        parent, entry = stack.pop()
+        if "branches" not in entry:
+            continue
+        kids = parent.children
+        entries = [_one_node_to_dict(c, branch=True) for c in kids]
+        entry["branches"] = entries
+        stack.extend(zip(kids, entries))
+    return out
+
+
+def _one_node_to_dict(node: model.Node, *, branch: bool, top: bool = False) -> dict[str, Any]:
+    """Return one node's fields as plain data; a node with branches gets ``branches: None`` to fill."""
     out: dict[str, Any] = {}
     if branch:
         out["label"] = node._label
@@ -685,7 +749,7 @@ def _node_to_dict(node: model.Node, *, branch: bool, top: bool = False) -> dict[
                 out["information_set"] = node._information_set
         if getattr(node, "_event", None) is not None:
             out["event"] = node._event
-        out["branches"] = [_node_to_dict(c, branch=True) for c in node.children]
+        out["branches"] = None
     return out
 
 
@@ -713,13 +777,10 @@ def write_tree(
     """
     name = str(target) if isinstance(target, (str, os.PathLike)) else getattr(target, "name", "")
     fmt = format or ("json" if str(name).lower().endswith(".json") else "yaml")
-    data = tree_to_dict(tree)
-    if fmt == "json":
-        text = json.dumps(data, indent=1 if _small(tree) else None, ensure_ascii=False) + "\n"
-    elif fmt == "yaml":
-        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
-    else:
+    if fmt not in ("json", "yaml"):
         raise ValueError(f"unknown format {fmt!r}; use 'yaml' or 'json'")
+    with model.building():  # many small containers: pause the collector (see model.building)
+        text = _tree_text(tree, fmt)
     if target is None:
         return text
     if hasattr(target, "write"):
@@ -727,6 +788,118 @@ def write_tree(
         return None
     atomic_write(Path(target), text)
     return None
+
+
+def _tree_text(tree: model.DecisionTree, fmt: str) -> str:
+    data = tree_to_dict(tree)
+    deep = (
+        max([model.tree_height(tree.root), *(model.tree_height(v) for v in tree.subtrees.values())])
+        > NESTED_DEPTH
+    )
+    if fmt == "json":
+        if deep:
+            text = _flow_text(data, _json_scalar) + "\n"
+        else:
+            text = json.dumps(data, indent=1 if _small(tree) else None, ensure_ascii=False) + "\n"
+    elif deep:
+        text = (
+            f"# {model.tree_height(tree.root)} levels deep: written in flow style\n"
+            + _flow_text(data, _yaml_scalar)
+            + "\n"
+        )
+    else:
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    return text
+
+
+#: Trees deeper than this are written by evtree's own emitter, without recursion: JSON on
+#: one line, YAML in flow style (``{chance: c, branches: [...]}``), as the json and yaml
+#: libraries recurse once per nesting level and block-style YAML indents every level.
+NESTED_DEPTH = 100
+
+
+def _flow_text(data: Any, scalar: Any) -> str:
+    """Write nested mappings and lists in flow style with an explicit stack (any depth).
+
+    ``scalar`` writes one value (a key, text, number, ``None``); JSON's and YAML's
+    flow syntax agree on the rest.
+    """
+    out: list[str] = []
+    emit = out.append
+    keys: dict[str, str] = {}  # written keys, with their ": "
+    stack: list[tuple[Any, str, bool]] = []  # (iterator over items, closing bracket, is a mapping)
+
+    def open_container(value: Any) -> bool:
+        if type(value) is dict or isinstance(value, Mapping):
+            emit("{")
+            stack.append((iter(value.items()), "}", True))
+            return True
+        if type(value) is list or isinstance(value, (list, tuple)):
+            emit("[")
+            stack.append((iter(value), "]", False))
+            return True
+        return False
+
+    if not open_container(data):
+        return scalar(data)
+    first = True
+    while stack:
+        items, close, is_map = stack[-1]
+        item = next(items, _END)
+        if item is _END:
+            emit(close)
+            stack.pop()
+            first = False
+            continue
+        if not first:
+            emit(", ")
+        if is_map:
+            k, item = item
+            token = keys.get(k)
+            if token is None:
+                token = keys[k] = scalar(str(k)) + ": "
+            emit(token)
+        first = open_container(item)
+        if not first:
+            emit(scalar(item))
+    return "".join(out)
+
+
+_END = object()
+_encode_text = json.encoder.encode_basestring  # the C encoder json.dumps(ensure_ascii=False) uses
+
+
+def _json_scalar(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        return _encode_text(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    return json.dumps(value, ensure_ascii=False)
+
+
+_YAML_SCALARS: dict[tuple[type, Any], str] = {}
+
+
+def _yaml_scalar(value: Any) -> str:
+    """Write one value in YAML flow syntax: printable ASCII text double-quoted, else as PyYAML does."""
+    kind = type(value)
+    if kind is str and value.isascii() and value.isprintable():
+        return _encode_text(value)
+    if kind is int:
+        return str(value)
+    if value is None:
+        return "null"
+    key = (kind, value)
+    text = _YAML_SCALARS.get(key)
+    if text is None:
+        dumped = yaml.safe_dump([value], default_flow_style=True, allow_unicode=True, width=10**9)
+        text = dumped.strip()[1:-1]
+        if len(_YAML_SCALARS) < 100_000:
+            _YAML_SCALARS[key] = text
+    return text
 
 
 def _small(tree: model.DecisionTree) -> bool:
