@@ -43,7 +43,10 @@ def test_sensitivity_csv_and_plot(capsys, tmp_path):
     assert status == 0
     rows = list(csv.reader(io.StringIO(out)))
     assert rows[0][0] == "p_defect" and rows[0][-2:] == ["value", "optimal"]
-    assert rows[1][-2:] == ["53.0", "talks, accept, say no, accept"]
+    assert rows[1][-2:] == [
+        "53.0",
+        "us_choice=talks, after_complies=accept, after_flouts=say no, after_defect=accept",
+    ]
     assert plot.read_text().lstrip().startswith("<?xml")
 
 

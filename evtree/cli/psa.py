@@ -168,6 +168,7 @@ def _run_psa(args: argparse.Namespace, tree: Any, values: Any, client: Any, prog
 
 
 def run_psa(args: argparse.Namespace) -> int:
+    from ..core.evaluate import strategy_name
     from ..presentation.display import text_table
     from ..psa import acceptability
 
@@ -204,10 +205,16 @@ def run_psa(args: argparse.Namespace) -> int:
         "sampled": {k: list(v) for k, v in result.columns.items()},
         "fixed": dict(result.fixed),
         "best": result.best,
+        "best_name": strategy_name(result.policies[result.best_index]),
         "evpi": result.evpi,
         "evpi_se": result.evpi_se,
         "strategies": [
-            {"strategy": name, "policy": policy, **{k: row[k] for k in table.columns}}
+            {
+                "strategy": name,
+                "name": strategy_name(policy),
+                "policy": policy,
+                **{k: row[k] for k in table.columns},
+            }
             for (name, row), policy in zip(table.iterrows(), result.policies)
         ],
     }
@@ -216,14 +223,16 @@ def run_psa(args: argparse.Namespace) -> int:
         data["cost_effectiveness"] = ce[0]
         text += "\n  " + ce[1]
     if acc is not None:
-        frame = acc.to_frame()
-        never = [s for i, s in enumerate(acc.strategies) if not acc.probability_optimal[:, i].any()]
+        frame = acc.to_frame(by_name=True)  # strategies named decision=label
+        never = [s for i, s in enumerate(acc.strategy_names) if not acc.probability_optimal[:, i].any()]
         frame = frame.drop(columns=never)
         data["acceptability"] = {
             "parameter": acc.parameter,
             "grid": acc.grid,
             "probability_optimal": {s: acc.probability_optimal[:, i] for i, s in enumerate(acc.strategies)},
             "best": list(acc.best),
+            "names": dict(zip(acc.strategies, acc.strategy_names)),
+            "best_names": list(acc.best_strategies),
             "evpi": acc.evpi,
         }
         text += (
@@ -236,8 +245,6 @@ def run_psa(args: argparse.Namespace) -> int:
         _save_plot(result, acc, args.plot)
         text += f"\n  plot written to {args.plot}"
     if not getattr(args, "csv", False):  # the text table names strategies by decision=label
-        from ..core.evaluate import strategy_name
-
         table = table.copy()
         table.index = [strategy_name(p) for p in result.policies]
         table.index.name = "strategy"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..presentation.display import note_lines
 from .common import (
     CommandError,
     add_format_options,
@@ -110,20 +111,21 @@ def run_sensitivity(args: argparse.Namespace) -> int:
         f"One-way sensitivity of {tree.name or args.file} to {args.param} "
         f"over [{result.range[0]}, {result.range[1]}]"
     ]
-    if result.note:
-        text.append(f"  note: {result.note}")
+    text += note_lines(result.note)
     text.append(result.thresholds.summary())
     data = {
         "parameter": args.param,
         "range": [str(result.range[0]), str(result.range[1])],
         "note": result.note,
         "thresholds": [t.to_dict() for t in result.thresholds],
-        "points": result.frame,
+        "points": result.to_frame(),
+        "strategies": dict(result.strategy_names),
     }
     if args.plot:
         save_figure(result.plot().figure, args.plot)
         text.append(f"  plot written to {args.plot}")
-    table = result.frame if getattr(args, "csv", False) else result.frame[[args.param, "value", "optimal"]]
+    frame = result.to_frame()  # strategies named decision=label (docs/output.md)
+    table = frame if getattr(args, "csv", False) else frame[[args.param, "value", "optimal"]]
     emit(args, data=data, table=table.set_index(args.param), text="\n".join(text))
     return 0
 
@@ -140,10 +142,11 @@ def run_threshold(args: argparse.Namespace) -> int:
         "range": [str(result.range[0]), str(result.range[1])],
         "note": result.note,
         "optimal_at_low": result.optimal_at_low,
+        "strategy_at_low": result.strategy_at_low,
         "verified": result.verified,
         "thresholds": [t.to_dict() for t in result.thresholds],
     }
-    text = result.summary() + (f"\n  note: {result.note}" if result.note else "")
+    text = "\n".join([result.summary(), *note_lines(result.note)])
     emit(args, data=data, table=result.to_frame() if getattr(args, "csv", False) else None, text=text)
     return 0
 
@@ -155,11 +158,12 @@ def run_tornado(args: argparse.Namespace) -> int:
     wanted = args.strategy
     strategy = None if not wanted else ("all" if "all" in wanted else wanted)
     result = tornado(tree, strategy=strategy, values=values)
-    text = f"Tornado for {tree.name or args.file}" + (f"\n  note: {result.note}" if result.note else "")
+    text = "\n".join([f"Tornado for {tree.name or args.file}", *note_lines(result.note)])
     if args.plot:
         save_figure(result.plot().figure, args.plot)
         text += f"\n  plot written to {args.plot}"
-    emit(args, data={"note": result.note, "rows": result.frame}, table=result.frame, text=text)
+    frame = result.to_frame()  # target strategies named decision=label
+    emit(args, data={"note": result.note, "rows": frame}, table=frame, text=text)
     return 0
 
 
@@ -168,25 +172,39 @@ def run_twoway(args: argparse.Namespace) -> int:
 
     tree, values = load_tree(args)
     result = two_way(tree, args.params, points=_points(args.points), values=values)
+    from ..sensitivity._common import renamer
+
+    named = renamer(tree)  # strategies by decision=label (docs/output.md)
     lines = [f"Two-way: {args.params[0]} x {args.params[1]} on a {args.points} x {args.points} grid"]
     for b in result.boundaries:
         check = "" if b["verified"] else "  [NOT VERIFIED against the grid]"
-        lines.append(f"  boundary {b['a']} | {b['b']}: {b['boundary']}{check}")
-    if result.note:
-        lines.append(f"  note: {result.note}")
+        lines.append(f"  boundary {named(b['a'])} | {named(b['b'])}: {b['boundary']}{check}")
+    lines += note_lines(result.note)
     data = {
         "parameters": list(args.params),
         "note": result.note,
         "regions": result.regions().reset_index(),
         "boundaries": [
-            {"a": b["a"], "b": b["b"], "boundary": str(b["boundary"]), "verified": b["verified"]}
+            {
+                "a": b["a"],
+                "b": b["b"],
+                "a_strategy": named(b["a"]),
+                "b_strategy": named(b["b"]),
+                "boundary": str(b["boundary"]),
+                "verified": b["verified"],
+            }
             for b in result.boundaries
         ],
+        "strategies": {s: named(s) for s in result.strategies},
         "grid": result.to_frame(),
     }
     if args.plot:  # with the tree, regions are drawn as exact polygons (raster only where none exists)
         save_figure(result.plot(tree=tree, values=values).figure, args.plot)
         lines.append(f"  plot written to {args.plot}")
-    table = result.to_frame() if getattr(args, "csv", False) else result.regions()
+    if getattr(args, "csv", False):
+        table = result.to_frame()
+        table["optimal"] = table["optimal"].map(named)
+    else:
+        table = result.regions().rename(index=named)
     emit(args, data=data, table=table, text="\n".join(lines))
     return 0

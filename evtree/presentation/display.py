@@ -65,6 +65,7 @@ __all__ = [
     "labelled_expression",
     "latex",
     "mathml",
+    "note_lines",
     "number_text",
     "probability_symbols",
     "quantity_text",
@@ -580,6 +581,27 @@ def join_notes(notes: Iterable[str]) -> list[str]:
             joined = places[0] if len(places) == 1 else ", ".join(places[:-1]) + " and " + places[-1]
             out.append(f"at {joined}, {what}")
     return out
+
+
+def note_lines(*notes: str | Iterable[str] | None, indent: str = "  ") -> list[str]:
+    """Return an analysis' notes as printed lines, ``note: ...``, each caveat once.
+
+    Each argument is a note, a ``"; "``-joined string of notes (as the sensitivity records
+    keep them), or a list of notes; repeats are merged by :func:`join_notes`, so the
+    command line and the report print the same notes the same way.
+
+    Examples
+    --------
+    >>> note_lines("at n1, the 'rest' branch absorbs p; clipped", ["at n2, the 'rest' branch absorbs p"])
+    ["  note: at n1 and n2, the 'rest' branch absorbs p", '  note: clipped']
+    """
+    pieces: list[str] = []
+    for note in notes:
+        if not note:
+            continue
+        for part in [note] if isinstance(note, str) else note:
+            pieces.extend(str(part).split("; "))
+    return [f"{indent}note: {n}" for n in join_notes(pieces)]
 
 
 # -- LaTeX, MathML, HTML -------------------------------------------------------------------------

@@ -35,6 +35,9 @@ class Acceptability:
     n_draws : int
     seed : numpy.random.SeedSequence
     method : str
+    strategy_names : tuple of str
+        Each strategy's name, ``decision=label, ...``, in the order of ``strategies``
+        (which keeps the labels joined by commas, or the names given).
     """
 
     parameter: str
@@ -47,17 +50,28 @@ class Acceptability:
     n_draws: int
     seed: np.random.SeedSequence
     method: str
+    strategy_names: tuple[str, ...] = ()
 
-    def to_frame(self) -> Any:
-        """One row per grid value: probability each strategy is optimal, the best strategy, EVPI."""
+    @property
+    def best_strategies(self) -> tuple[str, ...]:
+        """The best strategy at each grid value, by name (``decision=label, ...``)."""
+        names = dict(zip(self.strategies, self.strategy_names or self.strategies))
+        return tuple(names[b] for b in self.best)
+
+    def to_frame(self, *, by_name: bool = False) -> Any:
+        """One row per grid value: probability each strategy is optimal, the best strategy, EVPI.
+
+        With ``by_name``, strategies are named ``decision=label, ...`` (columns and ``best``).
+        """
         import pandas as pd
 
+        names = list(self.strategy_names or self.strategies) if by_name else list(self.strategies)
         frame = pd.DataFrame(
             self.probability_optimal,
-            columns=list(self.strategies),
+            columns=names,
             index=pd.Index(self.grid, name=self.parameter),
         )
-        frame["best"] = list(self.best)
+        frame["best"] = list(self.best_strategies if by_name else self.best)
         frame["evpi"] = self.evpi
         return frame
 
@@ -67,7 +81,7 @@ class Acceptability:
     def _repr_html_(self) -> str:  # pragma: no cover - notebook display
         return (
             f"<p>Acceptability against <b>{self.parameter}</b> ({self.method})</p>"
-            + self.to_frame().to_html()
+            + self.to_frame(by_name=True).to_html()
         )
 
 
@@ -208,4 +222,5 @@ def acceptability(
         n_draws=int(draws),
         seed=seq,
         method="Monte Carlo over a compiled array rollback, common draws at every grid value",
+        strategy_names=tuple(compiled.strategy_names),
     )

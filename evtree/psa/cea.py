@@ -137,6 +137,8 @@ class CEACurves(Presentable):
     evpi : ndarray, shape (W,)
         Expected value of perfect information, in net monetary benefit.
     method : str
+    strategy_names : tuple of str
+        Each strategy's name, ``decision=label, ...``, in the order of ``strategies``.
     """
 
     wtp: np.ndarray
@@ -147,21 +149,32 @@ class CEACurves(Presentable):
     frontier_probability: np.ndarray
     evpi: np.ndarray
     method: str = "Monte Carlo: net benefit at every draw and willingness to pay"
+    strategy_names: tuple[str, ...] = ()
 
-    def to_frame(self) -> Any:
-        """One row per WTP: each strategy's probability, the frontier strategy and probability, EVPI."""
+    @property
+    def frontier_names(self) -> tuple[str, ...]:
+        """The frontier strategy at each WTP, by name (``decision=label, ...``)."""
+        names = dict(zip(self.strategies, self.strategy_names or self.strategies))
+        return tuple(names[f] for f in self.frontier_strategy)
+
+    def to_frame(self, *, by_name: bool = False) -> Any:
+        """One row per WTP: each strategy's probability, the frontier strategy and probability, EVPI.
+
+        With ``by_name``, strategies are named ``decision=label, ...`` (columns and ``frontier``).
+        """
         import pandas as pd
 
-        frame = pd.DataFrame(self.probability.T, columns=list(self.strategies))
+        names = list(self.strategy_names or self.strategies) if by_name else list(self.strategies)
+        frame = pd.DataFrame(self.probability.T, columns=names)
         frame.index = pd.Index(self.wtp, name="wtp")
-        frame["frontier"] = list(self.frontier_strategy)
+        frame["frontier"] = list(self.frontier_names if by_name else self.frontier_strategy)
         frame["frontier_probability"] = self.frontier_probability
         frame["evpi"] = self.evpi
         frame.attrs["method"] = self.method
         return frame
 
     def _repr_html_(self) -> str:  # pragma: no cover - notebook display
-        return "<p><b>Cost-effectiveness acceptability</b></p>" + self.to_frame().to_html()
+        return "<p><b>Cost-effectiveness acceptability</b></p>" + self.to_frame(by_name=True).to_html()
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -235,6 +248,8 @@ class CostEffectPSA(Presentable):
             prob, best_mean = self._two_strategy_curves(grid)
         else:
             prob, best_mean = self._curves(grid)
+        from ..core.evaluate import strategy_name
+
         evpi = best_mean - expected.max(axis=0)
         front = expected.argmax(axis=0)
         return CEACurves(
@@ -245,6 +260,7 @@ class CostEffectPSA(Presentable):
             frontier_strategy=tuple(self.strategies[i] for i in front),
             frontier_probability=prob[front, np.arange(len(grid))],
             evpi=np.maximum(evpi, 0.0),
+            strategy_names=tuple(strategy_name(p) for p in self.policies),
         )
 
     def _curves(self, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -34,7 +34,7 @@ def _resolve_strategies(
     tree: model.DecisionTree, flat: Any, strategies: Any, limit: int
 ) -> tuple[list[dict[str, str]], list[str], list[np.ndarray]]:
     """Return the policies, their names, and for each the mask of nodes it can reach."""
-    from ..core.evaluate import count_strategies
+    from ..core.evaluate import _labels_name, count_strategies
     from ..core.evaluate import strategies as all_strategies
 
     if strategies is None:
@@ -80,7 +80,7 @@ def _resolve_strategies(
         reached = [int(i) for i in flat.decision_indices if mask[i]]
         fixed = {flat.nodes[i].key: flat.nodes[chosen[i]].label for i in sorted(reached, key=preorder)}
         out_policies.append(fixed)
-        names.append(given if given is not None else ", ".join(fixed.values()) or "(no decision)")
+        names.append(given if given is not None else _labels_name(fixed))
         masks.append(mask)
     seen: dict[str, int] = {}
     for i, name in enumerate(names):
@@ -151,6 +151,8 @@ class CompiledTree:
     >>> c = CompiledTree(texaco_pennzoil())
     >>> c.names
     ['accept 2', 'counteroffer 5, accept 3', 'counteroffer 5, refuse 3']
+    >>> c.strategy_names[1]
+    'liedtke=counteroffer 5, liedtke_on_3=accept 3'
     >>> c.values({}, 1).ravel().round(4).tolist()
     [2.0, 4.12, 4.6348]
     """
@@ -191,6 +193,10 @@ class CompiledTree:
         self.objective = tree.objective
         self.sources: list[Source] = tree_sources(tree)
         self.policies, self.names, masks = _resolve_strategies(tree, flat, strategies, max_strategies)
+        from ..core.evaluate import strategy_name
+
+        #: Each strategy's name, ``decision=label, ...`` (``names`` keeps the labels or given names).
+        self.strategy_names = [strategy_name(p) for p in self.policies]
         self.defaults = {name: float(v) for name, v in parameter_point(tree, None, method="exact").items()}
         n = flat.size
 

@@ -94,10 +94,23 @@ def _targets(tree: model.DecisionTree, strategy: Any) -> list[tuple[str, Any]]:
         else:
             match = [p for p in listed if common.strategy_name(p) == w]
         if not match:
-            names = ", ".join(common.strategy_name(p) for p in listed)
-            raise ModelError(f"no strategy matches {w!r}; strategies: {names}")
+            raise _no_match(w, listed)
         out.extend((common.strategy_name(p), p) for p in match)
     return out
+
+
+def _no_match(wanted: Any, listed: Sequence[Mapping[str, str]]) -> ModelError:
+    """Return the error for a strategy no listed one matches, with the nearest names one per line."""
+    import difflib
+
+    from ..core.evaluate import SUGGESTIONS
+
+    names = [common.named(p) for p in listed]
+    text = wanted if isinstance(wanted, str) else common.named(wanted)
+    nearest = difflib.get_close_matches(text, names, n=SUGGESTIONS, cutoff=0.0) or names[:SUGGESTIONS]
+    err = ModelError(f"no strategy matches {wanted!r}; nearest:" + "".join(f"\n  {n}" for n in nearest))
+    err.suggestions = nearest  # type: ignore[attr-defined]
+    return err
 
 
 def _reference(tree: model.DecisionTree, reference: Any) -> tuple[str, Any]:
@@ -121,19 +134,28 @@ class TornadoResult(Presentable):
 
     ``frame`` has one row per parameter and target (the root value, or a
     strategy): ``low``, ``high`` (the parameter's values used), ``at_low``,
-    ``at_high``, ``base`` and ``swing`` = |at_high - at_low|.
+    ``at_high``, ``base`` and ``swing`` = |at_high - at_low|.  ``target`` and
+    ``targets`` name a strategy by its labels joined by commas (kept for
+    compatibility); ``strategy_names`` maps those to the strategy's name,
+    ``decision=label, ...``, which :meth:`to_frame` uses.
     """
 
     frame: Any
     targets: list[str]
     note: str
     method: str = "float rollback at every bound at once; bounds clipped exactly"
+    strategy_names: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def to_frame(self) -> Any:
-        return self.frame
+        """Return the bars with each target strategy named ``decision=label, ...``."""
+        if not self.strategy_names or not len(self.frame):
+            return self.frame
+        frame = self.frame.copy()
+        frame["target"] = [self.strategy_names.get(t, t) for t in frame["target"]]
+        return frame
 
     def _repr_html_(self) -> str:  # pragma: no cover - notebook display
-        return "<p><b>Tornado</b></p>" + self.frame.to_html()
+        return "<p><b>Tornado</b></p>" + self.to_frame().to_html()
 
 
 def _bar_points(
@@ -208,13 +230,13 @@ def tornado(
         frame = pd.DataFrame(columns=columns)
         why = "the tree has no parameters" if not tree.parameters else "no parameter has both bounds"
         frame.attrs["why_empty"] = why
-        return TornadoResult(frame, [t for t, _p in targets], why)
+        return TornadoResult(frame, [t for t, _p in targets], why, strategy_names=_target_names(targets))
     points, bounds, notes = _bar_points(tree, names, base)
     shift = 0.0
     if reference is not None:
-        ref_name, ref_policy = _reference(tree, reference)
+        _ref, ref_policy = _reference(tree, reference)
         shift = _values(tree, points, ref_policy)
-        notes = [*notes, f"values are incremental: minus the value of {ref_name}"]
+        notes = [*notes, f"values are incremental: minus the value of {common.named(ref_policy)}"]
     rows = []
     for target, policy in targets:
         v = _values(tree, points, policy) - shift
@@ -239,7 +261,14 @@ def tornado(
             ["target", "swing"], key=lambda s: s.map(order) if s.name == "target" else -s, kind="stable"
         )
         frame = frame.reset_index(drop=True)
-    return TornadoResult(frame, [t for t, _p in targets], "; ".join(notes))
+    return TornadoResult(
+        frame, [t for t, _p in targets], "; ".join(notes), strategy_names=_target_names(targets)
+    )
+
+
+def _target_names(targets: Sequence[tuple[str, Any]]) -> dict[str, str]:
+    """Each target strategy's compatibility name mapped to its ``decision=label`` name."""
+    return {t: common.named(p) for t, p in targets if p is not None}
 
 
 # ------------------------------------------------------------------------------ spider
@@ -250,12 +279,18 @@ class SpiderResult(Presentable):
     frame: Any
     target: str
     method: str = "float rollback at every step at once"
+    policy: Mapping[str, str] | None = None
+
+    @property
+    def strategy(self) -> str:
+        """The strategy drawn, by name (``decision=label, ...``), or ``"value"`` for the optimum."""
+        return self.target if self.policy is None else common.named(self.policy)
 
     def to_frame(self) -> Any:
         return self.frame
 
     def _repr_html_(self) -> str:  # pragma: no cover - notebook display
-        return f"<p><b>Spider: {self.target}</b></p>" + self.frame.to_html()
+        return f"<p><b>Spider: {self.strategy}</b></p>" + self.frame.to_html()
 
 
 def spider(
@@ -317,7 +352,7 @@ def spider(
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=[float(c) for c in changes])
     frame.index.name = "parameter"
     frame.columns.name = "relative change"
-    return SpiderResult(frame, target)
+    return SpiderResult(frame, target, policy=None if policy is None else dict(policy))
 
 
 # ------------------------------------------------------------------------------ local
@@ -336,8 +371,9 @@ def local_sensitivity(
     Returns
     -------
     pandas.DataFrame
-        One row per (strategy, parameter): ``derivative`` (exact), ``value``,
-        ``elasticity`` (float).
+        One row per (strategy, parameter): ``name`` (the strategy's name,
+        ``decision=label, ...``; the index keeps its labels joined by commas),
+        ``derivative`` (exact), ``value``, ``elasticity`` (float).
 
     Examples
     --------
@@ -365,6 +401,13 @@ def local_sensitivity(
             p = base[symbol(name)]
             elasticity = float(d * p / v) if v != 0 else math.nan
             rows.append(
-                {"strategy": f.name, "parameter": name, "derivative": d, "value": v, "elasticity": elasticity}
+                {
+                    "strategy": f.name,
+                    "parameter": name,
+                    "name": common.named(f.policy),
+                    "derivative": d,
+                    "value": v,
+                    "elasticity": elasticity,
+                }
             )
     return pd.DataFrame(rows).set_index(["strategy", "parameter"])

@@ -12,7 +12,8 @@ import sympy
 from ..core import model
 from ..core.compile import CHANCE, DECISION, FlatTree, compile_tree
 from ..core.errors import EvaluationError, ModelError
-from ..core.evaluate import count_strategies, evaluate, strategies
+from ..core.evaluate import _labels_name, count_strategies, evaluate, strategies
+from ..core.evaluate import strategy_name as named
 from ..core.expressions import as_expr, exact_number, symbol
 from . import _piecewise as pw
 
@@ -22,18 +23,56 @@ MAX_STRATEGY_LINES = 256
 PROBABILITY_MODES = ("auto", "rest", "proportional")
 
 
-def strategy_name(policy: Mapping[str, str]) -> str:
-    """Return the readable name of a strategy: its labels in pre-order, joined by commas."""
-    return ", ".join(str(v) for v in policy.values()) or "(no decision)"
+#: evtree 0.1's name of a strategy, its labels joined by commas: the value of the records'
+#: existing ``*_name`` attributes, frame columns and ``target``s, kept for compatibility.
+#: Every printed text and every ``*_strategy`` field uses :func:`named`, the one name evtree
+#: gives a strategy (:func:`evtree.core.evaluate.strategy_name`, ``decision=label`` pairs).
+strategy_name = _labels_name
+
+
+def renamer(tree: model.DecisionTree) -> Any:
+    """Return a function from a compatibility name (labels) to the ``decision=label`` name.
+
+    For records that keep only the labels-joined names (the two-way regions); a name
+    that names no single strategy of ``tree`` (``"infeasible"``) is returned as it is.
+    """
+    from ..core.errors import EvtreeError
+    from ..core.evaluate import parse_strategy
+
+    cache: dict[str, str] = {}
+
+    def rename(name: str) -> str:
+        if name not in cache:
+            try:
+                cache[name] = named(parse_strategy(tree, name, complete=True))
+            except EvtreeError:
+                cache[name] = name
+        return cache[name]
+
+    return rename
+
+
+def names_of(policies: Sequence[Mapping[str, str]]) -> dict[str, str]:
+    """Map each policy's compatibility name (labels) to its ``decision=label`` name."""
+    return {strategy_name(p): named(p) for p in policies}
 
 
 @dataclasses.dataclass(frozen=True)
 class StrategyFunction:
-    """A complete strategy and its value as an exact expression in the parameters."""
+    """A complete strategy and its value as an exact expression in the parameters.
+
+    ``name`` is its labels joined by commas (kept for compatibility); :attr:`strategy`
+    its name, ``decision=label, ...``.
+    """
 
     name: str
     policy: Mapping[str, str]
     expr: sympy.Expr
+
+    @property
+    def strategy(self) -> str:
+        """The strategy's name, ``decision=label, ...`` (:func:`evtree.core.evaluate.strategy_name`)."""
+        return named(self.policy)
 
 
 def few_strategies(tree: model.DecisionTree) -> bool:

@@ -35,7 +35,9 @@ class Threshold:
     below, above : dict
         The optimal policy (reachable decisions only) just below and just above.
     below_name, above_name : str
-        The optimal strategies' names.
+        The optimal strategies' labels joined by commas (evtree 0.1's name, kept for
+        compatibility); :attr:`below_strategy` and :attr:`above_strategy` give the one
+        name evtree gives a strategy, ``decision=label`` pairs of the reached decisions.
     verified : bool
         Whether an independent evaluation of the tree just below and just above
         gave these policies: the float rollback at a relative distance of
@@ -60,6 +62,16 @@ class Threshold:
     decisions: tuple[str, ...] = ()
     reach: float | None = None
 
+    @property
+    def below_strategy(self) -> str:
+        """The optimal strategy just below, by name (``decision=label, ...``)."""
+        return common.named(self.below)
+
+    @property
+    def above_strategy(self) -> str:
+        """The optimal strategy just above, by name (``decision=label, ...``)."""
+        return common.named(self.above)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "parameter": self.parameter,
@@ -68,8 +80,8 @@ class Threshold:
             "method": self.method,
             "below": dict(self.below),
             "above": dict(self.above),
-            "below_strategy": self.below_name,
-            "above_strategy": self.above_name,
+            "below_strategy": self.below_strategy,
+            "above_strategy": self.above_strategy,
             "verified": self.verified,
             "decisions": list(self.decisions),
             "reach": self.reach,
@@ -77,8 +89,9 @@ class Threshold:
 
     def __str__(self) -> str:
         form = f" = {self.exact}" if self.exact is not None and not self.exact.is_Integer else ""
-        if len(self.below_name) + len(self.above_name) <= 160:
-            change = f"{self.below_name} below, {self.above_name} above"
+        below, above = self.below_strategy, self.above_strategy
+        if len(below) + len(above) <= 160:
+            change = f"{below} below, {above} above"
         else:  # long policies: say what changes
             keys = [k for k in {**self.below, **self.above} if self.below.get(k) != self.above.get(k)]
             moves = [f"{k}: {self.below.get(k, '-')} -> {self.above.get(k, '-')}" for k in keys]
@@ -95,13 +108,25 @@ class Threshold:
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class ThresholdResult:
-    """Every threshold of one parameter within a range."""
+    """Every threshold of one parameter within a range.
+
+    ``optimal_at_low`` is the optimal strategy's labels joined by commas (kept for
+    compatibility); :attr:`strategy_at_low` is its name, ``decision=label, ...``.
+    """
 
     parameter: str
     range: tuple[Any, Any]
     thresholds: tuple[Threshold, ...]
     optimal_at_low: str
     note: str = ""
+    policy_at_low: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    @property
+    def strategy_at_low(self) -> str:
+        """The strategy optimal at the low end of the range, by name (``decision=label, ...``)."""
+        if self.thresholds:
+            return self.thresholds[0].below_strategy
+        return common.named(self.policy_at_low) if self.policy_at_low else self.optimal_at_low
 
     @property
     def method(self) -> str:
@@ -141,7 +166,7 @@ class ThresholdResult:
     def summary(self) -> str:
         lo, hi = self.range
         if not self.thresholds:
-            return f"{self.parameter} in [{lo}, {hi}]: {self.optimal_at_low} is optimal throughout"
+            return f"{self.parameter} in [{lo}, {hi}]: {self.strategy_at_low} is optimal throughout"
         lines = [f"{self.parameter} in [{lo}, {hi}]: {len(self.thresholds)} threshold(s)"]
         failed = sum(not t.verified for t in self.thresholds)
         if failed:
@@ -251,7 +276,7 @@ def _exact_thresholds(
             )
         )
     first = policy_at(lo_pt, 1)
-    return ThresholdResult(name, (lo, hi), tuple(out), common.strategy_name(first))
+    return ThresholdResult(name, (lo, hi), tuple(out), common.strategy_name(first), policy_at_low=first)
 
 
 def _value_float(poly: Any, t: pw.Point) -> float:
@@ -412,7 +437,13 @@ def _numeric_thresholds(
                 None,
             )
         )
-    return ThresholdResult(name, (lo, hi), tuple(out), common.strategy_name(policies[codes[0]]))
+    return ThresholdResult(
+        name,
+        (lo, hi),
+        tuple(out),
+        common.strategy_name(policies[codes[0]]),
+        policy_at_low=dict(policies[codes[0]]),
+    )
 
 
 def _closed_form_roots(diff: sympy.Expr, x: sympy.Symbol, lo: Any, hi: Any) -> list[Any] | None:
@@ -485,7 +516,13 @@ def _pairwise_thresholds(
                 ok,
             )
         )
-    return ThresholdResult(name, (lo, hi), tuple(out), common.strategy_name(policies[codes[0]]))
+    return ThresholdResult(
+        name,
+        (lo, hi),
+        tuple(out),
+        common.strategy_name(policies[codes[0]]),
+        policy_at_low=dict(policies[codes[0]]),
+    )
 
 
 def _thresholds_in(
@@ -582,6 +619,10 @@ class OneWayResult(Presentable):
     note : str
         Clipping and probability adjustments made.
     method : str
+    strategy_names : dict
+        Each name ``frame`` uses (a strategy's labels joined by commas, kept for
+        compatibility) mapped to the strategy's name, ``decision=label, ...``;
+        :meth:`to_frame` names strategies that way.
     """
 
     parameter: str
@@ -590,13 +631,20 @@ class OneWayResult(Presentable):
     range: tuple[Any, Any]
     note: str
     method: str = "float rollback on the grid; thresholds by exact piecewise rollback"
+    strategy_names: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def strategies(self) -> list[str]:
         return [c for c in self.frame.columns if c not in (self.parameter, "value", "optimal")]
 
     def to_frame(self) -> Any:
-        return self.frame
+        """Return the sweep with strategies named ``decision=label, ...`` (columns and ``optimal``)."""
+        names = dict(self.strategy_names)
+        if not names:
+            return self.frame
+        frame = self.frame.rename(columns={c: names[c] for c in self.strategies if c in names})
+        frame["optimal"] = [names.get(v, v) for v in self.frame["optimal"]]
+        return frame
 
     def _repr_html_(self) -> str:  # pragma: no cover - notebook display
         head = f"<p><b>One-way sensitivity to {self.parameter}</b> over [{self.range[0]}, {self.range[1]}]"
@@ -604,7 +652,7 @@ class OneWayResult(Presentable):
         return (
             head
             + self.thresholds._summary_html()
-            + self.frame.iloc[:: max(1, len(self.frame) // 10)].to_html()
+            + self.to_frame().iloc[:: max(1, len(self.frame) // 10)].to_html()
         )
 
 
@@ -690,14 +738,15 @@ def one_way(
     if reference is not None:
         from ._bars import _reference
 
-        ref_name, ref_policy = _reference(work, reference)
+        _ref, ref_policy = _reference(work, reference)
         base = np.broadcast_to(
             np.asarray(common.evaluate_float(work, at, policy=ref_policy).value, dtype=float), grid.shape
         )
         for column in [c for c in frame.columns if c != parameter]:
             frame[column] = frame[column] - base
-        incremental = f"values are incremental: minus the value of {ref_name}"
+        incremental = f"values are incremental: minus the value of {common.named(ref_policy)}"
     names = [common.strategy_name(p) for p in policies]
     frame["optimal"] = [names[c] for c in codes]
     note = "; ".join(x for x in (clip, adjust, incremental) if x)
-    return OneWayResult(parameter, frame, found, (lo, hi), note)
+    strategy_names = {**common.names_of(listed), **common.names_of(policies)}
+    return OneWayResult(parameter, frame, found, (lo, hi), note, strategy_names=strategy_names)
