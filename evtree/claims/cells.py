@@ -11,7 +11,13 @@ decided exactly at a rational point of every cell, and at every root with z3
 union of the cells and roots where the claim holds.
 
 Two parameters: the same polynomials, in both parameters, are the curves that
-bound the region's cells (:func:`boundary_curves`).
+bound the region's cells (:func:`boundary_curves`); :func:`exact_cells_2d`
+cuts the parameter box along them by an exact cylindrical algebraic
+decomposition (:mod:`evtree.core.decompose`: critical x-values from
+discriminants, leading coefficients and pairwise resultants, the curves'
+roots in ``y`` ordered in each slab) and decides the verdict exactly at a
+rational point of every 2-D cell.  Adjacent cells of consecutive slabs with
+the same verdict and the same bounding curves are merged.
 """
 
 from __future__ import annotations
@@ -19,9 +25,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import dataclasses
+
 import sympy
 
-__all__ = ["boundary_curves", "exact_set_1d"]
+from ..core.decompose import Decomposition, Section, decompose, merge
+from .exact import _exact_value
+
+__all__ = ["RegionCell", "boundary_curves", "exact_cells_2d", "exact_set_1d"]
 
 
 def _relational_polys(cond: Any) -> list[Any]:
@@ -157,3 +168,158 @@ def boundary_curves(D: Any, domain: Sequence[Any], xs: Sequence[Any]) -> list[An
         return [sympy.Eq(f.as_expr(), 0) for f in _factors(exprs, list(xs))]
     except (sympy.PolynomialError, sympy.CoercionFailed):
         return []
+
+
+# ===================================================================== two parameters: cells
+@dataclasses.dataclass(frozen=True)
+class RegionCell:
+    """One 2-D cell of a two-parameter region: ``lo < x < hi`` and, there, between two bounds.
+
+    Attributes
+    ----------
+    lo, hi : sympy.Expr
+        The x-interval's exact endpoints (rationals, radicals where sympy finds them, else
+        ``CRootOf``; ``-oo``/``oo`` when unbounded).
+    lo_float, hi_float : float
+    lower, upper : sympy.Expr or None
+        The bounding curve as an expression in the two parameters (``f`` of ``f = 0``),
+        or None for the box's edge.
+    lower_root, upper_root : int
+        Which real root in the second parameter of that curve (0 = lowest) bounds the cell.
+    lower_solved, upper_solved : sympy.Expr or None
+        The bound as ``y = g(x)`` when the curve is linear in ``y``.
+    holds : bool
+        Whether the claim holds in the cell (decided exactly at ``sample``).
+    sample : (sympy.Rational, sympy.Rational)
+    """
+
+    lo: Any
+    hi: Any
+    lo_float: float
+    hi_float: float
+    lower: Any
+    upper: Any
+    lower_root: int
+    upper_root: int
+    lower_solved: Any
+    upper_solved: Any
+    holds: bool
+    sample: tuple[Any, Any]
+    _cells: tuple = dataclasses.field(repr=False, default=(), compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        def bound(expr: Any, root: int, solved: Any, edge: str) -> Any:
+            if expr is None:
+                return edge
+            out: dict[str, Any] = {"curve": f"{expr} = 0", "root": root}
+            if solved is not None:
+                out["solved"] = str(solved)
+            return out
+
+        return {
+            "x": [str(self.lo), str(self.hi)],
+            "x_float": [self.lo_float, self.hi_float],
+            "lower": bound(self.lower, self.lower_root, self.lower_solved, "box"),
+            "upper": bound(self.upper, self.upper_root, self.upper_solved, "box"),
+            "holds": self.holds,
+            "sample": [str(v) for v in self.sample],
+        }
+
+
+def _sym(q: Any) -> Any:
+    return sympy.Rational(int(q.p), int(q.q))
+
+
+def _box_of(domain: Sequence[Any], xs: Sequence[Any]) -> tuple[tuple[Any, Any], ...]:
+    """The box of the parameters' bounds: linear constraints in one parameter alone."""
+    out = []
+    for x in xs:
+        lo = hi = None
+        for c in domain:
+            e = sympy.expand(c.expr)
+            if e.free_symbols != {x}:
+                continue
+            try:
+                poly = sympy.Poly(e, x)
+            except sympy.PolynomialError:
+                continue
+            if poly.degree() != 1:
+                continue
+            a, b = poly.all_coeffs()
+            if not (a.is_Rational and b.is_Rational):
+                continue
+            v = -b / a
+            if a > 0:
+                lo = v if lo is None else max(lo, v)
+            else:
+                hi = v if hi is None else min(hi, v)
+        if lo is not None and hi is not None and lo > hi:
+            hi = lo
+        out.append((lo, hi))
+    return tuple(out)
+
+
+def exact_cells_2d(
+    D: Any, domain: Sequence[Any], xs: Sequence[Any], strict: bool
+) -> tuple[Decomposition, tuple[RegionCell, ...]]:
+    """Cut the parameter box into exact cells and decide the claim ``D >= 0`` (``> 0``) in each.
+
+    ``domain`` holds Constraint records in the two parameters.  Raises
+    ``sympy.PolynomialError`` when a piece is not a rational function of them.
+    """
+    x, y = xs
+    exprs = _critical_expressions(D)
+    for c in domain:
+        exprs += _critical_expressions(c.expr)
+    box = _box_of(domain, xs)
+
+    def holds_at(point: Any) -> bool:
+        subs = {x: _sym(point[0]), y: _sym(point[1])}
+        for c in domain:
+            v = _exact_value(c.expr, subs)
+            if v.has(sympy.zoo, sympy.nan) or ((v <= 0) if c.strict else (v < 0)):
+                return False
+        v = _exact_value(D, subs)
+        if v.has(sympy.zoo, sympy.nan):
+            return False
+        return bool(v > 0) if strict else bool(v >= 0)
+
+    dec = decompose(exprs, x, y, box, decide=lambda pts: [holds_at(p) for p in pts])
+    records = []
+    for run in merge(dec):
+        first, last = run[0], run[-1]
+
+        def bound(section: Section | None) -> tuple[Any, int, Any]:
+            if section is None:
+                return None, -1, None
+            curve = dec.curves[section.curve]
+            solved = None
+            if sympy.degree(curve, y) == 1:
+                a = curve.coeff(y, 1)
+                solved = sympy.simplify(-(curve - a * y) / a)
+            return curve, section.index, solved
+
+        lo_expr, lo_f = (
+            (first.lo.to_sympy(), float(first.lo)) if first.lo is not None else (sympy.S.NegativeInfinity, -float("inf"))
+        )
+        hi_expr, hi_f = (last.hi.to_sympy(), float(last.hi)) if last.hi is not None else (sympy.S.Infinity, float("inf"))
+        lower, lower_root, lower_solved = bound(first.lower)
+        upper, upper_root, upper_solved = bound(first.upper)
+        records.append(
+            RegionCell(
+                lo=lo_expr,
+                hi=hi_expr,
+                lo_float=lo_f,
+                hi_float=hi_f,
+                lower=lower,
+                upper=upper,
+                lower_root=lower_root,
+                upper_root=upper_root,
+                lower_solved=lower_solved,
+                upper_solved=upper_solved,
+                holds=bool(first.label),
+                sample=(_sym(first.sample[0]), _sym(first.sample[1])),
+                _cells=tuple(run),
+            )
+        )
+    return dec, tuple(records)

@@ -13,7 +13,7 @@ from ..core import model
 from ..core.errors import EvaluationError, ModelError
 from ..core.expressions import exact_number, symbol
 from ..core.presenters import Presentable
-from .cells import boundary_curves, exact_set_1d
+from .cells import boundary_curves, exact_cells_2d, exact_set_1d
 from .context import _Context
 from .exact import _exact_value, _top_atoms
 from .space import Constraint, _space
@@ -55,6 +55,14 @@ class Region(Presentable):
         For two parameters: the exact curves ``f(x, y) = 0`` (irreducible
         polynomials) that bound the region's cells: where the difference, a
         ``Max`` switch or a domain constraint changes sign.
+    cells : tuple of RegionCell
+        For two parameters, when every piece is a rational function: the parameter
+        box cut along ``curves`` into exact cells (an exact cylindrical algebraic
+        decomposition), each with its x-interval (exact endpoints), the curve or box
+        edge below and above it, and whether the claim holds there (decided exactly
+        at a rational point of the cell).  The region is the union of the cells
+        where it holds, up to their boundaries (which belong to the region where
+        ``condition`` says so).  Empty otherwise.
     """
 
     claim: Claim
@@ -69,6 +77,8 @@ class Region(Presentable):
     boundary: Any
     method: str
     curves: tuple = ()
+    cells: tuple = ()
+    _decomposition: Any = dataclasses.field(repr=False, default=None)
     _domain_exprs: tuple[Constraint, ...] = dataclasses.field(repr=False, default=())
     _strict: bool = dataclasses.field(repr=False, default=False)
     _used: frozenset = dataclasses.field(repr=False, default=frozenset())
@@ -101,7 +111,37 @@ class Region(Presentable):
             "boundary": str(self.boundary) if self.boundary is not None else None,
             "method": self.method,
             "curves": [str(c.lhs) + " = 0" for c in self.curves],
+            "cells": [c.to_dict() for c in self.cells],
         }
+
+    def polygons(self, *, n: int = 64, holds: bool | None = True) -> list[tuple[Any, list[tuple[float, float]]]]:
+        """Each cell (where the claim holds, by default) as a float polygon, for drawing.
+
+        The bounding curves are sampled at ``n`` points of each slab between the cell's
+        exact x-endpoints; unbounded sides are clipped to the plotting range.  Returns
+        ``[(RegionCell, vertices), ...]``; empty for one parameter or without cells.
+        """
+        if self._decomposition is None:
+            return []
+        xr = self._plot_range(self.parameters[0])
+        yr = self._plot_range(self.parameters[1])
+        out = []
+        for cell in self.cells:
+            if holds is not None and cell.holds != holds:
+                continue
+            pts: list[tuple[float, float]] = []
+            lower: list[tuple[float, float]] = []
+            upper: list[tuple[float, float]] = []
+            for part in cell._cells:
+                poly = self._decomposition.polygon(part, n=n, xrange=xr, yrange=yr)
+                if poly:
+                    half = len(poly) // 2
+                    lower += poly[:half]
+                    upper = poly[half:] + upper
+            pts = lower + upper
+            if len(pts) >= 3:
+                out.append((cell, pts))
+        return out
 
     def to_frame(self) -> Any:
         import pandas as pd
@@ -189,6 +229,7 @@ def _holds_where(
     x = symbol(params[0])
     rel = (D > 0) if strict else (D >= 0)
     holds = None
+    decomposition, cells = None, ()
     if len(params) == 1:
         dom: Any = sympy.S.Reals
         for c in domain:
@@ -205,6 +246,15 @@ def _holds_where(
         condition = _readable_condition(D, strict, domain)
         method = "exact condition on the difference"
         curves = tuple(boundary_curves(D, domain, [symbol(p) for p in params]))
+        if curves:
+            try:
+                decomposition, cells = exact_cells_2d(D, domain, [symbol(p) for p in params], strict)
+                method = (
+                    "exact condition; cells of an exact cylindrical algebraic decomposition, "
+                    "the verdict decided exactly in each"
+                )
+            except (sympy.PolynomialError, sympy.CoercionFailed, NotImplementedError):
+                pass
     # a threshold formula in every other parameter
     threshold = direction = None
     if not any(x in a.free_symbols for a in _top_atoms(D_full)):
@@ -244,6 +294,8 @@ def _holds_where(
         boundary=boundary,
         method=method,
         curves=curves,
+        cells=cells,
+        _decomposition=decomposition,
         _domain_exprs=tuple(domain),
         _strict=strict,
         _used=frozenset(s.name for s in D_full.free_symbols),
