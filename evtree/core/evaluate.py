@@ -38,7 +38,15 @@ from .errors import EvaluationError, UnknownNameError
 from .expressions import symbol
 from .objectives import Objective, as_objective
 from .presenters import present
-from .rollback import _to_fraction, arithmetic, outcomes, reach_probabilities, rollback
+from .rollback import (
+    CertaintyEquivalentArithmetic,
+    _to_fraction,
+    arithmetic,
+    is_tied,
+    outcomes,
+    reach_probabilities,
+    rollback,
+)
 from .rules import expected_value_rule, rule_named
 from .utility import Utility, resolve_utility, terminal_utilities
 
@@ -205,8 +213,24 @@ def evaluate(
         outcome = _weighted_outcomes(tree, full, spec, arith, point)
     else:
         outcome = outcomes(flat, arith, point)
-    leaves = outcome if util is None else util.of_outcomes(outcome, method, point)
+    _check_outcomes(flat if spec is None or spec.kind == "criterion" else full, arith, outcome)
+    ce_units = False
+    if util is None:
+        leaves = outcome
+    elif method == "float" and type(util) is Utility and util.exponential_form is not None:
+        # An exponential utility rolls back in certainty-equivalent units (log-sum-exp): stable
+        # where 1 - exp(-x/R) rounds to 1 or overflows to -inf.
+        arith = CertaintyEquivalentArithmetic(arith.n_points, _exponential_tolerance(util, point))
+        leaves, ce_units = outcome, True
+    else:
+        leaves = util.of_outcomes(outcome, method, point, flat=flat, probs=probs)
+        if method != "symbolic":
+            arith.skip_zero = _any_infinite(leaves, flat)
     rolled = rollback(flat, arith, leaves, probs, rule_.name, forced, overwrite=leaves is not outcome)
+    if method == "float":
+        root = np.asarray(rolled[0], dtype=float)
+        if not np.isfinite(root).all():  # pragma: no cover - finite terminal values roll back finite
+            raise EvaluationError(f"the tree's value is {root.reshape(-1)[0]}, not a finite number")
     base = None
     if method == "symbolic":
         numeric = {k: v for k, v in (values or {}).items() if not isinstance(v, sympy.Basic) or v.is_number}
@@ -236,7 +260,75 @@ def evaluate(
         objective_spec=spec,
         criterion=criterion,
         _full=full,
+        _ce_units=ce_units,
     )
+
+
+def _check_outcomes(flat: FlatTree, arith: Any, outcome: Any) -> None:
+    """Refuse a terminal outcome (a sum of payoffs along its path) beyond the float range.
+
+    Every payoff is already checked finite; only their sum can overflow.  In float
+    arithmetic the check is skipped when a bound on the sums (largest constant times the
+    depth) is in range, which it is for every tree without huge constants.
+    """
+    from . import budget
+
+    terms = flat.terminal_indices
+    if arith.name == "float":
+        if flat.payoff.is_constant and flat.branch_payoff.is_constant:
+            bound = flat.cache.get("outcome_bound")
+            if bound is None:
+                c = np.concatenate([flat.payoff.const, flat.branch_payoff.const])
+                bound = float(np.nanmax(np.abs(c), initial=0.0)) * (len(flat.levels) + 1)
+                flat.cache["outcome_bound"] = bound
+            if bound < budget.MAX_MAGNITUDE:
+                return
+        if np.isfinite(outcome).all():
+            return
+        bad = int(terms[~np.isfinite(np.asarray(outcome[terms], dtype=float)).all(axis=-1)][0])
+        raise budget.BudgetError(
+            f"node '{flat.nodes[bad].path}': its outcome (the sum of the payoffs along its path) is "
+            "beyond the float range"
+        )
+    if arith.name == "exact":
+        for i in terms:
+            reason = budget.number_problem(_to_output(outcome[i]))
+            if reason:
+                raise budget.BudgetError(
+                    f"node '{flat.nodes[i].path}': its outcome (the sum of the payoffs along its path) {reason}"
+                )
+
+
+def _exponential_tolerance(util: Utility, point: Mapping[str, Any]) -> Any:
+    """Return ``R`` of an exponential utility at every point, checked: finite, nonzero, u increasing."""
+    util._check_risk_tolerance("float", point)
+    r, b = util.exponential_form
+    values = []
+    for e in (r, b):
+        names = sorted(s.name for s in e.free_symbols)
+        if names:
+            f = sympy.lambdify([symbol(n) for n in names], e, "numpy")
+            with np.errstate(all="ignore"):
+                values.append(np.asarray(f(*(np.asarray(point[n], dtype=float) for n in names)), dtype=float))
+        else:
+            values.append(np.asarray(float(e)))
+    rv, bv = values
+    if not (np.isfinite(rv).all() and np.isfinite(bv).all() and (rv != 0).all()):
+        raise EvaluationError(f"the utility {util.expr} has no finite risk tolerance at the point")
+    if not (-bv / rv > 0).all():
+        raise EvaluationError(
+            f"the utility {util.expr} decreases in x at the point; a utility must be increasing, "
+            "or decisions pick the worse option"
+        )
+    return rv
+
+
+def _any_infinite(leaves: Any, flat: FlatTree) -> bool:
+    """Whether a terminal's utility is infinite (allowed only where reached with probability zero)."""
+    t = leaves[flat.terminal_indices]
+    if t.dtype == object:
+        return any(isinstance(v, sympy.Basic) and v.is_infinite for v in t)
+    return not np.isfinite(t).all()
 
 
 def _objective_spec(tree: model.DecisionTree, objective: Any, criterion: str | None) -> Objective | None:
@@ -348,6 +440,9 @@ class Evaluation:
     objective_spec: Objective | None = None
     criterion: str | None = None
     _full: FlatTree | None = dataclasses.field(repr=False, default=None)
+    #: Whether ``_rolled`` holds certainty equivalents (an exponential utility in float) rather
+    #: than expected utilities.
+    _ce_units: bool = dataclasses.field(repr=False, default=False)
 
     # -- values ---------------------------------------------------------------------------
     @property
@@ -358,9 +453,17 @@ class Evaluation:
     @cached_property
     def _values(self) -> Any:
         """Node values in payoff units: expected values, or certainty equivalents."""
-        if self.utility is None:
+        if self.utility is None or self._ce_units:
             return self._rolled
         return self.utility.inverse(self._rolled, self.method, self.parameters)
+
+    @cached_property
+    def _utilities(self) -> Any:
+        """Node expected utilities (``_rolled``, or the utility of the certainty equivalents)."""
+        if not self._ce_units:
+            return self._rolled
+        with np.errstate(all="ignore"):
+            return self.utility.forward(self._rolled, self.method, self.parameters)
 
     def _out(self, row: Any) -> Any:
         if self.method == "float":
@@ -375,7 +478,7 @@ class Evaluation:
     @property
     def expected_utility(self) -> Any:
         """The root's expected utility (``None`` when risk neutral)."""
-        return None if self.utility is None else self._out(self._rolled[0])
+        return None if self.utility is None else self._out(self._utilities[0])
 
     def value_of(self, node: model.Node | str) -> Any:
         """Return the value of a node, given as object, name or path."""
@@ -406,7 +509,7 @@ class Evaluation:
 
     def utility_of(self, node: model.Node | str) -> Any:
         """Return the expected utility at a node (its value when risk neutral)."""
-        return self._out(self._rolled[self._flat.position(node, self.tree)])
+        return self._out(self._utilities[self._flat.position(node, self.tree)])
 
     # -- choices --------------------------------------------------------------------------
     @cached_property
@@ -654,7 +757,7 @@ class Evaluation:
             elif self.method == "exact":
                 frame["optimal"] = [v == best for v in frame["value"]]
             else:
-                frame["optimal"] = np.isclose(frame["value"].astype(float), best, rtol=1e-9, atol=1e-12)
+                frame["optimal"] = is_tied(frame["value"].astype(float).to_numpy(), best)
         index_name = "strategy" if "strategy" not in columns.values() else "strategy #"
         frame.index = pd.RangeIndex(1, len(frame) + 1, name=index_name)
         return frame

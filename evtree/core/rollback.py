@@ -36,7 +36,9 @@ __all__ = [
     "ExactArithmetic",
     "FloatArithmetic",
     "SymbolicArithmetic",
+    "CertaintyEquivalentArithmetic",
     "arithmetic",
+    "is_tied",
     "outcomes",
     "reach_probabilities",
     "rollback",
@@ -55,6 +57,9 @@ class Arithmetic:
 
     name: str = ""
     exact: bool = False
+    #: Whether some terminal values are infinite (a utility undefined at a terminal reached with
+    #: probability zero): then a zero-probability branch contributes nothing (not ``0 * inf``).
+    skip_zero: bool = False
 
     def quantity(self, flat: FlatTree, q: Quantity, point: Mapping[str, Any]) -> Any:
         raise NotImplementedError
@@ -264,6 +269,9 @@ class FloatArithmetic(Arithmetic):
 
     def weighted_sum(self, p: np.ndarray, x: np.ndarray, level: Level) -> np.ndarray:
         """Return the probability-weighted sum of each parent's children."""
+        if self.skip_zero:
+            with np.errstate(invalid="ignore"):
+                return self.segment_sum(np.where(p == 0, 0.0, p * x), level)
         k = level.uniform
         if 0 < k <= 8:
             out = p[0::k] * x[0::k]
@@ -286,11 +294,59 @@ class FloatArithmetic(Arithmetic):
         return ufunc.reduceat(x, level.starts, axis=0)
 
     def is_tied(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        scale = np.maximum(1.0, np.maximum(np.abs(a), np.abs(b)))
-        return np.abs(a - b) <= TIE_TOLERANCE * scale
+        """Whether option values ``a`` tie with the best ``b`` (see :data:`TIE_TOLERANCE`)."""
+        return is_tied(a, b)
 
     def zeros(self, n: int) -> np.ndarray:
         return np.zeros((n, self.n_points))
+
+
+def is_tied(a: Any, b: Any) -> Any:
+    """Whether float values tie: ``|a - b| <= TIE_TOLERANCE * max(1, |a|, |b|)``, or equal (infinities).
+
+    Examples
+    --------
+    >>> bool(is_tied(1e12, 1e12 + 100)), bool(is_tied(1.0, 1.0 + 1e-15))
+    (False, True)
+    """
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    with np.errstate(invalid="ignore"):
+        scale = np.maximum(1.0, np.maximum(np.abs(a), np.abs(b)))
+        return (a == b) | (np.abs(a - b) <= TIE_TOLERANCE * scale)
+
+
+class CertaintyEquivalentArithmetic(FloatArithmetic):
+    """Float rollback of an exponential utility in certainty-equivalent units (log-sum-exp).
+
+    Under ``u(x) = a - b exp(-x/R)`` (``b/R > 0``; ``R < 0`` is risk seeking) the
+    certainty equivalent of a chance node is ``-R log sum_i p_i exp(-c_i/R)`` over its
+    children's certainty equivalents ``c_i``, and a decision takes the largest.  Computed
+    as ``-R (m + log sum_i exp(log p_i - c_i/R - m))`` with ``m`` the largest exponent
+    (log-sum-exp), it neither overflows nor rounds to a tie: with ``R = 5`` the utilities of
+    200, 250 and 300 are all 1.0 in float, but their certainty equivalents are not.  A
+    zero-probability branch contributes nothing.  Terminal values are the outcomes.
+
+    Parameters
+    ----------
+    risk_tolerance : float or ndarray
+        ``R`` at each point (nonzero and finite).
+    """
+
+    name = "float"
+
+    def __init__(self, n_points: int, risk_tolerance: Any) -> None:
+        super().__init__(n_points)
+        self.risk_tolerance = np.asarray(risk_tolerance, dtype=float).reshape(-1)
+
+    def weighted_sum(self, p: np.ndarray, x: np.ndarray, level: Level) -> np.ndarray:
+        r = self.risk_tolerance
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a = np.where(p > 0, np.log(np.where(p > 0, p, 1.0)) - x / r, -np.inf)
+        m = self.segment_best(a, level, "max")
+        counts = level.counts if not level.uniform else level.uniform
+        with np.errstate(under="ignore"):
+            s = self.segment_sum(np.exp(a - np.repeat(m, counts, axis=0)), level)
+        return -r * (m + np.log(s))
 
 
 def _at_point(col: int, probs: np.ndarray) -> str:
@@ -348,6 +404,14 @@ def _near_one_constants(flat: FlatTree, probs: np.ndarray) -> list[tuple[int, in
 
 class _ObjectArithmetic(Arithmetic):
     """Shared code of the exact and symbolic arithmetics (numpy object arrays)."""
+
+    def weighted_sum(self, p: Any, x: Any, level: Level) -> Any:
+        """Return the probability-weighted sum of each parent's children (a zero weight adds nothing)."""
+        if self.skip_zero:
+            products = np.empty(len(p), dtype=object)
+            products[:] = [0 if pi == 0 else pi * xi for pi, xi in zip(p, x)]
+            return self.segment_sum(products, level)
+        return self.segment_sum(p * x, level)
 
     def quantity(self, flat: FlatTree, q: Quantity, point: Mapping[str, Any]) -> np.ndarray:
         from .expressions import as_expr

@@ -79,6 +79,43 @@ class Utility:
         return self.expr == symbol(OUTCOME)
 
     @property
+    def exponential_form(self) -> tuple[sympy.Expr, sympy.Expr] | None:
+        """``(R, b)`` when ``u(x) = a + b exp(-x/R)``, else ``None``.
+
+        Then float arithmetic rolls back in certainty-equivalent units (log-sum-exp, see
+        :class:`~evtree.core.rollback.CertaintyEquivalentArithmetic`): the exponential
+        type, and expressions such as ``-exp(-x/5)`` or ``exp(37*x)``.  ``u`` increases
+        where ``-b/R > 0``.
+
+        Examples
+        --------
+        >>> exponential(5).exponential_form
+        (5, -1)
+        >>> resolve_utility({"expression": "3 - 2*exp(-x/7)"}).exponential_form
+        (7, -2)
+        >>> resolve_utility({"expression": "log(x)"}).exponential_form is None
+        True
+        """
+        found = self.__dict__.get("_exponential_form", False)
+        if found is not False:
+            return found
+        found = None
+        if self.risk_tolerance is not None:
+            found = (self.risk_tolerance, sympy.Integer(-1))
+        else:
+            x = symbol(OUTCOME)
+            a, b, c = (sympy.Wild(n, exclude=[x]) for n in "abc")
+            try:
+                m = self.expr.match(a + b * sympy.exp(c * x))
+            except (TypeError, ValueError, NotImplementedError):  # pragma: no cover - sympy's matcher
+                m = None
+            if m and not m[c].is_zero and not m[b].is_zero and m[c] != 0 and m[b] != 0:
+                if not (self.expr - (m[a] + m[b] * sympy.exp(m[c] * x))).expand().has(x):
+                    found = (-1 / m[c], m[b])
+        object.__setattr__(self, "_exponential_form", found)
+        return found
+
+    @property
     def has_delta_property(self) -> bool:
         """Whether adding a sure amount to every outcome adds it to the certainty equivalent.
 
@@ -105,11 +142,18 @@ class Utility:
         """Return ``u`` of every entry of ``outcomes``."""
         return self._apply(self.expr, symbol(OUTCOME), outcomes, method, point)
 
-    def of_outcomes(self, outcomes: Any, method: str, point: Mapping[str, Any]) -> Any:
+    def of_outcomes(
+        self, outcomes: Any, method: str, point: Mapping[str, Any], *, flat: Any = None, probs: Any = None
+    ) -> Any:
         """Return ``u`` of every outcome, checked: defined, finite, real and never decreasing.
 
-        ``outcomes`` holds one entry per terminal (in float arithmetic possibly an array
-        of points per terminal).
+        ``outcomes`` holds one entry per node (in float arithmetic an array of points per
+        node).  With ``flat`` (the compiled tree) and ``probs`` (its branch probabilities)
+        only the terminals are checked, and the refusal names the terminal; a terminal
+        reached with probability zero (a zero-probability branch above it) contributes
+        nothing, so a utility undefined there (``log(0)``) is not refused: it is kept as
+        ``-inf`` and the rollback skips zero-probability branches.  Without ``flat`` every
+        entry is checked.
 
         Raises
         ------
@@ -121,28 +165,47 @@ class Utility:
         out = self.forward(outcomes, method, point)
         if method == "symbolic":
             return out
+        rows = np.arange(len(outcomes)) if flat is None else flat.terminal_indices
+        names = (lambda i: "") if flat is None else (lambda i: f" of the terminal '{flat.nodes[i].path}'")
         if method == "float":
             x = np.asarray(outcomes, dtype=float)
             u = np.asarray(out, dtype=float)
-            bad = ~np.isfinite(u) & np.isfinite(x)
+            x2, u2 = x.reshape(len(x), -1), u.reshape(len(u), -1)
+            bad = ~np.isfinite(u2[rows])
             if bad.any():
-                at = float(x[bad].flat[0])
-                raise EvaluationError(
-                    f"the utility {self.expr} is undefined or infinite at the outcome x = {at:g}"
-                )
+                impossible = _impossible(flat, probs)
+                for r, c in np.argwhere(bad):
+                    i = int(rows[r])
+                    if impossible is not None and impossible[i]:
+                        continue
+                    raise EvaluationError(
+                        f"the utility {self.expr} is undefined or infinite at the outcome "
+                        f"x = {x2[i, min(c, x2.shape[1] - 1)]:g}{names(i)}"
+                    )
+                gone = rows[impossible[rows]]
+                u2 = np.array(np.broadcast_to(u2, (len(u2), max(u2.shape[1], x2.shape[1]))))
+                u2[gone] = np.where(np.isfinite(u2[gone]), u2[gone], -np.inf)
+                out = u2.reshape(u2.shape[0], *u.shape[1:]) if u.ndim > 1 else u2.reshape(-1)
+                rows = rows[~impossible[rows]]
             if self.must_increase:
-                _check_increasing(self.expr, x.reshape(len(x), -1), u.reshape(len(u), -1))
+                _check_increasing(self.expr, x2[rows], np.asarray(out, dtype=float).reshape(len(u), -1)[rows])
             return out
-        values = []
-        for xv, uv in zip(outcomes, out):
-            if not _is_real_number(uv):
+        impossible = None
+        for i in rows:
+            if not _is_real_number(out[i]):
+                if impossible is None:
+                    impossible = _impossible(flat, probs)
+                if impossible is not None and impossible[i]:
+                    out[i] = sympy.S.NegativeInfinity
+                    continue
                 raise EvaluationError(
-                    f"the utility {self.expr} is not a finite real number at the outcome x = {xv}"
+                    f"the utility {self.expr} is not a finite real number at the outcome x = {outcomes[i]}{names(i)}"
                 )
-            values.append(uv)
-        if len(values) > 1 and self.must_increase:
-            xs = np.array([float(v) for v in outcomes], dtype=float).reshape(-1, 1)
-            us = np.array([float(v) for v in values], dtype=float).reshape(-1, 1)
+        if impossible is not None:
+            rows = [i for i in rows if not impossible[i]]
+        if len(rows) > 1 and self.must_increase:
+            xs = np.array([float(outcomes[i]) for i in rows], dtype=float).reshape(-1, 1)
+            us = np.array([float(out[i]) for i in rows], dtype=float).reshape(-1, 1)
             _check_increasing(self.expr, xs, us)
         return out
 
@@ -241,6 +304,22 @@ class Utility:
 
 #: The symbol ``u⁻¹`` is written in: a Dummy, so no parameter name can collide with it.
 UTILITY_SYMBOL = sympy.Dummy("u", real=True)
+
+
+def _impossible(flat: Any, probs: Any) -> np.ndarray | None:
+    """Node mask: reached with probability zero whatever the decisions (a zero-probability branch above)."""
+    if flat is None or probs is None:
+        return None
+    p = np.asarray(probs)
+    if p.dtype == object:
+        zero = np.array([v == 0 for v in p], dtype=bool)
+    else:
+        zero = (p.reshape(len(p), -1) == 0).all(axis=1)  # zero at every point
+    out = zero & flat.under_chance
+    for level in flat.levels:
+        kids = level.children
+        out[kids] |= out[flat.parent[kids]]
+    return out
 
 
 def _is_real_number(v: Any) -> bool:
