@@ -328,9 +328,30 @@ class Dominance:
         return f"<p>{self.verdict}</p>" + self.to_frame().to_html()
 
 
-def _integrated(points: list[Any], outcomes: Sequence[Any], probs: Sequence[Any], zero: Any) -> list[Any]:
-    """``∫_{-inf}^{x} F(t) dt = Σ_{x_i <= x} p_i (x - x_i)`` at each point."""
-    return [sum((p * (x - o) for o, p in zip(outcomes, probs) if o <= x), zero) for x in points]
+def _cdf_and_integral(
+    points: list[Any], outcomes: Sequence[Any], probs: Sequence[Any], zero: Any
+) -> tuple[list[Any], list[Any]]:
+    """``F(x)`` and ``∫_{-inf}^{x} F(t) dt`` at each of the increasing ``points``, in one sweep.
+
+    ``outcomes`` are increasing.  ``F`` is a right-continuous step function, so
+    between two points its integral grows by ``F(previous) * (x - previous)``:
+    linear time, however many outcomes (a wide tree's profile has one per terminal).
+    """
+    cdf: list[Any] = []
+    integral: list[Any] = []
+    i, n = 0, len(outcomes)
+    f = g = zero
+    previous = None
+    for x in points:
+        if previous is not None:
+            g = g + f * (x - previous)
+        while i < n and outcomes[i] <= x:
+            f = f + probs[i]
+            i += 1
+        cdf.append(f)
+        integral.append(g)
+        previous = x
+    return cdf, integral
 
 
 def dominance(a: RiskProfile, b: RiskProfile) -> Dominance:
@@ -370,13 +391,8 @@ def dominance(a: RiskProfile, b: RiskProfile) -> Dominance:
     points = sorted(set(oa) | set(ob))
     zero = sympy.Integer(0) if exact else 0.0
 
-    def cdf(outs: list[Any], probs: list[Any], x: Any) -> Any:
-        return sum((q for o, q in zip(outs, probs) if o <= x), zero)
-
-    fa = [cdf(oa, pa, x) for x in points]
-    fb = [cdf(ob, pb, x) for x in points]
-    ga = _integrated(points, oa, pa, zero)
-    gb = _integrated(points, ob, pb, zero)
+    fa, ga = _cdf_and_integral(points, oa, pa, zero)
+    fb, gb = _cdf_and_integral(points, ob, pb, zero)
 
     def below(u: list[Any], v: list[Any]) -> tuple[bool, bool]:
         """(u <= v everywhere, u < v somewhere)."""

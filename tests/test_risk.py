@@ -6,7 +6,8 @@ from fractions import Fraction
 
 import pytest
 import sympy
-from hypothesis import given
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evtree import evaluate
 from evtree.errors import EvaluationError, UnknownNameError
@@ -133,3 +134,52 @@ def test_first_order_implies_second_order_and_optimal_is_not_dominated(tree):
         # imply a strictly higher mean to first order).
         assert not d.first_order
         assert Fraction(str(other.mean)) <= Fraction(str(best.mean))
+
+
+def _brute_dominance(a, b):
+    """The definitions checked at every outcome, by the quadratic sums (a second method)."""
+    points = sorted(set(a.outcomes) | set(b.outcomes))
+
+    def cdf(p, x):
+        return sum((q for o, q in zip(p.outcomes, p.probabilities) if o <= x), sympy.Integer(0))
+
+    def integral(p, x):
+        return sum((q * (x - o) for o, q in zip(p.outcomes, p.probabilities) if o <= x), sympy.Integer(0))
+
+    fa, fb = [cdf(a, x) for x in points], [cdf(b, x) for x in points]
+    ga, gb = [integral(a, x) for x in points], [integral(b, x) for x in points]
+    first = all(x <= y for x, y in zip(fa, fb)) and any(x < y for x, y in zip(fa, fb))
+    second = all(x <= y for x, y in zip(ga, gb)) and any(x < y for x, y in zip(ga, gb))
+    return first, second
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(-5, 5), st.integers(1, 4)), min_size=1, max_size=5, unique_by=lambda t: t[0]
+    ),
+    st.lists(
+        st.tuples(st.integers(-5, 5), st.integers(1, 4)), min_size=1, max_size=5, unique_by=lambda t: t[0]
+    ),
+)
+def test_dominance_sweep_matches_the_definitions(xs, ys):
+    def profile(name, pairs):
+        pairs = sorted(pairs)
+        total = sum(w for _, w in pairs)
+        return RiskProfile(
+            name, {}, tuple(o for o, _ in pairs), tuple(sympy.Rational(w, total) for _, w in pairs), "exact"
+        )
+
+    a, b = profile("a", xs), profile("b", ys)
+    d = dominance(a, b)
+    assert (d.first_order, d.second_order) == _brute_dominance(a, b)
+    assert (d.reverse_first_order, d.reverse_second_order) == _brute_dominance(b, a)
+
+
+def test_dominance_of_wide_profiles_is_linear():
+    # uniform on 0..n-1 against uniform on 1..n: the shifted one dominates to first order
+    n = 200_000
+    low = RiskProfile("low", {}, tuple(range(n)), (1 / n,) * n, "float")
+    high = RiskProfile("high", {}, tuple(range(1, n + 1)), (1 / n,) * n, "float")
+    d = dominance(high, low)
+    assert d.first_order and d.second_order and not d.reverse_first_order and not d.identical

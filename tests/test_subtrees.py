@@ -189,3 +189,118 @@ def test_show_marks_the_copies():
 
     text = render_text(read_tree(TEXACO))
     assert text.count("Final court decision [use: court]") == 2
+
+
+# ---------------------------------------------------------------- shared blocks (issue 14, item 4)
+def test_texaco_court_is_rolled_back_once():
+    from evtree.core.compile import compile_tree, shared_rollback
+
+    tree = read_tree(TEXACO)
+    shared = shared_rollback(tree, method="exact")
+    assert shared.value == sympy.Rational(46348, 10000)  # the book's 4.6348 (module docstring)
+    assert shared.local_values == {"court": sympy.Rational(456, 100)}  # 0.2*10.3 + 0.5*5 + 0.3*0
+    assert shared.rollbacks == 2  # the tree above the copies, and the court once
+    (block,) = shared.plan.blocks
+    assert block.name == "court" and len(block.copies) == 2 and block.flat.size == 4
+    # 14 nodes expanded: the main part keeps each copy's top as a leaf (14 - 2*3 = 8)
+    assert compile_tree(tree).size == 14 and shared.plan.main.size == 8
+    assert shared.plan.size == 11  # 8 + the court's 3 nodes below its top, compiled once
+    unshared = shared_rollback(tree, method="exact", share=False)
+    assert unshared.value == shared.value and unshared.rollbacks == 1
+
+
+def _many_copies(n: int) -> DecisionTree:
+    """d: branch k pays -k and leads to a copy of 'gamble' (win 10 w.p. p, else 0) for k = 1..n.
+
+    The gamble's local value is 10 p; branch k is worth 10 p - k, so the best is k = 1:
+    10 p - 1.  Under a chance root over the same copies (1/n each) the value is
+    10 p - (n + 1) / 2.
+    """
+    from evtree import Parameter
+
+    gamble = Chance(
+        "gamble",
+        [Branch("win", Terminal(10), probability="p"), Branch("lose", Terminal(0), probability="rest")],
+    )
+    root = Decision("d", [Branch(f"k{k}", Use("gamble"), payoff=-k) for k in range(1, n + 1)])
+    return DecisionTree(root, parameters=[Parameter("p", "3/10", low=0, high=1)], subtrees={"gamble": gamble})
+
+
+def test_many_copies_values_match_the_expanded_tree_and_hand():
+    from evtree.core import compile as compile_mod
+    from evtree.core import rollback as rollback_mod
+
+    tree = _many_copies(50)
+    calls: list[int] = []
+    original = rollback_mod.rollback
+
+    def counting(flat, *args, **kwargs):
+        calls.append(flat.size)
+        return original(flat, *args, **kwargs)
+
+    rollback_mod.rollback = counting
+    try:
+        shared = compile_mod.shared_rollback(tree, method="exact")
+        assert calls == [3, 51]  # the gamble once (3 nodes), then the root over 50 leaves
+        calls.clear()
+        unshared = compile_mod.shared_rollback(tree, method="exact", share=False)
+        assert calls == [151]  # the expanded tree: 1 + 50 * 3 nodes
+    finally:
+        rollback_mod.rollback = original
+    assert shared.value == unshared.value == sympy.Rational(2)  # 10 * 3/10 - 1
+    assert shared.local_values == {"gamble": 3}
+    assert evaluate(tree, method="exact").value == 2
+    for p in (0, 0.25, 1):  # float, other points: 10 p - 1
+        assert compile_mod.shared_rollback(tree, {"p": p}).value == pytest.approx(10 * p - 1)
+    from evtree.core.expressions import symbol
+
+    symbolic = compile_mod.shared_rollback(tree, method="symbolic").value
+    assert sympy.expand(symbolic - (10 * symbol("p") - 1)) == 0
+
+
+def test_shared_under_a_chance_node_and_other_rules():
+    from evtree.core.compile import shared_rollback
+
+    base = _many_copies(4)
+    probs = ["1/4"] * 3 + ["rest"]
+    branches = [Branch(f"k{k}", Use("gamble"), probability=q, payoff=-k) for k, q in zip(range(1, 5), probs)]
+    tree = DecisionTree(
+        Chance("c", branches), parameters=list(base.parameters.values()), subtrees=base.subtrees
+    )
+    assert shared_rollback(tree, method="exact").value == 3 - sympy.Rational(5, 2)  # 10p - (n+1)/2
+    # maxi-min: the gamble's worst is 0, so the chance root is worth min_k (0 - k) = -4
+    assert shared_rollback(tree, method="exact", rule="maxi-min").value == -4
+    assert shared_rollback(tree, method="exact", rule="maxi-min", share=False).value == -4
+
+
+def test_an_edited_copy_is_compiled_on_its_own():
+    from evtree.core.compile import shared_rollback
+
+    tree = _many_copies(3)
+    third = tree.root.children[2]
+    third.children[0].payoff = 100  # this copy is no longer the subtree
+    shared = shared_rollback(tree, method="exact")
+    (block,) = shared.plan.blocks
+    assert len(block.copies) == 2  # k1 and k2 only
+    # k3 is now worth 0.3 * 100 - 3 = 27, the best
+    assert shared.value == shared_rollback(tree, method="exact", share=False).value == 27
+
+
+def test_a_utility_function_is_not_shared():
+    from evtree.core.compile import shared_rollback, sharing_allowed
+
+    tree = _many_copies(3)
+    tree.utility = {"expression": "log(x + 5)"}
+    assert not sharing_allowed(tree)
+    result = shared_rollback(tree)
+    assert result.rollbacks == 1 and result.plan.blocks == ()
+    assert result.value == pytest.approx(evaluate(tree).value)
+
+
+def test_references_are_exposed_for_drawing():
+    tree = read_tree(TEXACO)
+    refs = tree.references
+    assert list(refs) == ["court"] and len(refs["court"]) == 2
+    assert all(n.reference == "court" == n.use for n in refs["court"])
+    assert tree.root.reference is None
+    assert set(tree.subtrees) == {"court"}

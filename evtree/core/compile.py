@@ -18,7 +18,7 @@ import numbers
 from collections.abc import Mapping
 from fractions import Fraction
 from functools import cached_property
-from itertools import chain
+from itertools import chain, zip_longest
 from operator import attrgetter
 from typing import Any
 
@@ -32,17 +32,23 @@ from .expressions import as_expr, exact_number, symbol
 __all__ = [
     "CHANCE",
     "DECISION",
+    "Block",
     "PROBABILITY_TOLERANCE",
     "TERMINAL",
     "FlatTree",
     "Level",
     "Quantity",
+    "SharedPlan",
+    "SharedRollback",
     "check_probabilities",
     "compile_tree",
     "formula_view",
     "iter_strategies",
     "parameter_point",
     "reached_decisions",
+    "shared_plan",
+    "shared_rollback",
+    "sharing_allowed",
     "strategy_count",
 ]
 
@@ -314,9 +320,14 @@ def _children(node: model.Node) -> list[model.Node]:
     return getattr(node, "_NodeMixin__children", ())
 
 
-def _compile(tree: model.DecisionTree) -> FlatTree:
+def _compile(tree: model.DecisionTree, top: model.Node | None = None, cut: Any = None) -> FlatTree:
+    """Compile the nodes below ``top`` (the root); nodes whose id is in ``cut`` count as leaves.
+
+    With ``top`` or ``cut`` (the blocks of :func:`shared_plan`) the structure is
+    not checked: the whole tree's compiled form checks it.
+    """
     version = model._version[0]
-    nodes: list[model.Node] = [tree.root]
+    nodes: list[model.Node] = [tree.root if top is None else top]
     level_bounds = [(0, 1)]
     counts_per_level: list[list[int]] = []
     get_children = attrgetter("_NodeMixin__children")
@@ -327,6 +338,8 @@ def _compile(tree: model.DecisionTree) -> FlatTree:
             kids = list(map(get_children, nodes[start:stop]))
         except AttributeError:
             kids = [_children(x) for x in nodes[start:stop]]
+        if cut:
+            kids = [() if id(x) in cut else k for x, k in zip(nodes[start:stop], kids)]
         counts_per_level.append(list(map(len, kids)))
         nxt = list(chain.from_iterable(kids))
         if not nxt:
@@ -341,6 +354,8 @@ def _compile(tree: model.DecisionTree) -> FlatTree:
         kind = np.array([kind_of[t] for t in types], dtype=np.int8)
     except KeyError:
         kind = np.array([_kind_slow(x) for x in nodes], dtype=np.int8)
+    if cut:  # a leaf of a plan: rolled back as a terminal whose value the plan supplies
+        kind[[i for i, x in enumerate(nodes) if id(x) in cut]] = TERMINAL
     n_children = np.fromiter(chain.from_iterable(counts_per_level), dtype=np.int64, count=n)
     first_child = np.empty(n, dtype=np.int64)
     first_child[0] = 0
@@ -383,6 +398,8 @@ def _compile(tree: model.DecisionTree) -> FlatTree:
         (),
         version,
     )
+    if top is not None or cut:
+        return flat
     problems = _structure_problems(tree, flat)
     if per_component is not None:
         flat = dataclasses.replace(
@@ -857,3 +874,240 @@ def reached_decisions(tree: model.DecisionTree, policy: Mapping[str, str]) -> li
                 continue
         stack.extend(reversed(kids))
     return out
+
+
+# ----------------------------------------------------------------------------- shared subtrees
+@dataclasses.dataclass(frozen=True)
+class Block:
+    """One named subtree compiled once, for all its identical copies in a tree.
+
+    Attributes
+    ----------
+    name : str
+        The subtree's name (``node.use`` of its copies).
+    flat : FlatTree
+        The subtree compiled from its first copy, with the branch into it left
+        out (no probability, no payoff): its values are *local*, without the
+        payoffs accumulated above, so they hold at every copy.
+    copies : tuple of int
+        Positions, in the plan's main :class:`FlatTree`, of the copies' top nodes.
+    """
+
+    name: str
+    flat: FlatTree
+    copies: tuple[int, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class SharedPlan:
+    """A tree compiled with its repeated named subtrees as blocks rolled back once.
+
+    Attributes
+    ----------
+    main : FlatTree
+        The tree with the top node of every shared copy as a leaf.
+    blocks : tuple of Block
+        One per named subtree used more than once (identical copies only).
+    """
+
+    main: FlatTree
+    blocks: tuple[Block, ...]
+
+    @property
+    def size(self) -> int:
+        """Nodes compiled: the main tree's and each block's once."""
+        return self.main.size + sum(b.flat.size - 1 for b in self.blocks)
+
+
+def sharing_allowed(tree: model.DecisionTree, utility: Any = None) -> bool:
+    """Whether a subtree's local value may be computed once and reused at every copy.
+
+    The rule: the value at a copy's top must be the payoffs accumulated above it
+    plus a value that depends on the subtree alone.  Every decision rule of
+    :mod:`evtree.core.rules` has that property with additive payoffs (the
+    expected value, the worst and the best outcome all move by a constant added
+    to every outcome, and the choices do not change), so sharing is allowed
+    with one payoff per outcome and no utility function.  A utility function
+    (``tree.utility`` or ``utility``) is nonlinear in general (log, power), so
+    the wealth above a copy changes its value and possibly its choices: no
+    sharing.  (The exponential utility is shift-invariant and could share; it is
+    not special-cased.)  Criteria, players and per-terminal utilities are not
+    shared either.
+    """
+    return (
+        utility is None
+        and tree.utility is None
+        and not tree.component_names
+        and not tree.has_terminal_utilities
+    )
+
+
+def shared_plan(tree: model.DecisionTree) -> SharedPlan:
+    """Compile ``tree`` with every named subtree used more than once as one shared :class:`Block`.
+
+    Copies of one subtree (``node.use``) are shared when they are identical
+    (same shape and fields: a copy edited after the tree was built is compiled
+    on its own).  Only the outermost copies are blocks; references inside a
+    subtree stay inside its block.  Cached on the tree's compiled form.
+    """
+    flat = compile_tree(tree)
+    plan = flat.cache.get("shared_plan")
+    if plan is not None:
+        return plan
+    groups: dict[str, list[model.Node]] = {}
+    stack = [tree.root]
+    while stack:  # outermost copies, in pre-order
+        node = stack.pop()
+        name = node._use
+        if name is not None and node is not tree.root:
+            groups.setdefault(name, []).append(node)
+            continue
+        kids = getattr(node, "_NodeMixin__children", ())
+        if kids:
+            stack.extend(reversed(kids))
+    shared: dict[str, list[model.Node]] = {}
+    for name, copies in groups.items():
+        same = [c for c in copies if c is copies[0] or _same_subtree(copies[0], c)]
+        if len(same) > 1:
+            shared[name] = same
+    cut = {id(c) for copies in shared.values() for c in copies}
+    with model.building():
+        main = _compile(tree, cut=cut) if cut else flat
+        if cut and _formula_key(tree):
+            main = _substitute_formulas(tree, main)
+        blocks = []
+        for name, copies in shared.items():
+            block = _compile(tree, top=copies[0])
+            block = dataclasses.replace(
+                block,
+                probability=_without_top(block.probability),
+                branch_payoff=_without_top(block.branch_payoff),
+                rest=np.concatenate([[False], block.rest[1:]]),
+            )
+            if _formula_key(tree):
+                block = _substitute_formulas(tree, block)
+            index = main.index
+            blocks.append(Block(name, block, tuple(index[id(c)] for c in copies)))
+    plan = SharedPlan(main, tuple(blocks))
+    flat.cache["shared_plan"] = plan
+    return plan
+
+
+def _same_subtree(a: model.Node, b: model.Node) -> bool:
+    """Whether two copies have the same shape and fields below their tops (the tops' branches may differ)."""
+    left, right = model.iter_preorder(a), model.iter_preorder(b)
+    next(left), next(right)
+    if type(a) is not type(b) or len(a.children) != len(b.children):
+        return False
+    if {k: v for k, v in a.__dict__.items() if k not in _BRANCH_FIELDS} != {
+        k: v for k, v in b.__dict__.items() if k not in _BRANCH_FIELDS
+    }:
+        return False
+    return all(
+        x is not None and y is not None and x._fields_equal(y) and len(x.children) == len(y.children)
+        for x, y in zip_longest(left, right)
+    )
+
+
+#: A copy's top node's attributes that belong to the branch into it or to its place in the tree.
+_BRANCH_FIELDS = frozenset(
+    {"_label", "_probability", "_branch_payoff", "_dup", "_NodeMixin__parent", "_NodeMixin__children"}
+)
+
+
+def _without_top(q: Quantity) -> Quantity:
+    """Return the quantity with the block top's entry (the branch into the copy) removed."""
+    const, index, raw = q.const.copy(), q.expr_index.copy(), list(q.raw)
+    const[0], index[0], raw[0] = 0.0, -1, None
+    return Quantity(const, index, q.exprs, raw)
+
+
+@dataclasses.dataclass(frozen=True)
+class SharedRollback:
+    """The result of :func:`shared_rollback`.
+
+    Attributes
+    ----------
+    value : Any
+        The root's value (as :func:`evtree.evaluate` gives it).
+    local_values : dict
+        Each shared subtree's local value (without the payoffs above its copies).
+    rollbacks : int
+        How many blocks were rolled back: the main tree plus one per shared subtree,
+        however many copies each has.
+    plan : SharedPlan
+    """
+
+    value: Any
+    local_values: dict[str, Any]
+    rollbacks: int
+    plan: SharedPlan
+
+
+def shared_rollback(
+    tree: model.DecisionTree,
+    values: Mapping[str, Any] | None = None,
+    *,
+    method: str = "float",
+    rule: str | None = None,
+    share: bool = True,
+) -> SharedRollback:
+    """Roll the tree back with each repeated named subtree rolled back once (see :func:`shared_plan`).
+
+    Each block's local values are computed once; at every copy the value is
+    the payoffs accumulated above it plus the block's local value, which is
+    then rolled back with the rest of the tree.  Allowed under the rule of
+    :func:`sharing_allowed`; otherwise, or with ``share=False`` (the expanded
+    tree, for comparison), the tree is rolled back whole (``rollbacks`` is then 1).
+    Probabilities are checked as :func:`evtree.evaluate` checks them.
+
+    Examples
+    --------
+    >>> from evtree import Branch, Chance, Decision, DecisionTree, Terminal, Use
+    >>> court = Chance("court", [Branch("win", Terminal(10), probability="1/2"),
+    ...                          Branch("lose", Terminal(0), probability="rest")])
+    >>> tree = DecisionTree(Decision("d", [Branch("sue", Use("court"), payoff=-1),
+    ...                                    Branch("appeal", Use("court"), payoff=-2)]),
+    ...                     subtrees={"court": court})
+    >>> r = shared_rollback(tree, method="exact")
+    >>> str(r.value), str(r.local_values["court"]), r.rollbacks  # 5 - 1: sue; the court once
+    ('4', '5', 2)
+    """
+    from .rollback import arithmetic, outcomes, rollback
+
+    if not sharing_allowed(tree) or tree.criteria_objective is not None:
+        from .evaluate import evaluate  # a utility or criteria: evaluate's own rollback, nothing shared
+
+        whole = evaluate(tree, values, method=method, rule=rule)
+        return SharedRollback(whole.value, {}, 1, SharedPlan(compile_tree(tree), ()))
+    rule = rule or tree.rule
+    arith = arithmetic(method)
+    point = parameter_point(tree, values, method=method)
+    plan = shared_plan(tree) if share else SharedPlan(compile_tree(tree), ())
+    raise_problems(compile_tree(tree))
+    if method == "symbolic":  # identically in the parameters: on the whole tree
+        check_probabilities(tree, compile_tree(tree), method="symbolic", values=values)
+    check = (lambda flat, probs: None) if method == "symbolic" else arith.check_probabilities
+    main = plan.main
+    leaf = outcomes(main, arith, point)
+    local: dict[str, Any] = {}
+    for block in plan.blocks:
+        probs = arith.probabilities(block.flat, point)
+        check(block.flat, probs)
+        rolled = rollback(block.flat, arith, outcomes(block.flat, arith, point), probs, rule)
+        local[block.name] = rolled[0]
+        for i in block.copies:
+            leaf[i] = leaf[i] + rolled[0]
+    probs = arith.probabilities(main, point)
+    check(main, probs)
+    rolled = rollback(main, arith, leaf, probs, rule)
+    out = _plain_value if method != "float" else _float_value
+    return SharedRollback(out(rolled[0]), {k: out(v) for k, v in local.items()}, 1 + len(plan.blocks), plan)
+
+
+def _plain_value(value: Any) -> Any:
+    return value
+
+
+def _float_value(value: Any) -> Any:
+    return float(np.asarray(value).reshape(-1)[0])

@@ -213,6 +213,16 @@ class Node(anytree.NodeMixin):
         return self._use
 
     @property
+    def reference(self) -> str | None:
+        """The named subtree this node is a copy of, or ``None``: the same as :attr:`use`.
+
+        Set on the top node of each copy only (its descendants are ordinary
+        nodes of the copy); a drawing may show such a node collapsed, as a
+        reference to ``tree.subtrees[node.reference]``.
+        """
+        return self._use
+
+    @property
     def branches(self) -> tuple[Node, ...]:
         """The children of this node, in branch order."""
         return self.children
@@ -1031,6 +1041,25 @@ class DecisionTree:
     def component_names(self) -> tuple[str, ...]:
         """Names of the declared criteria or players (empty for a one-criterion, one-player tree)."""
         return tuple(c.name for c in self.criteria or self.players)
+
+    @property
+    def references(self) -> dict[str, list[Node]]:
+        """Each named subtree used in the tree, with the top nodes of its copies in pre-order.
+
+        Only the outermost copies are listed (a copy inside another copy is
+        part of it).  Every such node has ``node.reference`` (``node.use``) set.
+        """
+        out: dict[str, list[Node]] = {}
+        stack = [self.root]
+        while stack:
+            node = stack.pop()
+            if node._use is not None:
+                out.setdefault(node._use, []).append(node)
+                continue
+            kids = getattr(node, "_NodeMixin__children", ())
+            if kids:
+                stack.extend(reversed(kids))
+        return out
 
     # -- traversal ------------------------------------------------------------------------
     def nodes(self) -> Iterator[Node]:
