@@ -10,6 +10,7 @@ from .common import (
     add_params_option,
     add_set_option,
     add_tree_argument,
+    count,
     emit,
     load_tree,
     save_figure,
@@ -42,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--range", nargs=2, metavar=("LOW", "HIGH"), help="range (default: the parameter's bounds)"
     )
-    p.add_argument("--points", type=int, default=21, metavar="N", help="number of points (default 21)")
+    p.add_argument("--points", type=count, default=21, metavar="N", help="number of points (default 21)")
     add_set_option(p)
     _mode_option(p)
     add_format_options(p)
@@ -77,7 +78,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("twoway", help="where each strategy is optimal over two parameters")
     add_tree_argument(p)
     p.add_argument("--params", nargs=2, required=True, metavar=("A", "B"), help="the two parameters")
-    p.add_argument("--points", type=int, default=51, metavar="N", help="grid points per axis (default 51)")
+    p.add_argument("--points", type=count, default=51, metavar="N", help="grid points per axis (default 51)")
     add_set_option(p)
     add_format_options(p)
     _plot_option(p)
@@ -121,7 +122,7 @@ def run_sensitivity(args: argparse.Namespace) -> int:
         "points": result.frame,
     }
     if args.plot:
-        save_figure(result.plot().figure, args.plot)
+        save_figure(result.plot().figure, args.plot, args=args)
         text.append(f"  plot written to {args.plot}")
     table = result.frame if getattr(args, "csv", False) else result.frame[[args.param, "value", "optimal"]]
     emit(args, data=data, table=table.set_index(args.param), text="\n".join(text))
@@ -157,7 +158,7 @@ def run_tornado(args: argparse.Namespace) -> int:
     result = tornado(tree, strategy=strategy, values=values)
     text = f"Tornado for {tree.name or args.file}" + (f"\n  note: {result.note}" if result.note else "")
     if args.plot:
-        save_figure(result.plot().figure, args.plot)
+        save_figure(result.plot().figure, args.plot, args=args)
         text += f"\n  plot written to {args.plot}"
     emit(args, data={"note": result.note, "rows": result.frame}, table=result.frame, text=text)
     return 0
@@ -185,7 +186,7 @@ def run_twoway(args: argparse.Namespace) -> int:
         "grid": result.to_frame(),
     }
     if args.plot:  # with the tree, regions are drawn as exact polygons (raster only where none exists)
-        save_figure(result.plot(tree=tree, values=values).figure, args.plot)
+        save_figure(result.plot(tree=tree, values=values).figure, args.plot, args=args)
         lines.append(f"  plot written to {args.plot}")
     table = result.to_frame() if getattr(args, "csv", False) else result.regions()
     emit(args, data=data, table=table, text="\n".join(lines))
