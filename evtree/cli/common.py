@@ -343,7 +343,7 @@ def figure_format(path: str) -> str:
     if fmt not in FIGURE_FORMATS:
         shown = f"'.{fmt}'" if fmt else "no suffix"
         raise CommandError(
-            f"--plot {path}: cannot write a figure with {shown}; use a file ending in .png, .svg or .pdf"
+            f"--plot {path}: cannot write a figure with {shown}; the file should end in .png, .svg or .pdf"
         )
     return fmt
 
