@@ -300,6 +300,14 @@ def _natural(kind: str, f: Mapping[str, Any], fail: _Fail) -> dict[str, Any]:
     raise AssertionError(kind)  # pragma: no cover
 
 
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """Return ``"; did you mean 'x'?"`` for the nearest of ``choices``, or ``""``."""
+    import difflib
+
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 def _kind(spec: Mapping[str, Any], fail: _Fail) -> str:
     if not isinstance(spec, Mapping):
         raise fail(f"a distribution must be a mapping with a 'type', got {spec!r}")
@@ -308,7 +316,10 @@ def _kind(spec: Mapping[str, Any], fail: _Fail) -> str:
     raw = str(spec["type"]).strip().lower()
     kind = _ALIASES.get(raw, raw)
     if kind not in KINDS:
-        raise fail(f"unknown distribution type {spec['type']!r} (known: {', '.join(KINDS)})")
+        raise fail(
+            f"unknown distribution type {spec['type']!r}{_did_you_mean(raw, KINDS)} "
+            f"(known: {', '.join(KINDS)})"
+        )
     return kind
 
 
@@ -445,7 +456,11 @@ def parse(spec: Mapping[str, Any], *, field: str | None = None, node: str | None
     unknown = set(fields) - _KEYS[kind]
     if unknown:
         key = sorted(map(str, unknown))[0]
-        raise fail(f"{kind}: unknown key {key!r} (allowed: {', '.join(sorted(_KEYS[kind]))})")
+        allowed = sorted(_KEYS[kind])
+        raise fail(
+            f"{kind}: unknown key {key!r}{_did_you_mean(key, [*allowed, *_JOINT_KEYS])} "
+            f"(allowed: {', '.join(allowed)})"
+        )
     return Distribution(kind, _natural(kind, fields, fail), dict(spec))
 
 

@@ -114,7 +114,10 @@ class Claim:
         if self.sense not in SENSES:
             raise ModelError(f"a claim's sense must be one of {', '.join(SENSES)}, got {self.sense!r}")
         if self.kind not in _KINDS:
-            raise ModelError(f"unknown claim kind {self.kind!r} (kinds: {', '.join(_KINDS)})")
+            raise ModelError(
+                f"unknown claim kind {self.kind!r}{did_you_mean(str(self.kind), _KINDS)} "
+                f"(kinds: {', '.join(_KINDS)})"
+            )
         for side in (self.lhs, self.rhs):
             if isinstance(side, str):
                 _parse_side(side)  # syntax only; names are checked against a tree later
@@ -261,10 +264,15 @@ def _from_spec(cls: type[Claim], spec: Any) -> Claim:
         return cls.inequality(spec)
     if not isinstance(spec, Mapping):
         raise ModelError(f"a claim is text or a mapping, got {type(spec).__name__}")
+    if "every" in spec or "exists" in spec:
+        raise ModelError(
+            "a claim about equilibria ('every'/'exists') is decided by evtree.games.check_equilibrium_claim"
+        )
     unknown = set(spec) - _SPEC_KEYS
     if unknown:
+        key = sorted(map(str, unknown))[0]
         raise ModelError(
-            f"unknown key {sorted(map(str, unknown))[0]!r} (allowed: {', '.join(sorted(_SPEC_KEYS))})"
+            f"unknown key {key!r}{did_you_mean(key, _SPEC_KEYS)} (allowed: {', '.join(sorted(_SPEC_KEYS))})"
         )
     name = str(spec.get("name") or "")
     opts = {k: spec[k] for k in ("assuming", "fix", "vary", "region") if k in spec}
@@ -301,7 +309,22 @@ def _from_spec(cls: type[Claim], spec: Any) -> Claim:
         bound = spec["bound"]
         bound = str(bound) if not isinstance(bound, (int, float)) or isinstance(bound, bool) else bound
         return cls.bound(spec.get("node"), sense, bound, name=name, **opts)
-    raise ModelError(f"unknown claim kind {kind!r} (kinds: {', '.join(_KINDS)})")
+    raise ModelError(
+        f"unknown claim kind {kind!r}{did_you_mean(str(kind), _KINDS)} (kinds: {', '.join(_KINDS)})"
+    )
+
+
+def did_you_mean(word: str, choices: Any) -> str:
+    """Return ``"; did you mean 'x'?"`` for the nearest of ``choices``, or ``""``."""
+    import difflib
+
+    close = difflib.get_close_matches(str(word), sorted(map(str, choices)), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def is_equilibrium_claim(spec: Any) -> bool:
+    """Whether a tree-file claim is about equilibria: ``every``/``exists`` (:mod:`evtree.games.claims`)."""
+    return isinstance(spec, Mapping) and ("every" in spec or "exists" in spec)
 
 
 def _side_text(side: Any) -> str:

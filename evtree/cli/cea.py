@@ -78,7 +78,7 @@ def run_cea(args: argparse.Namespace) -> int:
         if method == "symbolic":
             raise CommandError("--plot needs numbers: drop --symbolic")
         ax = result.plot()
-        save_figure(ax.figure, args.plot)
+        save_figure(ax.figure, args.plot, args=args)
     data = {"tree": tree.name, "file": args.file, **result.to_dict()}
     emit(args, data=data, table=result.to_frame(), text=result.summary())
     return 0

@@ -19,22 +19,29 @@ from ..core.model import DecisionTree
 from ..formats import read_tree
 
 __all__ = [
+    "FIGURE_FORMATS",
     "add_format_options",
+    "add_limit_options",
     "add_utility_options",
     "add_method_options",
     "add_params_option",
     "add_set_option",
     "add_tree_argument",
+    "check_output",
+    "count",
     "emit",
+    "figure_format",
     "jsonable",
     "number",
     "load_tree",
     "method_of",
     "parse_assignments",
+    "read_input_tree",
     "save_figure",
     "strategy_of",
     "utility_of",
     "with_scenarios",
+    "write_output",
 ]
 
 
@@ -43,7 +50,103 @@ class CommandError(EvtreeError):
 
 
 def add_tree_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``FILE`` and the limits every command that reads a tree takes (:func:`add_limit_options`)."""
     parser.add_argument("file", metavar="FILE", help="tree file (.yaml, .yml or .json)")
+    add_limit_options(parser)
+
+
+def count(text: str) -> int:
+    """Parse a whole number as a flag value: ``1000``, ``1_000``, ``10**6`` or ``1e6``."""
+    import re
+
+    raw = text.strip().replace("_", "")
+    power = re.fullmatch(r"([-+]?\d+)\s*\*\*\s*(\d{1,3})", raw)
+    try:
+        if power:
+            return int(power.group(1)) ** int(power.group(2))
+        if re.fullmatch(r"[-+]?\d+(\.\d*)?[eE]\+?\d{1,3}", raw):
+            value = float(raw)
+            if value.is_integer():
+                return int(value)
+        return int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def _size(text: str) -> int:
+    from ..core.resources import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def add_limit_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--max-file-size`` and ``--max-memory`` (sizes such as 512M, 2G or a number of bytes)."""
+    from ..core.files import MAX_FILE_BYTES
+    from ..core.resources import size_text
+
+    parser.add_argument(
+        "--max-file-size",
+        metavar="SIZE",
+        type=_size,
+        default=None,
+        help=f"largest input file read (default {size_text(MAX_FILE_BYTES)}; e.g. 1G)",
+    )
+    parser.add_argument(
+        "--max-memory",
+        metavar="SIZE",
+        type=_size,
+        default=None,
+        help="memory an analysis may allocate, estimated before it starts "
+        "(default half the physical memory, at most 16 GB; e.g. 8G)",
+    )
+
+
+def check_output(args: argparse.Namespace, path: str | None, flag: str) -> None:
+    """Refuse, before any work, an output that would overwrite an input or cannot be written.
+
+    The same checks as :func:`evtree.core.atomic.atomic_write` (which makes them again
+    when it writes): not an input file, not a folder, in a folder that exists and is
+    writable.
+    """
+    import os
+    from pathlib import Path
+
+    if path is None or path == "-":
+        return
+    target = Path(os.path.realpath(path))
+    for source in _inputs(args):
+        try:
+            same = os.path.samefile(source, target)
+        except OSError:
+            same = False
+        if same:
+            raise CommandError(
+                f"{flag} {path}: refusing to overwrite the input file {source}; choose another output"
+            )
+    if target.is_dir():
+        raise CommandError(f"{flag} {path}: is a folder, not a file")
+    if not target.parent.is_dir():
+        raise CommandError(f"{flag} {path}: the folder {target.parent} does not exist")
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        raise CommandError(f"{flag} {path}: the folder {target.parent} is not writable")
+
+
+def _inputs(args: argparse.Namespace) -> list[str]:
+    return [p for p in (getattr(args, "file", None), getattr(args, "params", None)) if isinstance(p, str)]
+
+
+def write_output(args: argparse.Namespace, path: str, data: str | bytes, flag: str = "-o") -> None:
+    """Write ``data`` to ``path`` atomically, never over the command's input files."""
+    from ..core.atomic import atomic_write
+    from ..core.errors import OutputError
+
+    try:
+        atomic_write(path, data, protect=_inputs(args))
+    except OutputError as err:
+        raise CommandError(f"{flag} {err}") from None
 
 
 def add_set_option(parser: argparse.ArgumentParser) -> None:
@@ -118,7 +221,7 @@ def _run_scenarios(args: argparse.Namespace, run: Any) -> int:
     if getattr(args, "plot", None):
         raise CommandError("--plot draws one analysis; it cannot be combined with --params")
     table = read_scenarios(args.params)
-    tree = read_tree(args.file)
+    tree = read_input_tree(args)
     rows = []
     given = [c for c in table.columns if c != LABEL]
     for label, values in _rows(tree, table):
@@ -210,36 +313,57 @@ def parse_assignments(items: Sequence[str], tree: DecisionTree) -> dict[str, Any
     return values
 
 
+def read_input_tree(args: argparse.Namespace, **options: Any) -> DecisionTree:
+    """Read ``FILE`` within ``--max-file-size``; refuse a bad ``-o``/``--plot`` target before the work."""
+    for flag, attr in (("-o", "output"), ("--plot", "plot"), ("OUT", "out")):
+        path = getattr(args, attr, None)
+        if isinstance(path, str):
+            check_output(args, path, flag)
+            if attr == "plot":
+                figure_format(path)
+    return read_tree(args.file, max_bytes=getattr(args, "max_file_size", None), **options)
+
+
 def load_tree(args: argparse.Namespace) -> tuple[DecisionTree, dict[str, Any]]:
     """Read the tree named on the command line and the ``--set`` values."""
-    tree = read_tree(args.file)
+    tree = read_input_tree(args)
     values = parse_assignments(getattr(args, "assignments", []) or [], tree)
     return tree, values
 
 
-def save_figure(fig: Any, path: str, *, dpi: int = 120) -> None:
-    """Write a matplotlib figure to ``path`` (PNG, SVG or PDF by suffix) atomically, then close it."""
-    import os
-    import tempfile
+#: Figure formats ``--plot`` writes, by suffix.
+FIGURE_FORMATS = ("png", "svg", "pdf")
+
+
+def figure_format(path: str) -> str:
+    """Return the figure format of ``path`` from its suffix; refuse one ``--plot`` cannot write."""
     from pathlib import Path
+
+    fmt = Path(path).suffix.lower().lstrip(".")
+    if fmt not in FIGURE_FORMATS:
+        shown = f"'.{fmt}'" if fmt else "no suffix"
+        raise CommandError(
+            f"--plot {path}: cannot write a figure with {shown}; the file should end in .png, .svg or .pdf"
+        )
+    return fmt
+
+
+def save_figure(fig: Any, path: str, *, dpi: int = 120, args: argparse.Namespace | None = None) -> None:
+    """Write a matplotlib figure to ``path`` (PNG, SVG or PDF by suffix) atomically, then close it.
+
+    With ``args``, the command's input files are protected from being overwritten.
+    """
+    import io
 
     import matplotlib.pyplot as plt
 
-    target = Path(path)
-    fmt = target.suffix.lower().lstrip(".")
-    if fmt not in ("png", "svg", "pdf"):
-        plt.close(fig)
-        raise CommandError(f"--plot: {path} should end in .png, .svg or .pdf")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or Path("."))
     try:
-        with os.fdopen(fd, "wb") as handle:
-            fig.savefig(handle, format=fmt, dpi=dpi)
-        os.replace(tmp, target)
-    except OSError as err:
-        Path(tmp).unlink(missing_ok=True)
-        raise CommandError(f"--plot: cannot write {path}: {err.strerror or err}") from None
+        fmt = figure_format(path)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=fmt, dpi=dpi)
     finally:
         plt.close(fig)
+    write_output(args if args is not None else argparse.Namespace(), path, buffer.getvalue(), "--plot")
 
 
 def jsonable(value: Any) -> Any:

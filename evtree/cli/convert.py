@@ -12,9 +12,9 @@ import sys
 import warnings
 from pathlib import Path
 
-from ..formats import FORMATS, read_tree, write_tree
+from ..formats import FORMATS, write_tree
 from ..formats.silverdecisions import compare, list_trees
-from .common import CommandError
+from .common import CommandError, add_limit_options, read_input_tree, write_output
 
 __all__ = ["register", "run_compare", "run_convert"]
 
@@ -45,6 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--criterion", default=None, help="SilverDecisions two-criteria file: payoff index (0, 1) or name"
     )
     p.add_argument("--list", action="store_true", help="list the trees of a SilverDecisions file and stop")
+    add_limit_options(p)
     p.set_defaults(func=run_convert)
 
 
@@ -53,7 +54,7 @@ def _quiet_read(args: argparse.Namespace):  # noqa: ANN202 - a DecisionTree
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         options = {k: v for k, v in (("tree", args.tree), ("criterion", args.criterion)) if v is not None}
-        tree = read_tree(args.file, **options)
+        tree = read_input_tree(args, **options)
     for w in caught:
         print(f"evtree {args.command}: warning: {w.message}", file=sys.stderr)
     return tree
@@ -80,8 +81,9 @@ def run_convert(args: argparse.Namespace) -> int:
         if fmt == "efg":
             raise CommandError("Gambit .efg is not available in this evtree yet")
         raise CommandError(f"unknown format {fmt!r} (known: {', '.join(known)})")
-    tree = _quiet_read(args)
-    write_tree(tree, args.out, format=fmt)
+    tree = _quiet_read(args)  # refuses an OUT that is IN, or cannot be written, before converting
+    text = write_tree(tree, None, format=fmt)
+    write_output(args, args.out, text if text is not None else "", "OUT")
     n = sum(1 for _ in tree.nodes())
     print(f"{args.file} -> {args.out} ({fmt}, {n} nodes, {len(tree.parameters)} parameters)")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from ..core.evaluate import MAX_STRATEGIES, evaluate
 from ..presentation.display import tree_unit
@@ -17,6 +18,7 @@ from .common import (
     emit,
     load_tree,
     method_of,
+    parse_assignments,
     strategy_of,
     utility_of,
     with_scenarios,
@@ -37,7 +39,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_params_option(p)
     p.set_defaults(func=with_scenarios(run_evaluate))
 
-    p = subparsers.add_parser("validate", help="check a tree file and report every problem")
+    p = subparsers.add_parser(
+        "validate",
+        help="check a tree file and report every problem",
+        description="Check a tree file: its structure, parameters, expressions, distributions, claims, "
+        "utility and metadata. Every problem is reported in one run, one line each with file:line:column "
+        "and the field (and the nearest allowed key or name for a misspelt one); exit status 2 if any.",
+    )
     add_tree_argument(p)
     add_set_option(p)
     p.add_argument(
@@ -105,12 +113,27 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
+    """Check the file and print every problem, one line each (exit 2), or one line saying it is valid."""
+    import sys
+
+    from ..validation import validate_file
+
     if getattr(args, "compare", False):
         return run_compare(args)
-    tree, values = load_tree(args)
-    if values:
-        tree = tree.with_parameters(**values)
-    tree.validate()
+    tree, problems = validate_file(args.file, max_bytes=getattr(args, "max_file_size", None))
+    values: dict[str, Any] = {}
+    if tree is not None and not problems:
+        values = parse_assignments(getattr(args, "assignments", []) or [], tree)
+        if values:
+            tree, problems = validate_file(
+                args.file, values=values, max_bytes=getattr(args, "max_file_size", None)
+            )
+    if problems:
+        for problem in problems:
+            print(f"evtree validate: error: {str(problem).splitlines()[0]}", file=sys.stderr)
+        n = len(problems)
+        print(f"{args.file}: {n} problem{'s' if n > 1 else ''}", file=sys.stderr)
+        return 2
     n = sum(1 for _ in tree.nodes())
     print(f"{args.file}: valid ({n} nodes, {len(tree.parameters)} parameters, objective {tree.objective})")
     return 0

@@ -10,10 +10,11 @@ unless ``EVTREE_DEBUG=1`` is set.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from ..core.errors import EvtreeError
 
@@ -48,6 +49,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _limits(args: argparse.Namespace) -> Iterator[None]:
+    """Apply ``--max-memory`` and ``--max-time`` for the command, then restore the previous limits."""
+    from ..core import resources
+
+    memory, seconds = getattr(args, "max_memory", None), getattr(args, "max_time", None)
+    old_time = resources._time_limit
+    with resources.limited_memory(memory) if memory is not None else contextlib.nullcontext():
+        try:
+            if seconds is not None:
+                resources.set_time_limit(seconds)
+            yield
+        finally:
+            resources._time_limit = old_time
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
@@ -56,7 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        status = args.func(args)
+        with _limits(args):
+            status = args.func(args)
     except EvtreeError as err:
         if os.environ.get("EVTREE_DEBUG"):
             raise

@@ -19,6 +19,7 @@ from .common import (
     add_params_option,
     add_set_option,
     add_tree_argument,
+    count,
     emit,
     load_tree,
     number,
@@ -31,8 +32,8 @@ __all__ = ["register"]
 
 def _positive(text: str) -> int:
     try:
-        value = int(text.replace("_", ""))
-    except ValueError:
+        value = count(text)
+    except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
@@ -49,6 +50,18 @@ def _seed(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
 def _common(p: argparse.ArgumentParser, *, draws: int) -> None:
     add_tree_argument(p)
     add_set_option(p)
@@ -61,6 +74,13 @@ def _common(p: argparse.ArgumentParser, *, draws: int) -> None:
         metavar="ADDRESS",
         default=None,
         help="run on a Dask cluster: a scheduler address (tcp://host:8786), or 'local' (in this process)",
+    )
+    p.add_argument(
+        "--dask-timeout",
+        metavar="SECONDS",
+        type=_seconds,
+        default=DASK_TIMEOUT,
+        help=f"how long to wait for the --dask scheduler to answer (default {DASK_TIMEOUT:g})",
     )
     p.add_argument(
         "--chunk-size", type=_positive, default=None, help="draws evaluated at once (memory bound)"
@@ -117,11 +137,54 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--inner", type=_positive, default=1000, help="nested: inner draws per outer (default 1000)"
     )
+    p.add_argument(
+        "--max-time",
+        metavar="SECONDS",
+        type=_seconds,
+        default=None,
+        help="nested: refuse a run whose time, estimated from a short pilot, is longer (default 3600)",
+    )
     p.set_defaults(func=run_evppi)
 
 
+#: Seconds to wait for a Dask scheduler to answer by default (``--dask-timeout``).
+DASK_TIMEOUT = 10.0
+
+
+def _answers(address: str, timeout: float) -> str | None:
+    """Return why a ``tcp://`` scheduler does not answer within ``timeout`` seconds, or ``None``.
+
+    A Dask scheduler sends its handshake as soon as a connection is accepted; a
+    listener that accepts and stays silent would make ``Client`` wait forever.
+    """
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    if not address.startswith("tcp://"):
+        return None  # tls://, inproc://, ...: left to distributed's own timeout
+    try:
+        parts = urlsplit(address)
+        host, port = parts.hostname, parts.port or 8786
+    except ValueError as err:
+        return f"not an address ({err})"
+    if not host:
+        return "no host in the address"
+    deadline = time.monotonic() + timeout
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
+            if not sock.recv(1):
+                return "the connection was closed without a handshake"
+    except TimeoutError:
+        return f"no answer within {timeout:g} s (is it a Dask scheduler?)"
+    except OSError as err:
+        return err.strerror or str(err)
+    return None
+
+
 @contextlib.contextmanager
-def _dask(address: str | None) -> Iterator[Any]:
+def _dask(address: str | None, timeout: float = DASK_TIMEOUT) -> Iterator[Any]:
     if address is None:
         yield None
         return
@@ -133,14 +196,36 @@ def _dask(address: str | None) -> Iterator[Any]:
         with LocalCluster(processes=False, dashboard_address=None) as cluster, Client(cluster) as client:
             yield client
         return
+    why = _answers(address, timeout)
+    if why is not None:
+        raise CommandError(
+            f"--dask {address}: cannot reach the scheduler: {why}; "
+            f"check the address, or wait longer with --dask-timeout SECONDS"
+        )
+    import dask
+
     try:
-        client = Client(address, timeout=10)
-    except OSError as err:
-        raise CommandError(f"--dask: cannot reach the scheduler at {address}: {err}") from None
+        with dask.config.set({"distributed.comm.timeouts.connect": f"{timeout}s"}):
+            client = Client(address, timeout=timeout)
+    except (OSError, TimeoutError) as err:
+        raise CommandError(
+            f"--dask {address}: cannot reach the scheduler: {err}; wait longer with --dask-timeout SECONDS"
+        ) from None
     try:
         yield client
     finally:
         client.close()
+
+
+def _check_grid(n_values: int, n_strategies: int) -> None:
+    """Refuse an acceptability grid whose arrays (values x strategies) would not fit in memory."""
+    from ..core.resources import check_memory
+
+    check_memory(
+        8.0 * n_values * (3 * n_strategies + 4),
+        f"--grid {n_values:,} (acceptability, {n_strategies} strateg{'y' if n_strategies == 1 else 'ies'})",
+        lower="--grid",
+    )
 
 
 def _floats(text: str, flag: str) -> list[float]:
@@ -174,8 +259,10 @@ def run_psa(args: argparse.Namespace) -> int:
 
     tree, values = load_tree(args)
     progress = False if args.no_progress else None
+    if args.acceptability and not args.grid_values:
+        _check_grid(args.grid, 1)  # before the PSA: the grid alone
     ce = None
-    with _dask(args.dask) as client:
+    with _dask(args.dask, args.dask_timeout) as client:
         if args.wtp is not None:
             result, ce_data, ce_text = psa_at_wtp(args, tree, values, progress)
             ce = (ce_data, ce_text)
@@ -184,6 +271,7 @@ def run_psa(args: argparse.Namespace) -> int:
         acc = None
         if args.acceptability:
             grid: Any = _floats(args.grid_values, "--grid-values") if args.grid_values else args.grid
+            _check_grid(grid if isinstance(grid, int) else len(grid), len(result.strategies))
             acc = acceptability(
                 tree,
                 args.acceptability,
@@ -242,7 +330,7 @@ def run_psa(args: argparse.Namespace) -> int:
         text += text_table(frame, kinds={s: "probability" for s in frame.columns})
         text += "\n\nstrategies:"
     if args.plot:
-        _save_plot(result, acc, args.plot)
+        _save_plot(result, acc, args.plot, args)
         text += f"\n  plot written to {args.plot}"
     if not getattr(args, "csv", False):  # the text table names strategies by decision=label
         table = table.copy()
@@ -306,13 +394,13 @@ def _psa_text(result: Any, tree: Any, values: Any) -> str:
     return "\n".join(lines)
 
 
-def _save_plot(result: Any, acc: Any, path: str) -> None:
+def _save_plot(result: Any, acc: Any, path: str, args: argparse.Namespace) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     from ..presentation.plots.psa import psa_figure
 
-    save_figure(psa_figure(result, acc), path)
+    save_figure(psa_figure(result, acc), path, args=args)
 
 
 def run_evppi(args: argparse.Namespace) -> int:
@@ -328,7 +416,7 @@ def run_evppi(args: argparse.Namespace) -> int:
         groups = [s.name for s in tree_sources(tree) if s.name not in values]
     methods = ("regression", "nested") if args.method == "both" else (args.method,)
     rows = []
-    with _dask(args.dask) as client:
+    with _dask(args.dask, args.dask_timeout) as client:
         if args.wtp is not None:
             result = psa_at_wtp(args, tree, values, progress)[0]
         else:

@@ -6,7 +6,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from .common import add_method_options, add_set_option, add_tree_argument, emit, load_tree, method_of
+from .common import (
+    CommandError,
+    add_method_options,
+    add_set_option,
+    add_tree_argument,
+    emit,
+    load_tree,
+    method_of,
+    write_output,
+)
 
 __all__ = ["register"]
 
@@ -35,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--output",
         default="-",
         metavar="SVG",
-        help="the drawing to write (.svg; '-' for standard output)",
+        help="the drawing to write (.svg; .png or .pdf when cairosvg is installed; '-' for standard output)",
     )
     add_set_option(p)
     add_method_options(p)
@@ -65,13 +74,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_render)
 
 
-def run_report(args: argparse.Namespace) -> int:
-    from ..presentation.report import write_report
+#: Suffixes ``render -o`` writes: SVG always; PNG and PDF when cairosvg is installed.
+_RASTER = (".png", ".pdf")
 
-    tree, values = load_tree(args)
-    n = write_report(
+
+def _drawing_suffix(path: str) -> str:
+    """Return the suffix of a ``render -o`` target; refuse one that cannot be written."""
+    import importlib.util
+
+    suffix = Path(path).suffix.lower()
+    if suffix == ".svg":
+        return suffix
+    converter = importlib.util.find_spec("cairosvg") is not None
+    if suffix in _RASTER and converter:
+        return suffix
+    supported = ".svg" + (", .png, .pdf" if converter else "")
+    why = (
+        f"evtree draws SVG; it writes {suffix} only through cairosvg (pip install cairosvg), "
+        "which is not installed"
+        if suffix in _RASTER
+        else f"cannot write a drawing as {suffix or 'a file without a suffix'}"
+    )
+    raise CommandError(f"-o {path}: {why}; supported: {supported}")
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from ..presentation.report import report_html
+
+    tree, values = load_tree(args)  # refuses an output that is the input, before the work
+    text = report_html(
         tree,
-        args.output,
         values,
         title=args.title,
         source=Path(args.file).name,
@@ -80,14 +112,18 @@ def run_report(args: argparse.Namespace) -> int:
         claims=not args.no_claims,
         progress=args.progress,
     )
+    data = text.encode("utf-8")
+    write_output(args, args.output, data)
+    n = len(data)
     emit(args, data={"output": args.output, "bytes": n}, text=f"wrote {args.output} ({n:,} bytes)")
     return 0
 
 
 def run_render(args: argparse.Namespace) -> int:
     from ..core.evaluate import evaluate
-    from ..presentation.draw import tree_svg, write_svg
+    from ..presentation.draw import tree_svg
 
+    suffix = _drawing_suffix(args.output) if args.output != "-" else ".svg"
     tree, values = load_tree(args)
     result = None if args.no_values else evaluate(tree, values, method=method_of(args))
     options = {
@@ -100,10 +136,17 @@ def run_render(args: argparse.Namespace) -> int:
         "max_rows": args.max_rows or None,
         "same_subtrees": args.same_subtrees,
     }
+    svg = tree_svg(tree, result, **options) + "\n"
     if args.output == "-":
-        sys.stdout.write(tree_svg(tree, result, **options) + "\n")
+        sys.stdout.write(svg)
         return 0
-    write_svg(tree, args.output, result, **options)
-    n = Path(args.output).stat().st_size
+    data: bytes = svg.encode("utf-8")
+    if suffix in _RASTER:  # pragma: no cover - cairosvg is optional
+        import cairosvg
+
+        convert = cairosvg.svg2png if suffix == ".png" else cairosvg.svg2pdf
+        data = convert(bytestring=data)
+    write_output(args, args.output, data)
+    n = len(data)
     emit(args, data={"output": args.output, "bytes": n}, text=f"wrote {args.output} ({n:,} bytes)")
     return 0

@@ -11,6 +11,7 @@ from .common import (
     add_params_option,
     add_set_option,
     add_tree_argument,
+    count,
     emit,
     load_tree,
     save_figure,
@@ -43,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--range", nargs=2, metavar=("LOW", "HIGH"), help="range (default: the parameter's bounds)"
     )
-    p.add_argument("--points", type=int, default=21, metavar="N", help="number of points (default 21)")
+    p.add_argument("--points", type=count, default=21, metavar="N", help="number of points (default 21)")
     add_set_option(p)
     _mode_option(p)
     add_format_options(p)
@@ -78,7 +79,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("twoway", help="where each strategy is optimal over two parameters")
     add_tree_argument(p)
     p.add_argument("--params", nargs=2, required=True, metavar=("A", "B"), help="the two parameters")
-    p.add_argument("--points", type=int, default=51, metavar="N", help="grid points per axis (default 51)")
+    p.add_argument("--points", type=count, default=51, metavar="N", help="grid points per axis (default 51)")
     add_set_option(p)
     add_format_options(p)
     _plot_option(p)
@@ -122,7 +123,7 @@ def run_sensitivity(args: argparse.Namespace) -> int:
         "strategies": dict(result.strategy_names),
     }
     if args.plot:
-        save_figure(result.plot().figure, args.plot)
+        save_figure(result.plot().figure, args.plot, args=args)
         text.append(f"  plot written to {args.plot}")
     frame = result.to_frame()  # strategies named decision=label (docs/output.md)
     table = frame if getattr(args, "csv", False) else frame[[args.param, "value", "optimal"]]
@@ -160,7 +161,7 @@ def run_tornado(args: argparse.Namespace) -> int:
     result = tornado(tree, strategy=strategy, values=values)
     text = "\n".join([f"Tornado for {tree.name or args.file}", *note_lines(result.note)])
     if args.plot:
-        save_figure(result.plot().figure, args.plot)
+        save_figure(result.plot().figure, args.plot, args=args)
         text += f"\n  plot written to {args.plot}"
     frame = result.to_frame()  # target strategies named decision=label
     emit(args, data={"note": result.note, "rows": frame}, table=frame, text=text)
@@ -199,7 +200,7 @@ def run_twoway(args: argparse.Namespace) -> int:
         "grid": result.to_frame(),
     }
     if args.plot:  # with the tree, regions are drawn as exact polygons (raster only where none exists)
-        save_figure(result.plot(tree=tree, values=values).figure, args.plot)
+        save_figure(result.plot(tree=tree, values=values).figure, args.plot, args=args)
         lines.append(f"  plot written to {args.plot}")
     if getattr(args, "csv", False):
         table = result.to_frame()

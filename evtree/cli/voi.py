@@ -296,7 +296,7 @@ def run_risk(args: argparse.Namespace) -> int:
         from ..presentation.plots.risk import plot_risk_profiles
 
         ax = plot_risk_profiles(profiles, title=f"{tree.name or 'tree'}: cumulative risk profile")
-        save_figure(ax.figure, args.plot)
+        save_figure(ax.figure, args.plot, args=args)
         lines.append(f"  plot written to {args.plot}")
     emit(args, data=data, table=table, text="\n".join(lines))
     return 0

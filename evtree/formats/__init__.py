@@ -49,6 +49,7 @@ def read_tree(
     format: str | None = None,
     tree: int | str | None = None,
     criterion: int | str | None = None,
+    max_bytes: int | None = None,
 ) -> Any:
     """Read a tree from an evtree YAML/JSON file, a SilverDecisions JSON file or a Gambit ``.efg``.
 
@@ -65,6 +66,9 @@ def read_tree(
     tree, criterion : int or str, optional
         For SilverDecisions files: which tree (index or root name) and which payoff
         (see :func:`evtree.formats.silverdecisions.read_silverdecisions`).
+    max_bytes : int, optional
+        Largest file read, in bytes (:data:`evtree.core.files.MAX_FILE_BYTES` by
+        default; the command line's ``--max-file-size``).
 
     Returns
     -------
@@ -74,13 +78,14 @@ def read_tree(
         _suffix(source) == ".efg" or (isinstance(source, str) and source.startswith("EFG 2"))
     ):
         format = "efg"
+    # Every file is read here: regular files only, within the size cap (no FIFO or device).
+    name, text = native._read_source(source, max_bytes=max_bytes)
     if format == "efg":
         from .efg import read_efg
 
-        return read_efg(source)
+        return read_efg(_Text(name, text))
     if format == "silverdecisions":
-        return silverdecisions.read_silverdecisions(source, tree=tree, criterion=criterion)
-    name, text = native._read_source(source)
+        return silverdecisions.read_silverdecisions(_Text(name, text), tree=tree, criterion=criterion)
     if format != "yaml" and silverdecisions._may_be_silverdecisions(text):
         data = silverdecisions._load_json(name, text)
         if silverdecisions.is_silverdecisions(data):

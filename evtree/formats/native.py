@@ -7,7 +7,8 @@
 
 Errors name the place in the file: ``file:line:column`` for YAML, and for both
 formats the path of the field, e.g. ``root.branches[1].probability``.  YAML is
-read with the safe loader; aliases and duplicate keys are refused.
+read with a safe loader and the YAML 1.2 core schema; aliases and duplicate keys are
+refused, in JSON too (see :mod:`evtree.formats._parse`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ..core.atomic import atomic_write
 from ..core.errors import ExpressionError, FileFormatError, ModelError
 from ..core.expressions import expression_text
 from ..core.files import read_text
+from . import _parse
 
 __all__ = ["FORMAT_VERSION", "read_tree", "tree_from_dict", "tree_to_dict", "write_tree"]
 
@@ -58,82 +60,18 @@ _BRANCH_KEYS = (
 _PARAM_KEYS = {"value", "low", "high", "description", "distribution"}
 
 
-# ----------------------------------------------------------------------------- locations
-class _Marked(dict):
-    """A mapping read from YAML that remembers where each value stood."""
-
-    marks: dict[Any, Any]
-
-
-class _MarkedList(list):
-    marks: list[Any]
-
-
-class _Loader(yaml.SafeLoader):
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.MarkedYAMLError(
-                None,
-                None,
-                "aliases are not allowed in tree files; to use a subtree in several places define it "
-                "once under 'subtrees:' (subtrees: {court: {chance: ..., branches: [...]}}) and put "
-                "'use: court' on each branch",
-                event.start_mark,
-            )
-        return super().compose_node(parent, index)
-
-
-def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Any:
-    data = _Marked()
-    data.marks = {}
-    yield data
-    loader.flatten_mapping(node)
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, (str, int, float, bool)) and key is not None:
-            raise yaml.MarkedYAMLError(None, None, "a key must be text", key_node.start_mark)
-        if key in data:
-            raise yaml.MarkedYAMLError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-        data[key] = loader.construct_object(value_node, deep=True)
-        data.marks[key] = value_node.start_mark
-
-
-def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> Any:
-    data = _MarkedList()
-    data.marks = []
-    yield data
-    for child in node.value:
-        data.append(loader.construct_object(child, deep=True))
-        data.marks.append(child.start_mark)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
-_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
-
-
-class _Where:
-    """Builds 'file:line:col (field.path)' for error messages."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def __call__(self, path: str, container: Any = None, key: Any = None) -> str:
-        mark = None
-        marks = getattr(container, "marks", None)
-        if marks is not None:
-            try:
-                mark = marks[key]
-            except (KeyError, IndexError, TypeError):
-                mark = None
-        place = self.source
-        if mark is not None:
-            place = f"{place}:{mark.line + 1}:{mark.column + 1}"
-        return f"{place} ({path})" if path else place
-
-
 # ----------------------------------------------------------------------------- reading
-def read_tree(source: str | os.PathLike[str] | IO[str], *, format: str | None = None) -> model.DecisionTree:
+# The text-parsing stage (YAML 1.2 core schema, JSON duplicate keys, places, deep files)
+# lives in evtree.formats._parse; its names stay importable from here.
+_Marked, _MarkedList, _Loader, _Where = _parse._Marked, _parse._MarkedList, _parse._Loader, _parse._Where
+
+
+def read_tree(
+    source: str | os.PathLike[str] | IO[str],
+    *,
+    format: str | None = None,
+    max_bytes: int | None = None,
+) -> model.DecisionTree:
     """Read a tree from a YAML or JSON file, an open file, or text.
 
     Parameters
@@ -144,6 +82,9 @@ def read_tree(source: str | os.PathLike[str] | IO[str], *, format: str | None = 
         starts with ``{``).
     format : {"yaml", "json"}, optional
         Overrides the format inferred from the file name or content.
+    max_bytes : int, optional
+        Largest file read (:data:`evtree.core.files.MAX_FILE_BYTES` by default;
+        ``--max-file-size`` on the command line).
 
     Returns
     -------
@@ -156,40 +97,30 @@ def read_tree(source: str | os.PathLike[str] | IO[str], *, format: str | None = 
     ModelError
         If a field is invalid, with the same location.
     """
-    name, text = _read_source(source)
+    name, text = _read_source(source, max_bytes=max_bytes)
     fmt = format or _guess_format(name, text)
+    if fmt not in ("yaml", "json"):
+        raise ValueError(f"unknown format {fmt!r}; use 'yaml' or 'json'")
     where = _Where(name)
-    # Parse and build with the collector paused: a large file makes millions of objects.
-    with model.building():
-        if fmt == "json":
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as err:
-                raise FileFormatError(
-                    f"invalid JSON: {err.msg}", where=f"{name}:{err.lineno}:{err.colno}"
-                ) from None
-        elif fmt == "yaml":
-            try:
-                data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-            except yaml.MarkedYAMLError as err:
-                mark = err.problem_mark
-                at = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
-                raise FileFormatError(f"invalid YAML: {err.problem or err.context}", where=at) from None
-            except yaml.YAMLError as err:
-                raise FileFormatError(f"invalid YAML: {err}", where=name) from None
-        else:
-            raise ValueError(f"unknown format {fmt!r}; use 'yaml' or 'json'")
-        return tree_from_dict(data, where=where)
+
+    def parse_and_build() -> model.DecisionTree:
+        # Parse and build with the collector paused: a large file makes millions of objects.
+        with model.building():
+            data = _parse.load_document(name, text, fmt)
+            _parse.check_top_level(data, where)
+            return tree_from_dict(data, where=where)
+
+    return _parse.parse_deep(name, text, fmt, parse_and_build)
 
 
-def _read_source(source: Any) -> tuple[str, str]:
+def _read_source(source: Any, *, max_bytes: int | None = None) -> tuple[str, str]:
     if hasattr(source, "read"):
         return getattr(source, "name", "<stream>"), source.read()
     if isinstance(source, os.PathLike) or (
         isinstance(source, str) and "\n" not in source and not source.lstrip().startswith("{")
     ):
         # regular files only (no FIFO or device), within the size cap, located errors
-        return str(source), read_text(source)
+        return str(source), read_text(source, limit=max_bytes)
     return "<string>", source
 
 

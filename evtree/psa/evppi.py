@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from collections.abc import Mapping, Sequence
@@ -11,6 +12,7 @@ import numpy as np
 
 from ..core import _random, model
 from ..core.errors import EvaluationError, UnknownNameError
+from ..core.resources import check_memory, check_time
 from ..distributions import Source, tree_sources
 from .backends import TASKS, _client_for, _draw, _Job, _make_job, _run
 from .compiled import _INNER, _OUTER, BLOCK, CompiledTree
@@ -335,6 +337,62 @@ def _nested_task(job: _Job, compiled: CompiledTree, task: tuple[int, int]) -> np
 TASKS["nested"] = _nested_task
 
 
+def nested_bytes(compiled: CompiledTree, outer: int, inner: int, chunk: int, n_tasks: int) -> float:
+    """Estimate the memory of nested EVPPI: the conditional means, the task list, one chunk.
+
+    A chunk evaluates at least one outer draw with all its ``inner`` draws at once.
+    """
+    rows = max(chunk, inner)
+    columns = sum((s.distribution.dim if s.nodes else 1) for s in compiled.sources)
+    per_row = 8 * (compiled.n_nodes + compiled.n_strategies + 8 + 3 * columns)
+    return 8.0 * compiled.n_strategies * outer + 200.0 * n_tasks + float(rows) * per_row
+
+
+def _check_nested_time(
+    compiled: CompiledTree,
+    group: tuple[str, ...],
+    fixed: dict[str, float],
+    seq: np.random.SeedSequence,
+    outer: int,
+    inner: int,
+    chunk: int,
+    dask_client: Any,
+) -> None:
+    """Time a small pilot of the nested draws and refuse a run estimated over the time limit."""
+    import time
+
+    total = float(outer) * float(inner)
+    if total <= 200_000:  # a few seconds at worst: no pilot needed
+        return
+    inner_p = min(inner, 2048)
+    outer_p = max(1, min(outer, 16_384 // inner_p))
+    pilot = _make_job(
+        compiled,
+        "nested",
+        seq,
+        outer_p * inner_p,
+        max(chunk, inner_p),
+        False,
+        fixed=tuple(fixed.items()),
+        group=group,
+        outer=outer,
+        inner=inner_p,
+    )
+    _nested_task(pilot, compiled, (0, 1))  # warm up (first evaluation compiles expressions)
+    start = time.perf_counter()
+    _nested_task(pilot, compiled, (0, outer_p))
+    per_draw = (time.perf_counter() - start) / (outer_p * inner_p)
+    workers = 1
+    if dask_client is not None and dask_client != "threads":
+        with contextlib.suppress(Exception):
+            workers = max(1, sum(dask_client.nthreads().values()))
+    check_time(
+        per_draw * total / workers,
+        f"nested EVPPI with {outer:,} outer x {inner:,} inner draws ({total:.3g} evaluations)",
+        lower="--outer/--inner (outer=, inner=), or use the regression method",
+    )
+
+
 def _evppi_nested(
     compiled: CompiledTree,
     group: tuple[str, ...],
@@ -358,7 +416,15 @@ def _evppi_nested(
                 "in one group, or use the regression method"
             )
     chunk = int(chunk_size or compiled.default_chunk())
+    per_task = max(1, min(outer, BLOCK // max(1, inner) or 1, 256))
+    n_tasks = math.ceil(outer / per_task)
+    check_memory(
+        nested_bytes(compiled, outer, inner, chunk, n_tasks),
+        f"nested EVPPI with {outer:,} outer x {inner:,} inner draws",
+        lower="--outer/--inner (outer=, inner=)",
+    )
     dask_client = _client_for(backend, client)
+    _check_nested_time(compiled, group, fixed, seq, outer, inner, chunk, dask_client)
     job = _make_job(
         compiled,
         "nested",
@@ -371,7 +437,6 @@ def _evppi_nested(
         outer=outer,
         inner=inner,
     )
-    per_task = max(1, min(outer, BLOCK // max(1, inner) or 1, 256))
     tasks = [(a, min(per_task, outer - a)) for a in range(0, outer, per_task)]
     means = np.empty((compiled.n_strategies, outer))
     for i, part in _run(

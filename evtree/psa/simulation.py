@@ -12,11 +12,34 @@ import numpy as np
 
 from ..core import _random, model
 from ..core.errors import EvaluationError, ModelError, UnknownNameError
+from ..core.resources import check_memory
 from .backends import _blocks, _client_for, _make_job, _run
 from .compiled import CompiledTree
 
 
 # ----------------------------------------------------------------------------- PSA
+def psa_bytes(
+    compiled: CompiledTree,
+    draws: int,
+    chunk: int,
+    *,
+    keep_draws: bool = True,
+    fixed: Mapping[str, Any] | None = None,
+) -> float:
+    """Estimate the memory of :func:`psa`: its result arrays, the kept draws, one evaluation chunk.
+
+    Each strategy's value at each draw, the best value and the optimal strategy at each
+    draw (for the summaries), every kept input column, and the working memory of one
+    chunk of ``chunk`` draws (:meth:`CompiledTree.default_chunk`'s per-draw count).
+    """
+    columns = sum(
+        (s.distribution.dim if s.nodes else 1) for s in compiled.sources if s.name not in (fixed or {})
+    )
+    per_draw = 8 * (compiled.n_strategies + 2 + (columns if keep_draws else 0))
+    per_chunk_draw = 8 * (compiled.n_nodes + compiled.n_strategies + 8 + 2 * columns)
+    return float(draws) * per_draw + float(min(chunk, draws)) * per_chunk_draw
+
+
 def _check_fixed(tree: model.DecisionTree, values: Mapping[str, Any] | None) -> dict[str, float]:
     from ..core.expressions import exact_number
 
@@ -124,6 +147,11 @@ def psa(
     chunk = int(chunk_size or compiled.default_chunk())
     if chunk < 1:
         raise ValueError(f"chunk_size must be positive, got {chunk_size!r}")
+    check_memory(
+        psa_bytes(compiled, int(draws), chunk, keep_draws=keep_draws, fixed=fixed),
+        f"a PSA of {int(draws):,} draws x {compiled.n_strategies} strategies",
+        lower="--draws (draws=)",
+    )
     dask_client = _client_for(backend, client)
     job = _make_job(
         compiled,

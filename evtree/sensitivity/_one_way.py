@@ -13,6 +13,7 @@ from ..core import model
 from ..core.compile import CHANCE, DECISION, FlatTree
 from ..core.evaluate import evaluate
 from ..core.presenters import Presentable
+from ..core.resources import check_grid
 from . import _common as common
 from . import _piecewise as pw
 
@@ -704,6 +705,7 @@ def one_way(
     >>> r.frame["optimal"].tolist()
     ['talks, accept, say no, accept', 'talks, accept, say no, accept', 'no talks']
     """
+    check_grid(tree, points, "a one-way sweep")
     tree = common.base_view(tree, [parameter], values)
     import pandas as pd
 

@@ -14,6 +14,7 @@ from ..core.errors import ModelError
 from ..core.evaluate import evaluate
 from ..core.expressions import exact_number, symbol
 from ..core.presenters import Presentable
+from ..core.resources import check_grid
 from . import _common as common
 
 __all__ = ["TwoWayResult", "two_way"]
@@ -159,6 +160,7 @@ def two_way(
     >>> sorted(r.regions().index)
     ['infeasible', 'no talks', 'talks, accept, say no, accept']
     """
+    check_grid(tree, points, "a two-way grid", axes=2)
     tree = common.base_view(tree, list(parameters), values)
     common.check_utility(tree)
     a, b = parameters
