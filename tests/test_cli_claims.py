@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 
+import pytest
 from conftest import TREES
 
 from evtree import evaluate, read_tree
 from evtree.cli.main import main
+from evtree.core.errors import ModelError
 
 KOREA = str(TREES / "korea_talks.yaml")
 TEXACO = str(TREES / "texaco_pennzoil.yaml")
@@ -106,3 +108,103 @@ def test_check_reports_what_decided_and_by_construction(capsys):
     assert "by construction)" in out
     line = next(x for x in out.splitlines() if x.startswith("talks pay while allied defection"))
     assert "PROVEN (z3 " in line and "by construction" not in line
+
+
+# ------------------------------------------------------------------ sides by name (issue 18, item 3)
+def test_a_claim_prints_its_sides_by_name(capsys):
+    _, out, _ = run(capsys, "check", KOREA)
+    block = out.split("listening gives up nothing: REFUTED")[1].split("\n\n")[0].splitlines()
+    # EV(talks) is the value of the node the 'talks' branch leads to, north_response
+    assert (
+        "  left:  EV(talks) = the value at us_choice/talks (north_response), decisions below chosen optimally"
+        in block
+    )
+    assert "  right: EV(no talks) = the value at us_choice/no talks (a terminal)" in block
+    # the counterexample names the side each value belongs to: talks cost 20 and the allies defect
+    # (p_defect = 1) with v_soft = -100 and l_defect = 100: max(-100, -100) - 20 = -120
+    assert "(EV(talks) = -120 vs EV(no talks) = 0)" in out
+    # a claim about the whole tree and a strategy says so
+    assert (
+        "  right: EV(after_complies=accept, after_flouts=accept, after_defect=accept) = the tree's value "
+        "at its root us_choice under after_complies=accept, after_flouts=accept, after_defect=accept, "
+        "other decisions chosen optimally"
+    ) in out
+    data = json.loads(run(capsys, "check", KOREA, "--json")[1])
+    sides = {c["name"]: c["sides"] for c in data["claims"]}
+    assert sides["talks never lose more than 120 points"]["right"] == "-120"
+
+
+# ------------------------------------------------------------- claims about equilibria (issue 19, item 5)
+ENTRY_CLAIMS = """
+name: Entry deterrence
+players: [Entrant, Incumbent]
+parameters: {c: {value: 1, low: -2, high: 2}}
+claims:
+  - name: the entrant always enters
+    every: subgame perfect
+    chooses: {entrant: In}
+  - name: the entrant enters when accommodating costs the incumbent nothing
+    every: subgame perfect
+    chooses: {entrant: In}
+    values: {c: 0}
+  - exists: subgame perfect
+    chooses: {incumbent: Fight}
+  - name: the incumbent's payoff from accommodating is at most 2
+    claim: c <= 2
+root:
+  decision: entrant
+  player: Entrant
+  branches:
+  - label: Out
+    terminal: {Entrant: 0, Incumbent: 2}
+  - label: In
+    decision: incumbent
+    player: Incumbent
+    branches:
+    - label: Fight
+      terminal: {Entrant: -1, Incumbent: -1}
+    - label: Accommodate
+      terminal: {Entrant: 1, Incumbent: c}
+"""
+
+
+def test_equilibrium_claims_in_check(capsys, tmp_path):
+    # By hand: the incumbent accommodates iff c >= -1 (c against -1 for fighting), both at c = -1;
+    # the entrant enters iff the incumbent accommodates (1 > 0 > -1).  So "every SPE enters"
+    # fails exactly for c in [-2, -1]; an SPE with Fight exists exactly for c in [-2, -1].
+    path = tmp_path / "entry.yaml"
+    path.write_text(ENTRY_CLAIMS)
+    data = json.loads(run(capsys, "check", str(path), "--json")[1])
+    by = {c["name"] or c["text"]: c for c in data["claims"]}
+    enters = by["the entrant always enters"]
+    assert enters["verdict"] == "refuted" and enters["kind"] == "equilibrium"
+    assert -2 <= Fraction(enters["counterexample"]["c"]) <= -1
+    assert by["the entrant enters when accommodating costs the incumbent nothing"]["verdict"] == "proven"
+    fight = by["a subgame perfect equilibrium exists in which incumbent chooses Fight"]
+    assert fight["verdict"] == "refuted" and -1 < Fraction(fight["counterexample"]["c"]) <= 2
+    assert (
+        by["the incumbent's payoff from accommodating is at most 2"]["verdict"] == "proven"
+    )  # an ordinary claim beside them
+    status, out, _ = run(capsys, "check", str(path), "--strict")
+    assert status == 1
+    assert "the entrant always enters: REFUTED" in out
+    assert "  claim: in every subgame perfect equilibrium, entrant chooses In" in out
+    assert "  assuming: c = 0" in out
+    assert out.rstrip().endswith("2 proven, 2 refuted, 0 undecided")
+
+
+def test_equilibrium_claims_through_the_library(tmp_path):
+    from evtree.claims import check, check_claims
+
+    path = tmp_path / "entry.yaml"
+    path.write_text(ENTRY_CLAIMS)
+    tree = read_tree(path)
+    report = check_claims(tree)
+    assert [r.verdict for r in report] == ["refuted", "proven", "refuted", "proven"]
+    assert report["the entrant always enters"].verdict == "refuted"
+    frame = report.to_frame()
+    assert frame.loc["the entrant always enters", "verdict"] == "refuted"
+    assert check(tree, {"exists": "subgame perfect", "chooses": {"entrant": "In"}}).verdict == "refuted"
+    one_player = read_tree(KOREA)
+    with pytest.raises(ModelError, match="needs a game"):
+        check_claims(one_player, [{"every": "subgame perfect", "chooses": {"us_choice": "talks"}}])

@@ -71,3 +71,22 @@ def test_the_float_solution_agrees_with_the_exact_one(game):
     (exact,) = games.signalling(game, method="exact")
     (approx,) = games.signalling(game, method="float")
     assert float(approx.payoffs["US"]) == pytest.approx(float(exact.payoffs["US"]), rel=1e-12)
+
+
+def test_the_files_equilibrium_claims(game):
+    """The two claims about equilibria in the file, settled by the values worked above.
+
+    At the defaults the one perfect Bayesian equilibrium is semi-separating (the module notes), so
+    none pools: refuted, with the defaults as the counterexample.  At p_sincere = 1/2 >= 5/16 both
+    types offer and the U.S. accepts (test_other_readings): proven.
+    """
+    from evtree.claims import check_claims
+
+    claims = [c for c in game.claims if "every" in c or "exists" in c]
+    assert len(claims) == 2
+    pools, accepts = check_claims(game, claims)
+    assert pools.verdict == "refuted"
+    assert pools.counterexample["p_sincere"] == R(3, 10) and pools.counterexample["q_soft_talks"] == R(3, 5)
+    assert pools.counterexample["v_cheated"] == -60 and pools.counterexample["c_talk"] == 2
+    assert "semi-separating" in pools.detail
+    assert accepts.verdict == "proven"

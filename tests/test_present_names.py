@@ -205,3 +205,22 @@ def test_psa_acceptability_cli(capsys, path):
     assert main([*argv, "--grid-values", "0.5,2"]) == 0
     out = capsys.readouterr().out
     assert HI in out and STAY in out
+
+
+def test_plots_take_the_name():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from evtree.presentation.plots.sensitivity import plot_one_way, plot_tornado
+    from evtree.sensitivity import one_way, tornado
+
+    ax = plot_one_way(one_way(_tree(), "x", points=5), strategies=[LO, "stay"])
+    assert [ln.get_label() for ln in ax.get_lines()][:2] == ["go, lo", "stay"]
+    assert [list(map(float, ln.get_ydata())) for ln in ax.get_lines()][:2] == [[1.0] * 5, [2.0] * 5]
+    ax = plot_tornado(tornado(_tree(), strategy="all"), target=HI)
+    # go-hi is worth x: from 0 to 4 as x moves over its bounds, whatever w
+    widths = sorted(abs(p.get_width()) for p in ax.patches)
+    assert max(widths) == pytest.approx(3.0)  # from the base x = 3 down to 0
+    import matplotlib.pyplot as plt
+
+    plt.close("all")

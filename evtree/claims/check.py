@@ -80,10 +80,30 @@ def check(
     >>> r.verdict, r.method, r.violation["lhs"] < 0
     ('refuted', 'z3 model', True)
     """
+    if _is_equilibrium(claim):
+        return _check_equilibrium(tree, claim)
     if not isinstance(claim, Claim):
         claim = Claim.from_spec(claim)
     ctx = _Context(tree)
     return _check(ctx, claim, search=search, seed=seed, region=region)
+
+
+def _is_equilibrium(spec: Any) -> bool:
+    """Whether a claim is about a game's equilibria (``every:`` or ``exists:``, docs/claims.md)."""
+    return isinstance(spec, Mapping) and ("every" in spec or "exists" in spec)
+
+
+def _check_equilibrium(tree: model.DecisionTree, spec: Mapping[str, Any], where: str = "") -> Any:
+    """Decide a claim about equilibria (:func:`evtree.games.check_equilibrium_claim`)."""
+    from ..core.errors import ModelError
+    from ..games.claims import check_equilibrium_claim
+
+    if not getattr(tree, "players", None):
+        raise ModelError(
+            "a claim about equilibria ('every' or 'exists') needs a game: declare 'players'",
+            field=where or "claims",
+        )
+    return check_equilibrium_claim(tree, spec)
 
 
 def _check(
@@ -151,6 +171,7 @@ def _check(
         method=method,
         lhs=lhs,
         rhs=rhs,
+        sides=(describe_side(ctx, claim.lhs), describe_side(ctx, claim.rhs)),
         difference=D,
         space=space,
         certificate=tuple(lines),
@@ -166,6 +187,52 @@ def _check(
         by_construction=constructed,
         seconds=time.perf_counter() - start,
     )
+
+
+def describe_side(ctx: _Context, side: Any) -> str:
+    """Return what one side of a claim is, in words: each value it refers to, by node and strategy.
+
+    ``EV(talks)`` reads ``EV(talks) = the value at us_choice/talks (north_response), decisions
+    below chosen optimally``; ``EV(d=a)`` at the root names the strategy by its ``decision=label``
+    pairs; a number is itself.
+
+    Examples
+    --------
+    >>> from evtree.library import korea_talks
+    >>> describe_side(_Context(korea_talks()), "EV(no talks)")
+    'EV(no talks) = the value at us_choice/no talks (a terminal)'
+    """
+    if isinstance(side, ValueOf):
+        refs = {sympy.Symbol("_side"): side}
+    elif isinstance(side, str):
+        refs = _parse_side(side)[1]
+    else:
+        return str(side)
+    if not refs:
+        return str(side)
+    return "; ".join(f"{ref} = {_value_words(ctx, ref)}" for ref in dict.fromkeys(refs.values()))
+
+
+def _value_words(ctx: _Context, ref: ValueOf) -> str:
+    from ..core.evaluate import strategy_name
+
+    tree = ctx.tree
+    key = ctx.node_key(ref.node)
+    node = tree.root if key is None else tree.node(key)
+    where = f"the tree's value at its root {node.path}" if key is None else f"the value at {node.path}"
+    kind = "a terminal" if isinstance(node, model.Terminal) else (node.name or f"a {node.kind} node")
+    if not (key is None and node.name):
+        where += f" ({kind})"
+    if isinstance(node, model.Terminal):
+        return where
+    fixed = dict(ref.policy)
+    below = [d.key for d in node.descendants if isinstance(d, model.Decision)]
+    if isinstance(node, model.Decision):
+        below.insert(0, node.key)
+    if fixed:
+        where += f" under {strategy_name(fixed)}"
+        return where + (", other decisions chosen optimally" if set(below) - set(fixed) else "")
+    return where + (", decisions below chosen optimally" if below else "")
 
 
 def _value_ref(side: Any) -> ValueOf | None:
@@ -255,6 +322,10 @@ def check_claims(
 ) -> ClaimReport:
     """Check every claim stated with the tree (or the claims given).
 
+    Claims about a game's equilibria (``{"every": KIND, "chooses": {...}}`` or
+    ``{"exists": ...}``) are decided by :func:`evtree.games.check_equilibrium_claim`
+    and listed among the others, each an :class:`evtree.games.EquilibriumClaimResult`.
+
     Parameters
     ----------
     tree : DecisionTree
@@ -277,14 +348,20 @@ def check_claims(
     ['proven']
     """
     specs = list(tree.claims if claims is None else claims)
-    parsed = [
-        c if isinstance(c, Claim) else Claim.from_spec(c, where=f"claims[{i}]") for i, c in enumerate(specs)
+    parsed: list[Any] = [
+        c if isinstance(c, Claim) or _is_equilibrium(c) else Claim.from_spec(c, where=f"claims[{i}]")
+        for i, c in enumerate(specs)
     ]
     ctx = _Context(tree)
-    items: Iterable[Claim] = parsed
+    items: Iterable[Any] = parsed
     if progress:
         from tqdm.auto import tqdm
 
         items = tqdm(parsed, desc="claims", unit="claim")
-    results = [_check(ctx, c, search=search, seed=seed, region=None) for c in items]
+    results = [
+        _check_equilibrium(tree, c, f"claims[{i}]")
+        if _is_equilibrium(c)
+        else _check(ctx, c, search=search, seed=seed, region=None)
+        for i, c in enumerate(items)
+    ]
     return ClaimReport(tuple(results))

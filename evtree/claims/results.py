@@ -11,13 +11,19 @@ import sympy
 from ..core.errors import UnknownNameError
 from .prover import _point_text
 from .space import ParameterSpace
-from .spec import PROVEN, REFUTED, Claim
+from .spec import PROVEN, REFUTED, Claim, _side_text
 
 if TYPE_CHECKING:
     from .regions import Region
 
 
 # ===================================================================== results
+def _valued(side: Any, value: Any) -> str:
+    """``EV(talks) = -120``; a side that is a number is just its value."""
+    text = _side_text(side)
+    return str(value) if text == str(value) else f"{text} = {value}"
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class ClaimResult:
     """The verdict on one claim.
@@ -65,6 +71,9 @@ class ClaimResult:
         ``docs/claims.md``).  False for other verdicts.
     seconds : float or None
         Time spent deciding, in seconds.
+    sides : tuple of str
+        What the left and the right side are, in words: each value by its node and
+        strategy (``decision=label`` pairs), as :meth:`summary` prints them.
     """
 
     claim: Claim
@@ -86,6 +95,7 @@ class ClaimResult:
     decided_by: str = ""
     by_construction: bool = False
     seconds: float | None = None
+    sides: tuple[str, str] = ("", "")
 
     @property
     def holds(self) -> bool:
@@ -105,7 +115,9 @@ class ClaimResult:
         if self.verdict == REFUTED and self.counterexample is not None:
             text = "fails at " + _point_text(self._moved())
             if self.violation:
-                text += f" ({self.violation['lhs']} vs {self.violation['rhs']})"
+                left = _valued(self.claim.lhs, self.violation["lhs"])
+                right = _valued(self.claim.rhs, self.violation["rhs"])
+                text += f" ({left} vs {right})"
             if self.region is not None:
                 text += "; holds where " + self.region.text()
             return text
@@ -139,6 +151,9 @@ class ClaimResult:
         lines = [f"{self.claim.title}: {self.verdict.upper()} ({how}{flag})"]
         if self.claim.name:
             lines.append(f"  claim: {self.claim}")
+        for side, words in zip(("left", "right"), self.sides):
+            if words and words != _side_text(getattr(self.claim, "lhs" if side == "left" else "rhs")):
+                lines.append(f"  {side + ':':<6} {words}")
         if self.conditions() != "whole parameter space":
             lines.append(f"  assuming: {self.conditions()}")
         lines.append(f"  {self.detail()}")
@@ -155,6 +170,7 @@ class ClaimResult:
             "decided_by": self.decided_by,
             "by_construction": self.by_construction,
             "seconds": self.seconds,
+            "sides": {"left": self.sides[0], "right": self.sides[1]},
             "difference": str(self.difference),
             "certificate": list(self.certificate),
         }
@@ -204,7 +220,11 @@ class ClaimResult:
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class ClaimReport:
-    """The results of several claims, in order."""
+    """The results of several claims, in order.
+
+    A game's claims about equilibria are :class:`evtree.games.EquilibriumClaimResult`
+    records, which read the same way (verdict, method, summary, to_dict).
+    """
 
     results: tuple[ClaimResult, ...]
 
@@ -218,7 +238,9 @@ class ClaimReport:
         if isinstance(key, int):
             return self.results[key]
         for r in self.results:
-            if r.claim.name == key or str(r.claim) == key:
+            if isinstance(r, ClaimResult) and (r.claim.name == key or str(r.claim) == key):
+                return r
+            if not isinstance(r, ClaimResult) and key in (r.name, r.text):  # a claim about equilibria
                 return r
         raise UnknownNameError(f"no claim is named {key!r}")
 

@@ -125,7 +125,8 @@ def run_render(args: argparse.Namespace) -> int:
 
     suffix = _drawing_suffix(args.output) if args.output != "-" else ".svg"
     tree, values = load_tree(args)
-    result = None if args.no_values else evaluate(tree, values, method=method_of(args))
+    game = bool(tree.players)  # a game is drawn with its players and, if cheap, an equilibrium
+    result = None if args.no_values or game else evaluate(tree, values, method=method_of(args))
     options = {
         "max_depth": args.depth,
         "subtree": args.subtree,
@@ -135,6 +136,7 @@ def run_render(args: argparse.Namespace) -> int:
         "probabilities": args.probabilities,
         "max_rows": args.max_rows or None,
         "same_subtrees": args.same_subtrees,
+        **({"parameters": values} if game else {}),
     }
     svg = tree_svg(tree, result, **options) + "\n"
     if args.output == "-":

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -58,6 +59,13 @@ PAYOFF_INK = "#007a5e"
 VALUE_INK = "#0b3d6b"
 NODE_FILL = {"decision": "#fde6b0", "chance": "#cfe6f7", "terminal": "#d8efd8"}
 NODE_STROKE = {"decision": "#8a5a00", "chance": "#1f5f8b", "terminal": "#2e6b2e"}
+
+#: Colours of the players' decision nodes, in the order the game declares its players
+#: (the blue of the optimal strategy and equilibrium path is not among them).
+PLAYER_COLORS = ("#8a5a00", "#6a3d9a", "#b2182b", "#1b7837", "#a6611a", "#762a83")
+INFOSET = "#555555"
+#: A drawn game's subgame-perfect equilibrium is found in exact arithmetic up to this many nodes.
+EXACT_GAME_NODES = 5000
 
 SIZE = 18  # side of a decision square, diameter of a chance circle, height of a triangle
 SLANT = 26  # horizontal run of the diagonal from a node to its branches' lines
@@ -118,6 +126,8 @@ class _Item:
     optimal: bool = False  # an optimal option of its decision parent
     pruned: bool = False
     on_path: bool = False  # on the optimal strategy
+    player: str = ""  # in a game: who moves at this decision node
+    player_color: str = ""
 
 
 def _collect(root: model.Node, max_depth: int | None, same: dict[int, str] | None = None) -> list[_Item]:
@@ -309,6 +319,184 @@ def _annotate(
                 item.end_probability = "p = " + format_number(reach, kind="probability", max_chars=max_chars)
 
 
+# ----------------------------------------------------------------------------- games
+def player_colors(tree: model.DecisionTree) -> dict[str, str]:
+    """Return each player's colour in the drawings, in the order the game declares them."""
+    return {p.name: PLAYER_COLORS[i % len(PLAYER_COLORS)] for i, p in enumerate(tree.players or ())}
+
+
+def _per_player(value: Any, players: list[str]) -> dict[str, Any]:
+    """Return a payoff as {player: sympy expression}: a mapping as given, one expression for all."""
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return {k: as_expr(v) for k, v in value.items()}
+    return dict.fromkeys(players, as_expr(value))
+
+
+def _payoffs_text(payoffs: Mapping[str, Any], max_chars: int) -> str:
+    return ", ".join(f"{k}: {format_number(v, max_chars=max_chars)}" for k, v in payoffs.items())
+
+
+def _game_point(tree: model.DecisionTree, parameters: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Every parameter's exact value (formulas computed), or None when they cannot be read."""
+    from ..core.compile import parameter_point
+
+    try:
+        return dict(parameter_point(tree, dict(parameters or {}), method="exact"))
+    except (EvtreeError, TypeError, ValueError):
+        return None
+
+
+def _default_equilibrium(
+    tree: model.DecisionTree, parameters: Mapping[str, Any] | None
+) -> tuple[Any, str, int]:
+    """Return the equilibrium drawn when none is given: a perfect-information game's first SPE.
+
+    Returns the equilibrium (or None), a note for the caption, and how many were found.
+    """
+    from ..games._game import Game
+    from ..games.spe import subgame_perfect
+
+    try:
+        if not Game(tree).perfect_information:
+            return None, "information sets joined by dashed lines; its equilibria: evtree solve", 0
+        big = sum(1 for _ in tree.nodes()) > EXACT_GAME_NODES
+        solution = subgame_perfect(tree, dict(parameters or {}), method="float" if big else "exact")
+    except EvtreeError as err:
+        return None, f"no equilibrium drawn: {str(err).splitlines()[0]}", 0
+    found = list(solution)
+    return (found[0] if found else None), "", len(found)
+
+
+def _annotate_game(
+    items: list[_Item],
+    tree: model.DecisionTree,
+    point: Mapping[str, Any] | None,
+    equilibrium: Any,
+    max_chars: int,
+    *,
+    names: bool = False,
+) -> None:
+    """Labels, probabilities, per-player payoffs, movers, and the equilibrium's choices."""
+    players = [p.name for p in tree.players]
+    colors = player_colors(tree)
+    subs = {symbol(k): v for k, v in (point or {}).items()}
+
+    def valued(expr: Any) -> Any:
+        out = sympy.sympify(expr).xreplace(subs)
+        return out if out.is_number else expr
+
+    chosen: dict[str, str] = {}
+    if equilibrium is not None:
+        for key, probs in equilibrium.profile.items():
+            sure = [label for label, q in probs.items() if q == 1]
+            if sure:
+                chosen[key] = sure[0]
+    for item in items:
+        node = item.node
+        if names and node.name:
+            item.name = node.name
+        if isinstance(node, model.Decision) and node.player:
+            item.player = node.player
+            item.player_color = colors.get(node.player, NODE_STROKE["decision"])
+        if node.parent is not None:
+            item.label = node.label or ""
+            if isinstance(node.parent, model.Chance):
+                given = node.probability
+                text = quantity_text(given)
+                if point is not None and not isinstance(given, (int, float)) and given != model.REST:
+                    v = valued(as_expr(given))
+                    if v.is_number and str(v) != str(given):
+                        text += " = " + format_number(v, digits=4)
+                item.prob = text
+            if node.branch_payoff is not None:
+                item.payoff = _payoffs_text(_per_player(node.branch_payoff, players), max_chars)
+            parent = node.parent
+            if isinstance(parent, model.Decision) and equilibrium is not None:
+                key = parent.information_set or parent.key
+                if key in chosen:
+                    item.optimal = chosen[key] == node.label
+                    item.pruned = not item.optimal
+        if isinstance(node, model.Terminal):
+            total: dict[str, Any] = dict.fromkeys(players, sympy.Integer(0))
+            n: model.Node | None = node
+            while n is not None:
+                for k, v in _per_player(n.branch_payoff, players).items():
+                    total[k] = total.get(k, 0) + v
+                n = n.parent
+            for k, v in _per_player(node.payoff, players).items():  # type: ignore[attr-defined]
+                total[k] = total.get(k, 0) + v
+            shown = {k: valued(v) for k, v in total.items()}
+            item.end = _payoffs_text(shown, max_chars)
+            formula = _payoffs_text(total, max_chars)
+            if formula != item.end:
+                item.end_formula = formula
+
+
+def _information_sets(items: list[_Item]) -> str:
+    """Dashed lines joining the drawn nodes of each information set, in the textbook way."""
+    groups: dict[str, list[_Item]] = {}
+    for item in items:
+        node = item.node
+        if isinstance(node, model.Decision) and node.information_set:
+            groups.setdefault(node.information_set, []).append(item)
+    out = []
+    drawn: list[tuple[float, float, float]] = []  # (x, top, bottom) of the straight joins so far
+    for name, members in groups.items():
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda it: (it.y, it.x))
+        color = members[0].player_color or INFOSET
+        tip = escape("information set " + name)
+        style = f'stroke="{color}" stroke-width="1.6" stroke-dasharray="5 4" fill="none"'
+        for a, b in zip(members, members[1:]):
+            # a join that would run along another at the same x bows out to the left instead
+            level = sum(
+                1 for x, lo, hi in drawn if abs(x - a.x) < 1 and abs(b.x - a.x) < 1 and lo < b.y and a.y < hi
+            )
+            if level == 0:
+                out.append(
+                    f'<line class="evt-infoset" data-infoset={quoteattr(name)} x1="{a.x:.1f}" '
+                    f'y1="{a.y:.1f}" x2="{b.x:.1f}" y2="{b.y:.1f}" {style}><title>{tip}</title></line>'
+                )
+                drawn.append((a.x, a.y, b.y))
+            else:
+                bow = a.x - 2 * (SIZE + 6) * level
+                out.append(
+                    f'<path class="evt-infoset" data-infoset={quoteattr(name)} '
+                    f'd="M{a.x:.1f},{a.y:.1f} Q{bow:.1f},{(a.y + b.y) / 2:.1f} {b.x:.1f},{b.y:.1f}" '
+                    f"{style}><title>{tip}</title></path>"
+                )
+        top = members[0]
+        out.append(
+            _text(
+                top.x + SIZE / 2 + 4,
+                top.y - SIZE / 2 - 4,
+                name,
+                cls="evt-infoset-name",
+                size=SMALL_SIZE,
+                fill=color,
+                font_style="italic",
+            )
+        )
+    return '<g class="evt-infosets">' + "".join(out) + "</g>" if out else ""
+
+
+def _game_caption(tree: model.DecisionTree, equilibrium: Any, count: int, note: str, point: Any) -> str:
+    names = ", ".join(p.name for p in tree.players)
+    text = f"a game of {len(tree.players)} players ({names}); decision nodes coloured by who moves"
+    if equilibrium is not None:
+        pays = _payoffs_text(equilibrium.payoffs, 24)
+        which = f" (the first of {count})" if count > 1 else ""
+        text += f"; thick: a {equilibrium.kind} equilibrium{which}, payoffs {pays}"
+    if point is None:
+        text += "; payoffs as written"
+    if note:
+        text += f"; {note}"
+    return text
+
+
 def _eval_quantity(given: Any, point: dict[str, Any]) -> Any:
     expr = as_expr(given)
     subs = {symbol(k): v for k, v in point.items()}
@@ -317,7 +505,8 @@ def _eval_quantity(given: Any, point: dict[str, Any]) -> Any:
 
 
 def _mark_path(items: list[_Item], result: Any) -> None:
-    if result is None:
+    """Mark the branches of the optimal strategy (or of the equilibrium drawn, ``result=True``)."""
+    if result is None or result is False:
         return
     on: dict[int, bool] = {}
     for item in items:  # pre-order: parents come first
@@ -353,8 +542,9 @@ def _layout(items: list[_Item], top: float, show_values: bool) -> tuple[float, f
         below = item.prob + ("   " if item.prob and item.payoff else "") + item.payoff
         below_w = text_width(below, SMALL_SIZE)
         overhang = 0.0
-        if item.value and not isinstance(item.node, model.Terminal):
-            overhang = max(0.0, text_width(item.value, VALUE_SIZE, bold=True) - SIZE) + 8
+        below_node = item.value or item.player
+        if below_node and not isinstance(item.node, model.Terminal):
+            overhang = max(0.0, text_width(below_node, VALUE_SIZE, bold=True) - SIZE) + 8
         mark = 22 if item.pruned else 0
         name_w = text_width(item.name, SMALL_SIZE) / 2 + 4 if item.name else 0.0
         seg[item.depth] = max(seg[item.depth], label_w + 12 + mark + name_w, below_w + 12 + overhang, 64)
@@ -380,6 +570,10 @@ def _layout(items: list[_Item], top: float, show_values: bool) -> tuple[float, f
 
 
 def _collapsed_text(n: int, same_as: str = "") -> str:
+    if same_as.startswith(REFERENCE):
+        return (
+            f"{REFERENCE} subtree {same_as[len(REFERENCE) :]} (drawn above; {n} node{'s' if n != 1 else ''})"
+        )
     if same_as:
         return f"▸ as after ‘{same_as}’ ({n} node{'s' if n != 1 else ''})"
     return f"▸ {n} more node{'s' if n != 1 else ''}"
@@ -410,6 +604,8 @@ def _shape(item: _Item) -> str:
     x, y, h = item.x, item.y, SIZE / 2
     kind = item.node.kind
     style = f'fill="{NODE_FILL[kind]}" stroke="{NODE_STROKE[kind]}" stroke-width="1.5"'
+    if item.player_color:
+        style = f'fill="{NODE_FILL[kind]}" stroke="{item.player_color}" stroke-width="2.5"'
     if kind == "decision":
         return (
             f'<rect class="evt-decision" x="{x - h:.1f}" y="{y - h:.1f}" '
@@ -460,6 +656,10 @@ def _node(item: _Item) -> str:
     title = f"{kind} {item.node.path}"
     if item.node.name:
         title += f" ({item.node.name})"
+    if item.player:
+        title += f"\nplayer {item.player}"
+        if getattr(item.node, "information_set", None):
+            title += f", information set {item.node.information_set}"
     if item.value_title:
         title += f"\nvalue {item.value_title}"
     out = [
@@ -498,6 +698,20 @@ def _node(item: _Item) -> str:
                     text_anchor="end",
                 )
             )
+        if item.player:
+            out.append(
+                _text(
+                    item.x + h,
+                    item.y + h + 13,
+                    item.player,
+                    cls="evt-player",
+                    size=SMALL_SIZE,
+                    fill=item.player_color,
+                    font_weight="bold",
+                    text_anchor="end",
+                    data_player=item.player,
+                )
+            )
         if item.collapsed:
             out.append(_line(item.x + h, item.y, item.x + h + 6, item.y, LINE, 1, ' stroke-dasharray="2 2"'))
             out.append(
@@ -521,8 +735,20 @@ def _node(item: _Item) -> str:
     return "".join(out)
 
 
-def _legend(x: float, y: float, show_values: bool, objective: str = "max") -> tuple[str, float]:
-    """Return a one-line key to the symbols, as SVG, and its width."""
+def _legend(
+    x: float,
+    y: float,
+    show_values: bool,
+    objective: str = "max",
+    players: Mapping[str, str] | None = None,
+    infosets: bool = False,
+    path: str = "",
+) -> tuple[str, float]:
+    """Return a one-line key to the symbols, as SVG, and its width.
+
+    In a game, a decision square per player in the player's colour, the dashed line
+    of an information set, and (``path``) what the thick branches are.
+    """
     parts = ['<g class="evt-legend">']
     cx = x
     h = 6
@@ -533,12 +759,18 @@ def _legend(x: float, y: float, show_values: bool, objective: str = "max") -> tu
         cx += text_width(text, SMALL_SIZE) + 14
 
     k = "decision"
-    parts.append(
-        f'<rect x="{cx:.1f}" y="{y - h:.1f}" width="{2 * h}" height="{2 * h}" fill="{NODE_FILL[k]}" '
-        f'stroke="{NODE_STROKE[k]}"/>'
-    )
-    cx += 2 * h + 4
-    word("decision")
+    for name, color in (players or {"": NODE_STROKE[k]}).items():
+        thick = ' stroke-width="2"' if name else ""
+        parts.append(
+            f'<rect class="evt-legend-player" data-player={quoteattr(name)} x="{cx:.1f}" y="{y - h:.1f}" '
+            f'width="{2 * h}" height="{2 * h}" fill="{NODE_FILL[k]}" stroke="{color}"{thick}/>'
+        )
+        cx += 2 * h + 4
+        word(f"{name} moves" if name else "decision")
+    if infosets:
+        parts.append(_line(cx, y, cx + 22, y, INFOSET, 1.6, ' stroke-dasharray="5 4"'))
+        cx += 26
+        word("information set")
     k = "chance"
     parts.append(
         f'<circle cx="{cx + h:.1f}" cy="{y:.1f}" r="{h}" fill="{NODE_FILL[k]}" stroke="{NODE_STROKE[k]}"/>'
@@ -572,6 +804,13 @@ def _legend(x: float, y: float, show_values: bool, objective: str = "max") -> tu
         parts.append(_line(cx - 4, y, cx + 16, y, LINE, 1.4) + _bars(cx + 6, y, cls="evt-legend-mark"))
         cx += 22
         word("pruned option")
+    elif path:
+        parts.append(_line(cx, y, cx + 22, y, OPTIMAL, 3))
+        cx += 26
+        word(path)
+        parts.append(_line(cx - 4, y, cx + 16, y, LINE, 1.4) + _bars(cx + 6, y, cls="evt-legend-mark"))
+        cx += 22
+        word("not chosen")
     parts.append("</g>")
     return "".join(parts), cx - x
 
@@ -621,6 +860,9 @@ def tree_svg(
     names: bool = False,
     probabilities: bool = False,
     same_subtrees: bool = False,
+    equilibrium: Any = None,
+    parameters: Mapping[str, Any] | None = None,
+    uses: str = "expand",
 ) -> str:
     """Return an SVG drawing of the tree in the textbook convention.
 
@@ -664,6 +906,21 @@ def tree_svg(
         Draw a subtree that repeats an earlier sibling's (same shape, labels,
         probabilities, payoffs and values) once: the repeat is collapsed to
         ``▸ as after ‘label’``.  Row limits are then counted on what is drawn.
+    equilibrium : Equilibrium or GameSolution, optional
+        In a game, the equilibrium whose pure choices are drawn thick (the first
+        of a solution).  By default, a perfect-information game's first
+        subgame-perfect equilibrium (exact, by backward induction); a game with
+        information sets is drawn without one (``evtree solve`` finds them).
+        Either way each decision node is coloured and labelled by its player,
+        the nodes of an information set are joined by a dashed line, and each end
+        point shows every player's payoff.
+    parameters : mapping, optional
+        In a game, parameter values (else the defaults) for the payoffs shown and
+        the equilibrium found.
+    uses : {"expand", "collapse"}, default "expand"
+        ``"collapse"``: a reference to a named subtree (:class:`evtree.core.model.Use`)
+        is drawn in full where it first appears and as one row, ``→ subtree NAME``,
+        everywhere after.
 
     Returns
     -------
@@ -685,6 +942,22 @@ def tree_svg(
     3
     """
     note = ""
+    if getattr(tree, "players", None):
+        return _game_svg(
+            tree,
+            equilibrium if values else None,
+            parameters,
+            values=values,
+            max_depth=max_depth,
+            subtree=subtree,
+            max_nodes=max_nodes,
+            title=title,
+            legend=legend,
+            max_chars=max_chars,
+            max_rows=max_rows,
+            names=names,
+            uses=uses,
+        )
     if result is not None:
         if result.tree is not tree:
             raise EvaluationError("the result given is an evaluation of another tree")
@@ -699,27 +972,12 @@ def tree_svg(
             note = f"not evaluated: {str(err).splitlines()[0]}"
     if not values:
         result = None
-    if subtree is None:
-        root = tree.root
-    elif isinstance(subtree, model.Node):
-        if subtree.root is not tree.root:
-            raise UnknownNameError("the subtree's node is not in this tree", node=subtree.path)
-        root = subtree
-    else:
-        root = tree.node(subtree)
-    if max_depth is not None and max_depth < 0:
-        raise ValueError(f"max_depth must be 0 or more, got {max_depth}")
+    root = _drawing_root(tree, subtree)
     same = _repeated_subtrees(root, result) if same_subtrees else None
-    if max_depth is None:
-        by_nodes = _auto_depth(root, max_nodes, same)
-        by_rows = _depth_for_rows(root, max_rows, same) if max_rows is not None else None
-        cut = ""
-        if by_nodes is not None and (by_rows is None or by_nodes <= by_rows):
-            max_depth, cut = by_nodes, f"collapsed below depth {by_nodes} to keep within {max_nodes} nodes"
-        elif by_rows is not None:
-            max_depth, cut = by_rows, f"collapsed below depth {by_rows} to keep within {max_rows} rows"
-        if cut:
-            note = f"{note}; {cut}" if note else cut
+    same = _references(root, uses, same)
+    max_depth, cut = _cut(root, max_depth, max_nodes, max_rows, same)
+    if cut:
+        note = f"{note}; {cut}" if note else cut
     items = _collect(root, max_depth, same)
     _annotate(items, tree, result, max_chars, names=names, probabilities=probabilities)
     _mark_path(items, result)
@@ -734,12 +992,104 @@ def tree_svg(
     width = max(width, MARGIN + legend_w + MARGIN, MARGIN + text_width(heading, 15, bold=True) + MARGIN)
     width = max(width, MARGIN + text_width(caption, SMALL_SIZE) + MARGIN)
 
+    return _assemble(items, root, width, height, heading, caption, legend_svg)
+
+
+def _drawing_root(tree: model.DecisionTree, subtree: Any) -> model.Node:
+    if subtree is None:
+        return tree.root
+    if isinstance(subtree, model.Node):
+        if subtree.root is not tree.root:
+            raise UnknownNameError("the subtree's node is not in this tree", node=subtree.path)
+        return subtree
+    return tree.node(subtree)
+
+
+def _cut(
+    root: model.Node, max_depth: int | None, max_nodes: int, max_rows: int | None, same: Any
+) -> tuple[int | None, str]:
+    """Return the depth to collapse below, and the caption's note, when the drawing is too big."""
+    if max_depth is not None:
+        if max_depth < 0:
+            raise ValueError(f"max_depth must be 0 or more, got {max_depth}")
+        return max_depth, ""
+    by_nodes = _auto_depth(root, max_nodes, same)
+    by_rows = _depth_for_rows(root, max_rows, same) if max_rows is not None else None
+    if by_nodes is not None and (by_rows is None or by_nodes <= by_rows):
+        return by_nodes, f"collapsed below depth {by_nodes} to keep within {max_nodes} nodes"
+    if by_rows is not None:
+        return by_rows, f"collapsed below depth {by_rows} to keep within {max_rows} rows"
+    return None, ""
+
+
+def _game_svg(
+    tree: model.DecisionTree,
+    equilibrium: Any,
+    parameters: Mapping[str, Any] | None,
+    *,
+    values: bool,
+    max_depth: int | None,
+    subtree: Any,
+    max_nodes: int,
+    title: str | None,
+    legend: bool,
+    max_chars: int,
+    max_rows: int | None,
+    names: bool,
+    uses: str,
+) -> str:
+    """Draw a game: players' decision nodes, information sets, payoffs, an equilibrium's choices."""
+    count = 1
+    note = ""
+    if equilibrium is not None and not hasattr(equilibrium, "profile"):  # a GameSolution
+        found = list(equilibrium)
+        count = len(found)
+        equilibrium = found[0] if found else None
+    elif equilibrium is None and values:
+        equilibrium, note, count = _default_equilibrium(tree, parameters)
+    point = _game_point(tree, parameters) if values else None
+    root = _drawing_root(tree, subtree)
+    same = _references(root, uses)
+    depth, cut = _cut(root, max_depth, max_nodes, max_rows, same)
+    note = "; ".join(x for x in (note, cut) if x)
+    items = _collect(root, depth, same)
+    _annotate_game(items, tree, point, equilibrium, max_chars, names=names)
+    _mark_path(items, equilibrium is not None)
+    heading = title if title is not None else (tree.name or "Game")
+    if root is not tree.root:
+        heading += f" — subtree at {root.path}"
+    caption = _game_caption(tree, equilibrium, count, note, point)
+    colors = {p: c for p, c in player_colors(tree).items()}
+    has_sets = any(isinstance(it.node, model.Decision) and it.node.information_set for it in items)
+    top = 34 + (22 if legend else 0) + 12
+    width, height = _layout(items, top, False)
+    path = f"{equilibrium.kind} equilibrium" if equilibrium is not None else ""
+    legend_svg, legend_w = (
+        _legend(MARGIN, 52, False, tree.objective, players=colors, infosets=has_sets, path=path)
+        if legend
+        else ("", 0.0)
+    )
+    width = max(width, MARGIN + legend_w + MARGIN, MARGIN + text_width(heading, 15, bold=True) + MARGIN)
+    width = max(width, MARGIN + text_width(caption, SMALL_SIZE) + MARGIN)
+    return _assemble(items, root, width, height, heading, caption, legend_svg, "Game tree: ")
+
+
+def _assemble(
+    items: list[_Item],
+    root: model.Node,
+    width: float,
+    height: float,
+    heading: str,
+    caption: str,
+    legend_svg: str,
+    aria: str = "Decision tree: ",
+) -> str:
     by_id = {id(it.node): it for it in items}
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="evtree-tree" '
         f'width="{width:.0f}" height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" '
         f'font-family="{FONT}" role="img" '
-        f"aria-label={quoteattr('Decision tree: ' + heading)}>",
+        f"aria-label={quoteattr(aria + heading)}>",
         f"<title>{escape(heading)}</title>",
         '<rect class="evt-background" x="0" y="0" width="100%" height="100%" fill="#ffffff"/>',
         _text(MARGIN, 20, heading, cls="evt-title", size=15, font_weight="bold"),
@@ -750,10 +1100,37 @@ def tree_svg(
     for item in items:
         if item.node is not root:
             out.append(_branch(item, by_id[id(item.node.parent)]))
-    out.append('</g><g class="evt-nodes">')
+    out.append("</g>")
+    out.append(_information_sets(items))
+    out.append('<g class="evt-nodes">')
     out.extend(_node(item) for item in items)
     out.append("</g></svg>")
     return "".join(out)
+
+
+def _references(root: model.Node, uses: str, same: dict[int, str] | None = None) -> dict[int, str] | None:
+    """With ``uses="collapse"``: the copies of a named subtree after the first, id -> ``→NAME``."""
+    if uses not in ("expand", "collapse"):
+        raise ValueError(f"uses must be 'expand' or 'collapse', got {uses!r}")
+    if uses == "expand":
+        return same
+    out = dict(same or {})
+    seen: set[str] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        name = getattr(node, "use", None)
+        if name is not None and node is not root:
+            if name in seen:
+                out[id(node)] = REFERENCE + name
+                continue
+            seen.add(name)
+        stack.extend(reversed(node.children))
+    return out or None
+
+
+#: How a collapsed reference to a named subtree is marked in ``_Item.same_as``.
+REFERENCE = "\u2192"
 
 
 def write_svg(

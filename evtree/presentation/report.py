@@ -209,11 +209,13 @@ def _claims(tree: model.DecisionTree, progress: bool) -> str:
     report = check_claims(tree, progress=progress)
     rows = []
     for r in report:
+        row = r._row()  # a claim about values or about equilibria: the same reading
+        text = r.claim if hasattr(r.claim, "title") else r.text
         rows.append(
             "<tr>"
-            f"<td>{_esc(r.claim.title)}<br><span class='note'>{_esc(r.claim)}</span></td>"
+            f"<td>{_esc(row['claim'])}<br><span class='note'>{_esc(text)}</span></td>"
             f"<td class='verdict-{_esc(r.verdict)}'>{_esc(r.verdict)}</td>"
-            f"<td>{_esc(r.method)}</td><td>{_esc(r.conditions())}</td><td>{_esc(r.detail())}</td>"
+            f"<td>{_esc(r.method)}</td><td>{_esc(r.conditions())}</td><td>{_esc(row['detail'])}</td>"
             "</tr>"
         )
     th = "".join(f"<th>{h}</th>" for h in ("claim", "verdict", "method", "conditions", "detail"))
@@ -258,7 +260,6 @@ def report_html(
     str
         A complete HTML document with no external references.
     """
-    from .. import __version__
     from ..core.evaluate import evaluate
     from .draw import tree_svg
 
@@ -266,6 +267,11 @@ def report_html(
     original = tree
     if values:  # analyses run around the values given, as the new base case
         tree = tree.with_parameters(**values)
+    if tree.players:
+        sections = _game_sections(
+            original, tree, values, max_depth=max_depth, claims=claims, progress=progress
+        )
+        return _page(tree, title, source, sections)
     result = evaluate(tree, method="exact")
     fresult = evaluate(tree)
     sections = [
@@ -284,6 +290,44 @@ def report_html(
         sections.append(_section("Risk profile", _guard(_risk, tree, values), "risk"))
     if claims:
         sections.append(_section("Claims", _guard(_claims, tree, progress), "claims"))
+    return _page(tree, title, source, sections)
+
+
+def _game_sections(
+    original: model.DecisionTree,
+    tree: model.DecisionTree,
+    values: Mapping[str, Any],
+    *,
+    max_depth: int | None,
+    claims: bool,
+    progress: bool,
+) -> list[str]:
+    """Return a game's page: its parameters, equilibria, drawing with one of them, and claims."""
+    from ..games import solve
+    from .draw import tree_svg
+
+    try:
+        solution = solve(tree)
+        found = frame_html(solution.to_frame(), highlight=None) + _note(
+            f"{len(solution)} equilibri{'um' if len(solution) == 1 else 'a'} by {solution.method}"
+            + ("" if solution.complete else "; not necessarily all")
+        )
+    except EvtreeError as err:
+        solution, found = None, _note(f"Not solved: {str(err).splitlines()[0]}")
+    drawing = tree_svg(tree, max_depth=max_depth, equilibrium=solution if solution else None)
+    sections = [
+        _section("Model", _parameters(original, values), "model"),
+        _section("Equilibria", found, "equilibria"),
+        _section("Game tree", f'<div class="figure">{drawing}</div>', "tree"),
+    ]
+    if claims:
+        sections.append(_section("Claims", _guard(_claims, tree, progress), "claims"))
+    return sections
+
+
+def _page(tree: model.DecisionTree, title: str | None, source: str | None, sections: list[str]) -> str:
+    from .. import __version__
+
     name = title or tree.name or "Decision tree"
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return (

@@ -38,7 +38,9 @@ def plot_one_way(
     """
     ax = axes(ax)
     x = result.frame[result.parameter].to_numpy()
-    names = strategies or result.strategies
+    # a strategy may be named decision=label (docs/output.md) or as the frame's columns are
+    columns = {v: k for k, v in getattr(result, "strategy_names", {}).items()}
+    names = [columns.get(n, n) for n in strategies] if strategies else result.strategies
     optimal = set(result.frame["optimal"])
     for name in names:
         best = name in optimal
@@ -296,6 +298,8 @@ def plot_tornado(result: Any, *, target: str | None = None, ax: Any = None) -> A
         ax = axes(ax)
         _tornado_panel(ax, result, None)
         return ax
+    if target is not None:  # a strategy may be named decision=label (docs/output.md)
+        target = {v: k for k, v in getattr(result, "strategy_names", {}).items()}.get(target, target)
     targets = [target] if target is not None else list(result.targets)
     if target is not None and result.frame[result.frame["target"] == target].empty:
         raise ValueError(f"no tornado rows for {target!r}; targets: {', '.join(result.targets)}")
