@@ -301,6 +301,30 @@ class Decomposition:
     cells: list[Cell]
     _polys: list[Any] = dataclasses.field(repr=False, default_factory=list)
 
+    def locate(self, point: tuple[Any, Any]) -> Cell | None:
+        """The 2-D cell holding an exact rational point; None on a critical line, a section or outside."""
+        flint = _flint()
+        qx, qy = (v if isinstance(v, flint.fmpq) else _fmpq(v) for v in point)
+        px, py = RealAlgebraic.rational(qx), RealAlgebraic.rational(qy)
+        (x0, x1), (y0, y1) = self.box
+        if (x0 is not None and not x0 < qx) or (x1 is not None and not qx < x1):
+            return None
+        if (y0 is not None and not y0 < qy) or (y1 is not None and not qy < y1):
+            return None
+        for s, slab in enumerate(self.slabs):
+            if not _inside(px, slab.lo, slab.hi):
+                continue
+            below = 0
+            for section, _r in slab.sections:
+                roots = real_roots(_at_x(self._polys[section.curve], qx))
+                r = roots[section.index]
+                if r == py:
+                    return None
+                below += r < py
+            cells = [c for c in self.cells if c.slab == s]
+            return cells[below]
+        return None
+
     # -- drawing
     def branch(self, section: Section, xs: Any, slab: int) -> Any:
         """Float ``y`` of ``section`` at the floats ``xs`` (inside or at the ends of ``slab``)."""
@@ -436,8 +460,9 @@ def decompose(
 
     Parameters
     ----------
-    exprs : sequence of sympy.Expr
-        Polynomials in ``x`` and ``y`` with rational coefficients (constants are ignored).
+    exprs : sequence of sympy.Expr or fmpq_mpoly
+        Polynomials in ``x`` and ``y`` with rational coefficients (constants are ignored);
+        python-flint polynomials in the generators ``(str(x), str(y))`` are taken as they are.
     x, y : sympy.Symbol
     box : ((x0, x1), (y0, y1))
         Rational edges; None for an unbounded side.
@@ -460,10 +485,15 @@ def decompose(
     (x0, x1), (y0, y1) = box_q
     factors: dict[tuple, Any] = {}
     for e in exprs:
-        e = sympy.expand(e)
-        if e.is_number:
-            continue
-        f = _to_mpoly(e, x, y, ctx)
+        if isinstance(e, flint.fmpq_mpoly):
+            if e.is_constant():
+                continue
+            f = e if e.context() is ctx else ctx.from_dict(e.to_dict())
+        else:
+            e = sympy.expand(e)
+            if e.is_number:
+                continue
+            f = _to_mpoly(e, x, y, ctx)
         for g, _m in f.factor()[1]:
             if g.total_degree() > 0:
                 g = _normalise(g)
