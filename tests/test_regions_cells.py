@@ -52,7 +52,8 @@ def _norm(curve):
 
 def _cells(region):
     return [
-        (c.lo, c.hi, _norm(c.lower), c.lower_root, _norm(c.upper), c.upper_root, c.holds) for c in region.cells
+        (c.lo, c.hi, _norm(c.lower), c.lower_root, _norm(c.upper), c.upper_root, c.holds)
+        for c in region.cells
     ]
 
 

@@ -22,10 +22,9 @@ the same verdict and the same bounding curves are merged.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
-
-import dataclasses
 
 import sympy
 
@@ -231,7 +230,7 @@ def _sym(q: Any) -> Any:
 
 
 def _box_of(domain: Sequence[Any], xs: Sequence[Any]) -> tuple[tuple[Any, Any], ...]:
-    """The box of the parameters' bounds: linear constraints in one parameter alone."""
+    """Return the box of the parameters' bounds: linear constraints in one parameter alone."""
     out = []
     for x in xs:
         lo = hi = None
@@ -300,9 +299,13 @@ def exact_cells_2d(
             return curve, section.index, solved
 
         lo_expr, lo_f = (
-            (first.lo.to_sympy(), float(first.lo)) if first.lo is not None else (sympy.S.NegativeInfinity, -float("inf"))
+            (first.lo.to_sympy(), float(first.lo))
+            if first.lo is not None
+            else (sympy.S.NegativeInfinity, -float("inf"))
         )
-        hi_expr, hi_f = (last.hi.to_sympy(), float(last.hi)) if last.hi is not None else (sympy.S.Infinity, float("inf"))
+        hi_expr, hi_f = (
+            (last.hi.to_sympy(), float(last.hi)) if last.hi is not None else (sympy.S.Infinity, float("inf"))
+        )
         lower, lower_root, lower_solved = bound(first.lower)
         upper, upper_root, upper_solved = bound(first.upper)
         records.append(

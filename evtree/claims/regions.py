@@ -114,7 +114,9 @@ class Region(Presentable):
             "cells": [c.to_dict() for c in self.cells],
         }
 
-    def polygons(self, *, n: int = 64, holds: bool | None = True) -> list[tuple[Any, list[tuple[float, float]]]]:
+    def polygons(
+        self, *, n: int = 64, holds: bool | None = True
+    ) -> list[tuple[Any, list[tuple[float, float]]]]:
         """Each cell (where the claim holds, by default) as a float polygon, for drawing.
 
         The bounding curves are sampled at ``n`` points of each slab between the cell's

@@ -153,7 +153,7 @@ class RealAlgebraic:
         return float((lo + hi) / 2)
 
     def to_sympy(self) -> sympy.Expr:
-        """The number as a sympy expression: rational, radicals for quadratics, else ``CRootOf``."""
+        """Return the number as a sympy expression: rational, radicals for quadratics, else ``CRootOf``."""
         if self.q is not None:
             return sympy.Rational(int(self.q.p), int(self.q.q))
         t = sympy.Symbol("t")
@@ -199,7 +199,7 @@ def _roots_of(key: tuple) -> tuple[RealAlgebraic, ...]:
 
 
 def simple_between(a: RealAlgebraic | None, b: RealAlgebraic | None) -> Any:
-    """A rational number with a small denominator strictly between ``a < b`` (None: unbounded)."""
+    """Return a rational number with a small denominator strictly between ``a < b`` (None: unbounded)."""
     flint = _flint()
     if a is None and b is None:
         return flint.fmpq(0)
@@ -302,7 +302,7 @@ class Decomposition:
     _polys: list[Any] = dataclasses.field(repr=False, default_factory=list)
 
     def locate(self, point: tuple[Any, Any]) -> Cell | None:
-        """The 2-D cell holding an exact rational point; None on a critical line, a section or outside."""
+        """Return the 2-D cell holding an exact rational point (None: on a critical line, a section)."""
         flint = _flint()
         qx, qy = (v if isinstance(v, flint.fmpq) else _fmpq(v) for v in point)
         px, py = RealAlgebraic.rational(qx), RealAlgebraic.rational(qy)
@@ -358,9 +358,14 @@ class Decomposition:
         return out
 
     def polygon(
-        self, cell: Cell, *, n: int = 64, xrange: Sequence[float] | None = None, yrange: Sequence[float] | None = None
+        self,
+        cell: Cell,
+        *,
+        n: int = 64,
+        xrange: Sequence[float] | None = None,
+        yrange: Sequence[float] | None = None,
     ) -> list[tuple[float, float]]:
-        """The cell's outline as float vertices: its bounding curves sampled at ``n`` points.
+        """Return the cell's outline as float vertices: its bounding curves sampled at ``n`` points.
 
         The x-ends are the floats of the exact endpoints (clipped to ``xrange`` where
         unbounded or outside), the curves are clipped to ``yrange`` (default: the box).
@@ -368,14 +373,22 @@ class Decomposition:
         import numpy as np
 
         (x0, x1), (y0, y1) = self.box
-        xr = list(xrange) if xrange is not None else [float(x0) if x0 is not None else -10.0, float(x1) if x1 is not None else 10.0]
-        yr = list(yrange) if yrange is not None else [float(y0) if y0 is not None else -10.0, float(y1) if y1 is not None else 10.0]
+        xr = (
+            list(xrange)
+            if xrange is not None
+            else [float(x0) if x0 is not None else -10.0, float(x1) if x1 is not None else 10.0]
+        )
+        yr = (
+            list(yrange)
+            if yrange is not None
+            else [float(y0) if y0 is not None else -10.0, float(y1) if y1 is not None else 10.0]
+        )
         a = float(cell.lo) if cell.lo is not None else xr[0]
         b = float(cell.hi) if cell.hi is not None else xr[1]
         a, b = max(a, xr[0]), min(b, xr[1])
         if not a < b:
             return []
-        xs = np.linspace(a, b, n)
+        xs = sample_x(a, b, n)
         inner = xs.copy()
         inner[0] = a + 1e-9 * (b - a)
         inner[-1] = b - 1e-9 * (b - a)
@@ -394,6 +407,14 @@ class Decomposition:
         pts = [(float(x), float(y)) for x, y in zip(xs, low) if not math.isnan(y)]
         pts += [(float(x), float(y)) for x, y in zip(xs[::-1], high[::-1]) if not math.isnan(y)]
         return pts
+
+
+def sample_x(a: float, b: float, n: int) -> Any:
+    """``n`` floats from ``a`` to ``b``, closer together near the ends (where a curve may turn vertical)."""
+    import numpy as np
+
+    t = np.linspace(0.0, 1.0, max(n, 2))
+    return a + (b - a) * (1 - np.cos(np.pi * t)) / 2
 
 
 # ------------------------------------------------------------------------------ the decomposition
@@ -420,7 +441,7 @@ def _normalise(f: Any) -> Any:
 
 
 def _univariate_x(f: Any) -> Any:
-    """An ``fmpq_mpoly`` in ``x`` alone as an ``fmpq_poly``."""
+    """Convert an ``fmpq_mpoly`` in ``x`` alone into an ``fmpq_poly``."""
     flint = _flint()
     coeffs: dict[int, Any] = {}
     for (ex, ey), c in f.to_dict().items():
@@ -569,10 +590,7 @@ def decompose(
 
 def _as_sympy(f: Any, x: Any, y: Any) -> Any:
     return sympy.Add(
-        *(
-            sympy.Rational(int(c.p), int(c.q)) * x**ex * y**ey
-            for (ex, ey), c in f.to_dict().items()
-        )
+        *(sympy.Rational(int(c.p), int(c.q)) * x**ex * y**ey for (ex, ey), c in f.to_dict().items())
     )
 
 
@@ -619,5 +637,7 @@ def _hashable(v: Any) -> Any:
 def _vertical_roots(expr: Any, x: Any) -> list[RealAlgebraic]:
     flint = _flint()
     poly = sympy.Poly(expr, x, domain="QQ")
-    u = flint.fmpq_poly([flint.fmpq(int(c.numerator), int(c.denominator)) for c in reversed(poly.all_coeffs())])
+    u = flint.fmpq_poly(
+        [flint.fmpq(int(c.numerator), int(c.denominator)) for c in reversed(poly.all_coeffs())]
+    )
     return real_roots(u)

@@ -89,7 +89,7 @@ class TwoWayResult(Presentable):
         return out
 
     def boundary_arcs(self, *, n: int = 64) -> list[list[tuple[float, float]]]:
-        """The exact curves between cells of different strategies, as float polylines."""
+        """Return the exact curves between cells of different strategies, as float polylines."""
         if self._partition is None:
             return []
         (a0, a1), (b0, b1) = ((float(g[0]), float(g[-1])) for g in self.grid)
@@ -103,7 +103,11 @@ class TwoWayResult(Presentable):
         return arcs
 
     @staticmethod
-    def _arcs(dec: Any, by_slab: dict[int, list[Any]], ra: Any, rb: Any, n: int) -> list[list[tuple[float, float]]]:
+    def _arcs(
+        dec: Any, by_slab: dict[int, list[Any]], ra: Any, rb: Any, n: int
+    ) -> list[list[tuple[float, float]]]:
+        from ..core.decompose import sample_x
+
         (a0, a1), (b0, b1) = ra, rb
         arcs = []
         for s, cells in by_slab.items():
@@ -113,7 +117,7 @@ class TwoWayResult(Presentable):
                 slab = dec.slabs[s]
                 lo = float(slab.lo) if slab.lo is not None else a0
                 hi = float(slab.hi) if slab.hi is not None else a1
-                xs = np.linspace(max(lo, a0), min(hi, a1), n)
+                xs = sample_x(max(lo, a0), min(hi, a1), n)
                 if len(xs) < 2 or xs[0] >= xs[-1]:
                     continue
                 inner = xs.copy()
@@ -352,7 +356,9 @@ def two_way(
     if not symbolic_fallback and policy_of:
         try:
             pairs = {(listed[i], listed[j]) for i, j in touching}
-            partition = _exact_partition(tree, (a, b), axes, exact_others, others, policy_of, listed, sign, pairs)
+            partition = _exact_partition(
+                tree, (a, b), axes, exact_others, others, policy_of, listed, sign, pairs
+            )
         except NotImplementedError:
             partition = None
     if partition is not None:
@@ -362,7 +368,16 @@ def two_way(
             "strategies tie or a probability reaches 0 or 1, each decided exactly; grid by float rollback"
         )
     return TwoWayResult(
-        (a, b), (ga, gb), best, listed, value, boundaries, method=method, note=note, cells=cells, _partition=partition
+        (a, b),
+        (ga, gb),
+        best,
+        listed,
+        value,
+        boundaries,
+        method=method,
+        note=note,
+        cells=cells,
+        _partition=partition,
     )
 
 
@@ -439,9 +454,17 @@ def _exact_partition(
             mine = value(name)
             others = sorted(neighbours[name], key=lambda n: order.get(n, len(order)))
             diffs = [(other, mine - value(other)) for other in others]
+            shadowed = any(d.is_zero() and order.get(o, len(order)) < order[name] for o, d in diffs)
             diffs = [(o, d) for o, d in diffs if not d.is_zero()]
 
-            def decide(points: list[tuple[Any, Any]], diffs: list[Any] = diffs) -> list[bool]:
+            def decide(
+                points: list[tuple[Any, Any]],
+                diffs: list[Any] = diffs,
+                name: str = name,
+                shadowed: bool = shadowed,
+            ) -> list[bool]:
+                if shadowed:  # an identical strategy listed before it is the one chosen
+                    return [False] * len(points)
                 out = []
                 for u, w in points:
                     ok = all(0 <= p(u, w) <= 1 for p in prob_list)
