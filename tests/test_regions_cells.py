@@ -236,3 +236,30 @@ def test_two_way_benchmark_tree_regions_are_exact_unions_of_cells():
         xs, ys = np.array(poly).T
         total += 0.5 * abs(np.dot(xs, np.roll(ys, 1)) - np.dot(ys, np.roll(xs, 1)))
     assert total == pytest.approx(20.0, rel=1e-3)
+
+
+def test_too_many_cells_keeps_the_condition(monkeypatch):
+    import evtree.claims.cells as cells_module
+
+    monkeypatch.setattr(cells_module, "MAX_CELLS", 2)
+    r = holds_where(two_options("x*y", "1/4"), "EV(a) >= EV(b)", ["x", "y"])
+    assert r.cells == () and "too many cells" in r.method and r.curves
+    assert r.contains({"x": 1, "y": 1}) and not r.contains({"x": Q(1, 8), "y": 1})
+
+
+def test_not_polynomial_has_no_cells_and_plots_without_raster():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.collections import QuadMesh
+
+    from evtree.presentation.plots.claims import plot_region
+
+    tree = two_options("exp(x) - y", "0")
+    r = holds_where(tree, "EV(a) >= EV(b)", ["x", "y"])
+    assert r.cells == ()
+    ax = plot_region(r)
+    assert not any(isinstance(c, QuadMesh) for c in ax.get_children())
+    held = holds_where(two_options("x*y", "1/4"), "EV(a) >= EV(b)", ["x", "y"])
+    ax = plot_region(held)
+    assert len(ax.patches) == 1 and not ax.collections and len(ax.lines) >= 1

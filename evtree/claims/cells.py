@@ -23,6 +23,7 @@ the same verdict and the same bounding curves are merged.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,7 +32,11 @@ import sympy
 from ..core.decompose import Decomposition, Section, decompose, merge
 from .exact import _exact_value
 
-__all__ = ["RegionCell", "boundary_curves", "exact_cells_2d", "exact_set_1d"]
+#: The largest decomposition :func:`exact_cells_2d` lifts (slabs times curves); beyond it the
+#: region keeps its exact condition and curves, without cells.
+MAX_CELLS = 20_000
+
+__all__ = ["MAX_CELLS", "RegionCell", "boundary_curves", "exact_cells_2d", "exact_set_1d"]
 
 
 def _relational_polys(cond: Any) -> list[Any]:
@@ -217,7 +222,7 @@ class RegionCell:
 
         return {
             "x": [str(self.lo), str(self.hi)],
-            "x_float": [self.lo_float, self.hi_float],
+            "x_float": [v if math.isfinite(v) else None for v in (self.lo_float, self.hi_float)],
             "lower": bound(self.lower, self.lower_root, self.lower_solved, "box"),
             "upper": bound(self.upper, self.upper_root, self.upper_solved, "box"),
             "holds": self.holds,
@@ -264,7 +269,8 @@ def exact_cells_2d(
     """Cut the parameter box into exact cells and decide the claim ``D >= 0`` (``> 0``) in each.
 
     ``domain`` holds Constraint records in the two parameters.  Raises
-    ``sympy.PolynomialError`` when a piece is not a rational function of them.
+    ``sympy.PolynomialError`` when a piece is not a rational function of them, and
+    ``DecompositionTooLarge`` beyond :data:`MAX_CELLS`.
     """
     x, y = xs
     exprs = _critical_expressions(D)
@@ -283,7 +289,7 @@ def exact_cells_2d(
             return False
         return bool(v > 0) if strict else bool(v >= 0)
 
-    dec = decompose(exprs, x, y, box, decide=lambda pts: [holds_at(p) for p in pts])
+    dec = decompose(exprs, x, y, box, decide=lambda pts: [holds_at(p) for p in pts], max_cells=MAX_CELLS)
     records = []
     for run in merge(dec):
         first, last = run[0], run[-1]

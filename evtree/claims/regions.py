@@ -10,6 +10,7 @@ from typing import Any
 import sympy
 
 from ..core import model
+from ..core.decompose import DecompositionTooLarge
 from ..core.errors import EvaluationError, ModelError
 from ..core.expressions import exact_number, symbol
 from ..core.presenters import Presentable
@@ -255,8 +256,16 @@ def _holds_where(
                     "exact condition; cells of an exact cylindrical algebraic decomposition, "
                     "the verdict decided exactly in each"
                 )
-            except (sympy.PolynomialError, sympy.CoercionFailed, NotImplementedError):
-                pass
+            except (
+                sympy.PolynomialError,
+                sympy.CoercionFailed,
+                NotImplementedError,
+                DecompositionTooLarge,
+            ) as err:
+                note = (
+                    "too many cells" if isinstance(err, DecompositionTooLarge) else "not a rational function"
+                )
+                method += f"; no exact cells ({note})"
     # a threshold formula in every other parameter
     threshold = direction = None
     if not any(x in a.free_symbols for a in _top_atoms(D_full)):

@@ -40,7 +40,13 @@ from typing import Any
 
 import sympy
 
-__all__ = ["Cell", "Decomposition", "RealAlgebraic", "Section", "decompose"]
+from .errors import EvaluationError
+
+__all__ = ["Cell", "Decomposition", "DecompositionTooLarge", "RealAlgebraic", "Section", "decompose"]
+
+
+class DecompositionTooLarge(EvaluationError):
+    """The decomposition would have more cells than the caller allowed."""
 
 
 def _flint() -> Any:
@@ -476,6 +482,8 @@ def decompose(
     y: Any,
     box: tuple[tuple[Any, Any], tuple[Any, Any]],
     decide: Callable[[list[tuple[Any, Any]]], list[Any]] | None = None,
+    *,
+    max_cells: int | None = None,
 ) -> Decomposition:
     """Cut ``box`` into cells on which every polynomial of ``exprs`` has a constant sign.
 
@@ -490,6 +498,8 @@ def decompose(
     decide : callable, optional
         Given the cells' rational sample points ``[(x, y), ...]`` (as ``fmpq``), returns a
         label for each; stored as ``Cell.label``.
+    max_cells : int, optional
+        Refuse (before lifting) when the slabs times the curves plus one exceed it.
 
     Returns
     -------
@@ -499,6 +509,8 @@ def decompose(
     ------
     sympy.PolynomialError
         If an expression is not a polynomial in ``x`` and ``y``.
+    DecompositionTooLarge
+        If the bound ``max_cells`` would be exceeded.
     """
     flint = _flint()
     ctx = flint.fmpq_mpoly_ctx.get((str(x), str(y)), "lex")
@@ -552,6 +564,11 @@ def decompose(
                 if _inside(r, lo_x, hi_x):
                     crit.add(r)
     critical = sorted(crit)
+    if max_cells is not None and (len(critical) + 1) * (len(curves) + 1) > max_cells:
+        raise DecompositionTooLarge(
+            f"{len(critical) + 1} slabs of up to {len(curves) + 1} cells each "
+            f"exceed the limit of {max_cells} cells"
+        )
     edges: list[RealAlgebraic | None] = [lo_x, *critical, hi_x]
     lo_y = None if y0 is None else RealAlgebraic.rational(y0)
     hi_y = None if y1 is None else RealAlgebraic.rational(y1)

@@ -10,6 +10,7 @@ import numpy as np
 import sympy
 
 from ..core import model
+from ..core.decompose import DecompositionTooLarge
 from ..core.errors import ModelError
 from ..core.evaluate import evaluate
 from ..core.expressions import exact_number, symbol
@@ -17,6 +18,10 @@ from ..core.presenters import Presentable
 from . import _common as common
 
 __all__ = ["TwoWayResult", "two_way"]
+
+#: The largest decomposition of one strategy's region (slabs times curves); beyond it the
+#: result has no exact cells and the plot draws the grid.
+MAX_CELLS = 20_000
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -359,7 +364,7 @@ def two_way(
             partition = _exact_partition(
                 tree, (a, b), axes, exact_others, others, policy_of, listed, sign, pairs
             )
-        except NotImplementedError:
+        except (NotImplementedError, DecompositionTooLarge):
             partition = None
     if partition is not None:
         cells, partition = partition
@@ -477,7 +482,14 @@ def _exact_partition(
                     out.append(ok)
                 return out
 
-            dec = decompose([d for _o, d in diffs] + feasible_curves, x, y, box, decide=decide)  # type: ignore[arg-type]
+            dec = decompose(
+                [d for _o, d in diffs] + feasible_curves,
+                x,
+                y,
+                box,  # type: ignore[arg-type]
+                decide=decide,
+                max_cells=MAX_CELLS,
+            )
             kept = [c for c in dec.cells if c.label]
             found: dict[str, dict[str, str]] = {}
             if kept:
