@@ -615,8 +615,9 @@ def merge(decomposition: Decomposition, cells: Sequence[Cell] | None = None) -> 
     """Group cells of adjacent slabs into runs with the same label and the same bounding sections.
 
     Two cells in consecutive slabs join when their labels are equal, they lie between
-    the same sections (same curves and root indices) and the critical value between
-    them is not on a vertical line of the decomposition.  Returns the runs, each a
+    the same sections (same curves and root indices, the curves with as many real roots
+    on both sides) and the critical value between them is not on a vertical line of
+    the decomposition.  Returns the runs, each a
     list of cells left to right.
     """
     cells = list(decomposition.cells if cells is None else cells)
@@ -631,7 +632,12 @@ def merge(decomposition: Decomposition, cells: Sequence[Cell] | None = None) -> 
         for c in by_slab[s]:
             key = (c.lower, c.upper, _hashable(c.label))
             run = open_runs.get(key)
-            if run is not None and run[-1].slab == s - 1 and (c.lo is None or c.lo not in verticals):
+            if (
+                run is not None
+                and run[-1].slab == s - 1
+                and (c.lo is None or c.lo not in verticals)
+                and _same_counts(decomposition, run[-1], c)
+            ):
                 run.append(c)
                 nxt[key] = run
                 del open_runs[key]
@@ -641,6 +647,12 @@ def merge(decomposition: Decomposition, cells: Sequence[Cell] | None = None) -> 
                 nxt[key] = run
         open_runs = nxt
     return runs
+
+
+def _same_counts(decomposition: Decomposition, left: Cell, right: Cell) -> bool:
+    """Whether the bounding curves have as many real roots in both slabs (the same branches)."""
+    a, b = decomposition.slabs[left.slab].root_counts, decomposition.slabs[right.slab].root_counts
+    return all(a.get(s.curve) == b.get(s.curve) for s in (left.lower, left.upper) if s is not None)
 
 
 def _hashable(v: Any) -> Any:
