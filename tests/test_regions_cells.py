@@ -263,3 +263,20 @@ def test_not_polynomial_has_no_cells_and_plots_without_raster():
     held = holds_where(two_options("x*y", "1/4"), "EV(a) >= EV(b)", ["x", "y"])
     ax = plot_region(held)
     assert len(ax.patches) == 1 and not ax.collections and len(ax.lines) >= 1
+
+
+def test_boundary_arcs_follow_strictness():
+    # on the hyperbola x y = 1/4 the difference is 0: it belongs to ">=" and not to ">"
+    tree = two_options("x*y", "1/4")
+    ge = holds_where(tree, "EV(a) >= EV(b)", ["x", "y"])
+    gt = holds_where(tree, "EV(a) > EV(b)", ["x", "y"])
+    assert [(a.lo, a.hi, a.root, a.holds) for a in ge.arcs] == [(Q(1, 4), 1, 0, True)]
+    assert [a.holds for a in gt.arcs] == [False]
+    # the circle's arcs at x = 0 are y = -+sqrt(2)/2: irrational, decided by z3
+    circle = two_options("1/2 - x**2 - y**2", "0", box=((-1, 1), (-1, 1)))
+    r = holds_where(circle, "EV(a) >= EV(b)", ["x", "y"])
+    s = sympy.sqrt(2) / 2
+    assert [(a.sample, a.holds) for a in r.arcs] == [((0, -s), True), ((0, s), True)]
+    r = holds_where(circle, "EV(a) > EV(b)", ["x", "y"])
+    assert [a.holds for a in r.arcs] == [False, False]
+    assert r.to_dict()["arcs"][0]["holds"] is False

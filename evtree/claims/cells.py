@@ -36,7 +36,7 @@ from .exact import _exact_value
 #: region keeps its exact condition and curves, without cells.
 MAX_CELLS = 20_000
 
-__all__ = ["MAX_CELLS", "RegionCell", "boundary_curves", "exact_cells_2d", "exact_set_1d"]
+__all__ = ["MAX_CELLS", "RegionArc", "RegionCell", "boundary_curves", "exact_cells_2d", "exact_set_1d"]
 
 
 def _relational_polys(cond: Any) -> list[Any]:
@@ -230,6 +230,41 @@ class RegionCell:
         }
 
 
+@dataclasses.dataclass(frozen=True)
+class RegionArc:
+    """An arc of a boundary curve over one slab ``lo < x < hi``: whether the claim holds on it.
+
+    Attributes
+    ----------
+    lo, hi : sympy.Expr
+        The slab's exact endpoints (``-oo``/``oo`` when unbounded).
+    curve : sympy.Expr
+        The curve ``f`` of ``f = 0``.
+    root : int
+        Which real root of ``f`` in the second parameter (0 = lowest) the arc is.
+    holds : bool
+        Whether the claim holds on the arc (decided at ``sample``: exactly where the
+        root is rational, else by z3 with the root as ``g(y) = 0`` in its isolating interval).
+    sample : (sympy.Expr, sympy.Expr)
+    """
+
+    lo: Any
+    hi: Any
+    curve: Any
+    root: int
+    holds: bool
+    sample: tuple[Any, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "x": [str(self.lo), str(self.hi)],
+            "curve": f"{self.curve} = 0",
+            "root": self.root,
+            "holds": self.holds,
+            "sample": [str(v) for v in self.sample],
+        }
+
+
 def _sym(q: Any) -> Any:
     return sympy.Rational(int(q.p), int(q.q))
 
@@ -332,3 +367,56 @@ def exact_cells_2d(
             )
         )
     return dec, tuple(records)
+
+
+def boundary_arcs(
+    dec: Decomposition, D: Any, domain: Sequence[Any], strict: bool, *, timeout: float = 10.0
+) -> tuple[RegionArc, ...]:
+    """Decide the claim on every arc of a boundary curve over each slab of ``dec``.
+
+    On such an arc every other curve keeps its sign, so the verdict is that at one point:
+    the slab's rational ``x`` and the algebraic root ``y`` of the curve there.
+    """
+    from .solver import _solve, _Translator
+
+    x, y = dec.x, dec.y
+    out = []
+    for slab in dec.slabs:
+        qx = _sym(slab.sample)
+        lo = slab.lo.to_sympy() if slab.lo is not None else sympy.S.NegativeInfinity
+        hi = slab.hi.to_sympy() if slab.hi is not None else sympy.S.Infinity
+        for section, root in slab.sections:
+            if root.q is not None:
+                qy = _sym(root.q)
+                subs = {x: qx, y: qy}
+                ok = all(
+                    not (v := _exact_value(c.expr, subs)).has(sympy.zoo, sympy.nan)
+                    and ((v > 0) if c.strict else (v >= 0))
+                    for c in domain
+                )
+                if ok:
+                    v = _exact_value(D, subs)
+                    ok = not v.has(sympy.zoo, sympy.nan) and bool((v > 0) if strict else (v >= 0))
+                sample = (qx, qy)
+            else:
+                tr = _Translator([x.name, y.name])
+                ylo, yhi = (_sym(b) for b in root.bounds())
+                ys = tr(y)
+                key = root.polynomial() or ()
+                g = sum(sympy.Integer(c) * y**k for k, c in enumerate(key))
+                constraints = [tr(x) == tr(qx), tr(g) == 0, ys >= tr(ylo), ys <= tr(yhi)]
+                for c in domain:
+                    t = tr(c.expr)
+                    constraints.append(t > 0 if c.strict else t >= 0)
+                d = tr(D)
+                constraints.append(d > 0 if strict else d >= 0)
+                constraints += [den != 0 for den in tr.denominators]
+                status, _ = _solve(constraints, timeout)
+                if status == "unknown":  # pragma: no cover - one algebraic point
+                    raise sympy.PolynomialError(
+                        f"z3 could not decide the claim on {dec.curves[section.curve]} = 0"
+                    )
+                ok = status == "sat"
+                sample = (qx, root.to_sympy())
+            out.append(RegionArc(lo, hi, dec.curves[section.curve], section.index, bool(ok), sample))
+    return tuple(out)
