@@ -128,6 +128,32 @@ def test_thresholds_of_a_tree_with_many_strategies():
     _check_against_oracle(tree, "v0", result, 0, 2, 9)
 
 
+def test_two_way_exact_cells_at_depth_9():
+    # each optimal region is an exact union of cells; the oracle is the exact rollback
+    from fractions import Fraction as F
+
+    tree = balanced(9)
+    start = time.perf_counter()
+    result = two_way(tree, ("v0", "p0"))
+    assert time.perf_counter() - start < 20  # benchmarks/bench_scale.py holds it to 10 s
+    assert result.cells and "exact partition" in result.method
+    rng = np.random.default_rng(11)
+    checked = 0
+    for _ in range(12):
+        point = (F(int(rng.integers(-999, 1000)), 100), F(int(rng.integers(1, 100)), 100))
+        owners = [
+            result.strategies[label]
+            for label, dec, run in result._partition
+            if (cell := dec.locate(point)) is not None and any(cell is part for part in run)
+        ]
+        if any(dec.locate(point) is None for _l, dec, _r in result._partition):
+            continue  # on some curve
+        ev = evaluate(tree, {"v0": point[0], "p0": point[1]}, method="exact")
+        assert owners == [evtree.sensitivity.strategy_name(reachable(tree, ev.policy))], point
+        checked += 1
+    assert checked >= 6
+
+
 def test_tornado_on_the_benchmark_tree_by_rollback():
     tree = balanced(5)
     result = tornado(tree)

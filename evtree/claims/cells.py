@@ -22,17 +22,21 @@ the same verdict and the same bounding curves are merged.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections.abc import Sequence
 from typing import Any
-
-import dataclasses
 
 import sympy
 
 from ..core.decompose import Decomposition, Section, decompose, merge
 from .exact import _exact_value
 
-__all__ = ["RegionCell", "boundary_curves", "exact_cells_2d", "exact_set_1d"]
+#: The largest decomposition :func:`exact_cells_2d` lifts (slabs times curves); beyond it the
+#: region keeps its exact condition and curves, without cells.
+MAX_CELLS = 20_000
+
+__all__ = ["MAX_CELLS", "RegionArc", "RegionCell", "boundary_curves", "exact_cells_2d", "exact_set_1d"]
 
 
 def _relational_polys(cond: Any) -> list[Any]:
@@ -218,9 +222,44 @@ class RegionCell:
 
         return {
             "x": [str(self.lo), str(self.hi)],
-            "x_float": [self.lo_float, self.hi_float],
+            "x_float": [v if math.isfinite(v) else None for v in (self.lo_float, self.hi_float)],
             "lower": bound(self.lower, self.lower_root, self.lower_solved, "box"),
             "upper": bound(self.upper, self.upper_root, self.upper_solved, "box"),
+            "holds": self.holds,
+            "sample": [str(v) for v in self.sample],
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class RegionArc:
+    """An arc of a boundary curve over one slab ``lo < x < hi``: whether the claim holds on it.
+
+    Attributes
+    ----------
+    lo, hi : sympy.Expr
+        The slab's exact endpoints (``-oo``/``oo`` when unbounded).
+    curve : sympy.Expr
+        The curve ``f`` of ``f = 0``.
+    root : int
+        Which real root of ``f`` in the second parameter (0 = lowest) the arc is.
+    holds : bool
+        Whether the claim holds on the arc (decided at ``sample``: exactly where the
+        root is rational, else by z3 with the root as ``g(y) = 0`` in its isolating interval).
+    sample : (sympy.Expr, sympy.Expr)
+    """
+
+    lo: Any
+    hi: Any
+    curve: Any
+    root: int
+    holds: bool
+    sample: tuple[Any, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "x": [str(self.lo), str(self.hi)],
+            "curve": f"{self.curve} = 0",
+            "root": self.root,
             "holds": self.holds,
             "sample": [str(v) for v in self.sample],
         }
@@ -231,7 +270,7 @@ def _sym(q: Any) -> Any:
 
 
 def _box_of(domain: Sequence[Any], xs: Sequence[Any]) -> tuple[tuple[Any, Any], ...]:
-    """The box of the parameters' bounds: linear constraints in one parameter alone."""
+    """Return the box of the parameters' bounds: linear constraints in one parameter alone."""
     out = []
     for x in xs:
         lo = hi = None
@@ -265,7 +304,8 @@ def exact_cells_2d(
     """Cut the parameter box into exact cells and decide the claim ``D >= 0`` (``> 0``) in each.
 
     ``domain`` holds Constraint records in the two parameters.  Raises
-    ``sympy.PolynomialError`` when a piece is not a rational function of them.
+    ``sympy.PolynomialError`` when a piece is not a rational function of them, and
+    ``DecompositionTooLarge`` beyond :data:`MAX_CELLS`.
     """
     x, y = xs
     exprs = _critical_expressions(D)
@@ -284,7 +324,7 @@ def exact_cells_2d(
             return False
         return bool(v > 0) if strict else bool(v >= 0)
 
-    dec = decompose(exprs, x, y, box, decide=lambda pts: [holds_at(p) for p in pts])
+    dec = decompose(exprs, x, y, box, decide=lambda pts: [holds_at(p) for p in pts], max_cells=MAX_CELLS)
     records = []
     for run in merge(dec):
         first, last = run[0], run[-1]
@@ -300,9 +340,13 @@ def exact_cells_2d(
             return curve, section.index, solved
 
         lo_expr, lo_f = (
-            (first.lo.to_sympy(), float(first.lo)) if first.lo is not None else (sympy.S.NegativeInfinity, -float("inf"))
+            (first.lo.to_sympy(), float(first.lo))
+            if first.lo is not None
+            else (sympy.S.NegativeInfinity, -float("inf"))
         )
-        hi_expr, hi_f = (last.hi.to_sympy(), float(last.hi)) if last.hi is not None else (sympy.S.Infinity, float("inf"))
+        hi_expr, hi_f = (
+            (last.hi.to_sympy(), float(last.hi)) if last.hi is not None else (sympy.S.Infinity, float("inf"))
+        )
         lower, lower_root, lower_solved = bound(first.lower)
         upper, upper_root, upper_solved = bound(first.upper)
         records.append(
@@ -323,3 +367,56 @@ def exact_cells_2d(
             )
         )
     return dec, tuple(records)
+
+
+def boundary_arcs(
+    dec: Decomposition, D: Any, domain: Sequence[Any], strict: bool, *, timeout: float = 10.0
+) -> tuple[RegionArc, ...]:
+    """Decide the claim on every arc of a boundary curve over each slab of ``dec``.
+
+    On such an arc every other curve keeps its sign, so the verdict is that at one point:
+    the slab's rational ``x`` and the algebraic root ``y`` of the curve there.
+    """
+    from .solver import _solve, _Translator
+
+    x, y = dec.x, dec.y
+    out = []
+    for slab in dec.slabs:
+        qx = _sym(slab.sample)
+        lo = slab.lo.to_sympy() if slab.lo is not None else sympy.S.NegativeInfinity
+        hi = slab.hi.to_sympy() if slab.hi is not None else sympy.S.Infinity
+        for section, root in slab.sections:
+            if root.q is not None:
+                qy = _sym(root.q)
+                subs = {x: qx, y: qy}
+                ok = all(
+                    not (v := _exact_value(c.expr, subs)).has(sympy.zoo, sympy.nan)
+                    and ((v > 0) if c.strict else (v >= 0))
+                    for c in domain
+                )
+                if ok:
+                    v = _exact_value(D, subs)
+                    ok = not v.has(sympy.zoo, sympy.nan) and bool((v > 0) if strict else (v >= 0))
+                sample = (qx, qy)
+            else:
+                tr = _Translator([x.name, y.name])
+                ylo, yhi = (_sym(b) for b in root.bounds())
+                ys = tr(y)
+                key = root.polynomial() or ()
+                g = sum(sympy.Integer(c) * y**k for k, c in enumerate(key))
+                constraints = [tr(x) == tr(qx), tr(g) == 0, ys >= tr(ylo), ys <= tr(yhi)]
+                for c in domain:
+                    t = tr(c.expr)
+                    constraints.append(t > 0 if c.strict else t >= 0)
+                d = tr(D)
+                constraints.append(d > 0 if strict else d >= 0)
+                constraints += [den != 0 for den in tr.denominators]
+                status, _ = _solve(constraints, timeout)
+                if status == "unknown":  # pragma: no cover - one algebraic point
+                    raise sympy.PolynomialError(
+                        f"z3 could not decide the claim on {dec.curves[section.curve]} = 0"
+                    )
+                ok = status == "sat"
+                sample = (qx, root.to_sympy())
+            out.append(RegionArc(lo, hi, dec.curves[section.curve], section.index, bool(ok), sample))
+    return tuple(out)

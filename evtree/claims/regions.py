@@ -10,10 +10,11 @@ from typing import Any
 import sympy
 
 from ..core import model
+from ..core.decompose import DecompositionTooLarge
 from ..core.errors import EvaluationError, ModelError
 from ..core.expressions import exact_number, symbol
 from ..core.presenters import Presentable
-from .cells import boundary_curves, exact_cells_2d, exact_set_1d
+from .cells import boundary_arcs, boundary_curves, exact_cells_2d, exact_set_1d
 from .context import _Context
 from .exact import _exact_value, _top_atoms
 from .space import Constraint, _space
@@ -63,6 +64,10 @@ class Region(Presentable):
         at a rational point of the cell).  The region is the union of the cells
         where it holds, up to their boundaries (which belong to the region where
         ``condition`` says so).  Empty otherwise.
+    arcs : tuple of RegionArc
+        With ``cells``: each arc of a boundary curve over a slab, and whether the claim
+        holds on it (the region's boundary, decided; vertical segments over a critical
+        value and single points are not listed).
     """
 
     claim: Claim
@@ -78,6 +83,7 @@ class Region(Presentable):
     method: str
     curves: tuple = ()
     cells: tuple = ()
+    arcs: tuple = ()
     _decomposition: Any = dataclasses.field(repr=False, default=None)
     _domain_exprs: tuple[Constraint, ...] = dataclasses.field(repr=False, default=())
     _strict: bool = dataclasses.field(repr=False, default=False)
@@ -112,9 +118,12 @@ class Region(Presentable):
             "method": self.method,
             "curves": [str(c.lhs) + " = 0" for c in self.curves],
             "cells": [c.to_dict() for c in self.cells],
+            "arcs": [a.to_dict() for a in self.arcs],
         }
 
-    def polygons(self, *, n: int = 64, holds: bool | None = True) -> list[tuple[Any, list[tuple[float, float]]]]:
+    def polygons(
+        self, *, n: int = 64, holds: bool | None = True
+    ) -> list[tuple[Any, list[tuple[float, float]]]]:
         """Each cell (where the claim holds, by default) as a float polygon, for drawing.
 
         The bounding curves are sampled at ``n`` points of each slab between the cell's
@@ -229,7 +238,7 @@ def _holds_where(
     x = symbol(params[0])
     rel = (D > 0) if strict else (D >= 0)
     holds = None
-    decomposition, cells = None, ()
+    decomposition, cells, arcs = None, (), ()
     if len(params) == 1:
         dom: Any = sympy.S.Reals
         for c in domain:
@@ -249,12 +258,21 @@ def _holds_where(
         if curves:
             try:
                 decomposition, cells = exact_cells_2d(D, domain, [symbol(p) for p in params], strict)
+                arcs = boundary_arcs(decomposition, D, domain, strict)
                 method = (
                     "exact condition; cells of an exact cylindrical algebraic decomposition, "
                     "the verdict decided exactly in each"
                 )
-            except (sympy.PolynomialError, sympy.CoercionFailed, NotImplementedError):
-                pass
+            except (
+                sympy.PolynomialError,
+                sympy.CoercionFailed,
+                NotImplementedError,
+                DecompositionTooLarge,
+            ) as err:
+                note = (
+                    "too many cells" if isinstance(err, DecompositionTooLarge) else "not a rational function"
+                )
+                method += f"; no exact cells ({note})"
     # a threshold formula in every other parameter
     threshold = direction = None
     if not any(x in a.free_symbols for a in _top_atoms(D_full)):
@@ -295,6 +313,7 @@ def _holds_where(
         method=method,
         curves=curves,
         cells=cells,
+        arcs=arcs,
         _decomposition=decomposition,
         _domain_exprs=tuple(domain),
         _strict=strict,

@@ -40,7 +40,13 @@ from typing import Any
 
 import sympy
 
-__all__ = ["Cell", "Decomposition", "RealAlgebraic", "Section", "decompose"]
+from .errors import EvaluationError
+
+__all__ = ["Cell", "Decomposition", "DecompositionTooLarge", "RealAlgebraic", "Section", "decompose"]
+
+
+class DecompositionTooLarge(EvaluationError):
+    """The decomposition would have more cells than the caller allowed."""
 
 
 def _flint() -> Any:
@@ -153,7 +159,7 @@ class RealAlgebraic:
         return float((lo + hi) / 2)
 
     def to_sympy(self) -> sympy.Expr:
-        """The number as a sympy expression: rational, radicals for quadratics, else ``CRootOf``."""
+        """Return the number as a sympy expression: rational, radicals for quadratics, else ``CRootOf``."""
         if self.q is not None:
             return sympy.Rational(int(self.q.p), int(self.q.q))
         t = sympy.Symbol("t")
@@ -199,7 +205,7 @@ def _roots_of(key: tuple) -> tuple[RealAlgebraic, ...]:
 
 
 def simple_between(a: RealAlgebraic | None, b: RealAlgebraic | None) -> Any:
-    """A rational number with a small denominator strictly between ``a < b`` (None: unbounded)."""
+    """Return a rational number with a small denominator strictly between ``a < b`` (None: unbounded)."""
     flint = _flint()
     if a is None and b is None:
         return flint.fmpq(0)
@@ -301,6 +307,30 @@ class Decomposition:
     cells: list[Cell]
     _polys: list[Any] = dataclasses.field(repr=False, default_factory=list)
 
+    def locate(self, point: tuple[Any, Any]) -> Cell | None:
+        """Return the 2-D cell holding an exact rational point (None: on a critical line, a section)."""
+        flint = _flint()
+        qx, qy = (v if isinstance(v, flint.fmpq) else _fmpq(v) for v in point)
+        px, py = RealAlgebraic.rational(qx), RealAlgebraic.rational(qy)
+        (x0, x1), (y0, y1) = self.box
+        if (x0 is not None and not x0 < qx) or (x1 is not None and not qx < x1):
+            return None
+        if (y0 is not None and not y0 < qy) or (y1 is not None and not qy < y1):
+            return None
+        for s, slab in enumerate(self.slabs):
+            if not _inside(px, slab.lo, slab.hi):
+                continue
+            below = 0
+            for section, _r in slab.sections:
+                roots = real_roots(_at_x(self._polys[section.curve], qx))
+                r = roots[section.index]
+                if r == py:
+                    return None
+                below += r < py
+            cells = [c for c in self.cells if c.slab == s]
+            return cells[below]
+        return None
+
     # -- drawing
     def branch(self, section: Section, xs: Any, slab: int) -> Any:
         """Float ``y`` of ``section`` at the floats ``xs`` (inside or at the ends of ``slab``)."""
@@ -334,9 +364,14 @@ class Decomposition:
         return out
 
     def polygon(
-        self, cell: Cell, *, n: int = 64, xrange: Sequence[float] | None = None, yrange: Sequence[float] | None = None
+        self,
+        cell: Cell,
+        *,
+        n: int = 64,
+        xrange: Sequence[float] | None = None,
+        yrange: Sequence[float] | None = None,
     ) -> list[tuple[float, float]]:
-        """The cell's outline as float vertices: its bounding curves sampled at ``n`` points.
+        """Return the cell's outline as float vertices: its bounding curves sampled at ``n`` points.
 
         The x-ends are the floats of the exact endpoints (clipped to ``xrange`` where
         unbounded or outside), the curves are clipped to ``yrange`` (default: the box).
@@ -344,14 +379,22 @@ class Decomposition:
         import numpy as np
 
         (x0, x1), (y0, y1) = self.box
-        xr = list(xrange) if xrange is not None else [float(x0) if x0 is not None else -10.0, float(x1) if x1 is not None else 10.0]
-        yr = list(yrange) if yrange is not None else [float(y0) if y0 is not None else -10.0, float(y1) if y1 is not None else 10.0]
+        xr = (
+            list(xrange)
+            if xrange is not None
+            else [float(x0) if x0 is not None else -10.0, float(x1) if x1 is not None else 10.0]
+        )
+        yr = (
+            list(yrange)
+            if yrange is not None
+            else [float(y0) if y0 is not None else -10.0, float(y1) if y1 is not None else 10.0]
+        )
         a = float(cell.lo) if cell.lo is not None else xr[0]
         b = float(cell.hi) if cell.hi is not None else xr[1]
         a, b = max(a, xr[0]), min(b, xr[1])
         if not a < b:
             return []
-        xs = np.linspace(a, b, n)
+        xs = sample_x(a, b, n)
         inner = xs.copy()
         inner[0] = a + 1e-9 * (b - a)
         inner[-1] = b - 1e-9 * (b - a)
@@ -370,6 +413,14 @@ class Decomposition:
         pts = [(float(x), float(y)) for x, y in zip(xs, low) if not math.isnan(y)]
         pts += [(float(x), float(y)) for x, y in zip(xs[::-1], high[::-1]) if not math.isnan(y)]
         return pts
+
+
+def sample_x(a: float, b: float, n: int) -> Any:
+    """``n`` floats from ``a`` to ``b``, closer together near the ends (where a curve may turn vertical)."""
+    import numpy as np
+
+    t = np.linspace(0.0, 1.0, max(n, 2))
+    return a + (b - a) * (1 - np.cos(np.pi * t)) / 2
 
 
 # ------------------------------------------------------------------------------ the decomposition
@@ -396,7 +447,7 @@ def _normalise(f: Any) -> Any:
 
 
 def _univariate_x(f: Any) -> Any:
-    """An ``fmpq_mpoly`` in ``x`` alone as an ``fmpq_poly``."""
+    """Convert an ``fmpq_mpoly`` in ``x`` alone into an ``fmpq_poly``."""
     flint = _flint()
     coeffs: dict[int, Any] = {}
     for (ex, ey), c in f.to_dict().items():
@@ -431,19 +482,24 @@ def decompose(
     y: Any,
     box: tuple[tuple[Any, Any], tuple[Any, Any]],
     decide: Callable[[list[tuple[Any, Any]]], list[Any]] | None = None,
+    *,
+    max_cells: int | None = None,
 ) -> Decomposition:
     """Cut ``box`` into cells on which every polynomial of ``exprs`` has a constant sign.
 
     Parameters
     ----------
-    exprs : sequence of sympy.Expr
-        Polynomials in ``x`` and ``y`` with rational coefficients (constants are ignored).
+    exprs : sequence of sympy.Expr or fmpq_mpoly
+        Polynomials in ``x`` and ``y`` with rational coefficients (constants are ignored);
+        python-flint polynomials in the generators ``(str(x), str(y))`` are taken as they are.
     x, y : sympy.Symbol
     box : ((x0, x1), (y0, y1))
         Rational edges; None for an unbounded side.
     decide : callable, optional
         Given the cells' rational sample points ``[(x, y), ...]`` (as ``fmpq``), returns a
         label for each; stored as ``Cell.label``.
+    max_cells : int, optional
+        Refuse (before lifting) when the slabs times the curves plus one exceed it.
 
     Returns
     -------
@@ -453,6 +509,8 @@ def decompose(
     ------
     sympy.PolynomialError
         If an expression is not a polynomial in ``x`` and ``y``.
+    DecompositionTooLarge
+        If the bound ``max_cells`` would be exceeded.
     """
     flint = _flint()
     ctx = flint.fmpq_mpoly_ctx.get((str(x), str(y)), "lex")
@@ -460,10 +518,15 @@ def decompose(
     (x0, x1), (y0, y1) = box_q
     factors: dict[tuple, Any] = {}
     for e in exprs:
-        e = sympy.expand(e)
-        if e.is_number:
-            continue
-        f = _to_mpoly(e, x, y, ctx)
+        if isinstance(e, flint.fmpq_mpoly):
+            if e.is_constant():
+                continue
+            f = e if e.context() is ctx else ctx.from_dict(e.to_dict())
+        else:
+            e = sympy.expand(e)
+            if e.is_number:
+                continue
+            f = _to_mpoly(e, x, y, ctx)
         for g, _m in f.factor()[1]:
             if g.total_degree() > 0:
                 g = _normalise(g)
@@ -501,6 +564,11 @@ def decompose(
                 if _inside(r, lo_x, hi_x):
                     crit.add(r)
     critical = sorted(crit)
+    if max_cells is not None and (len(critical) + 1) * (len(curves) + 1) > max_cells:
+        raise DecompositionTooLarge(
+            f"{len(critical) + 1} slabs of up to {len(curves) + 1} cells each "
+            f"exceed the limit of {max_cells} cells"
+        )
     edges: list[RealAlgebraic | None] = [lo_x, *critical, hi_x]
     lo_y = None if y0 is None else RealAlgebraic.rational(y0)
     hi_y = None if y1 is None else RealAlgebraic.rational(y1)
@@ -539,10 +607,7 @@ def decompose(
 
 def _as_sympy(f: Any, x: Any, y: Any) -> Any:
     return sympy.Add(
-        *(
-            sympy.Rational(int(c.p), int(c.q)) * x**ex * y**ey
-            for (ex, ey), c in f.to_dict().items()
-        )
+        *(sympy.Rational(int(c.p), int(c.q)) * x**ex * y**ey for (ex, ey), c in f.to_dict().items())
     )
 
 
@@ -550,8 +615,9 @@ def merge(decomposition: Decomposition, cells: Sequence[Cell] | None = None) -> 
     """Group cells of adjacent slabs into runs with the same label and the same bounding sections.
 
     Two cells in consecutive slabs join when their labels are equal, they lie between
-    the same sections (same curves and root indices) and the critical value between
-    them is not on a vertical line of the decomposition.  Returns the runs, each a
+    the same sections (same curves and root indices, the curves with as many real roots
+    on both sides) and the critical value between them is not on a vertical line of
+    the decomposition.  Returns the runs, each a
     list of cells left to right.
     """
     cells = list(decomposition.cells if cells is None else cells)
@@ -566,7 +632,12 @@ def merge(decomposition: Decomposition, cells: Sequence[Cell] | None = None) -> 
         for c in by_slab[s]:
             key = (c.lower, c.upper, _hashable(c.label))
             run = open_runs.get(key)
-            if run is not None and run[-1].slab == s - 1 and (c.lo is None or c.lo not in verticals):
+            if (
+                run is not None
+                and run[-1].slab == s - 1
+                and (c.lo is None or c.lo not in verticals)
+                and _same_counts(decomposition, run[-1], c)
+            ):
                 run.append(c)
                 nxt[key] = run
                 del open_runs[key]
@@ -576,6 +647,12 @@ def merge(decomposition: Decomposition, cells: Sequence[Cell] | None = None) -> 
                 nxt[key] = run
         open_runs = nxt
     return runs
+
+
+def _same_counts(decomposition: Decomposition, left: Cell, right: Cell) -> bool:
+    """Whether the bounding curves have as many real roots in both slabs (the same branches)."""
+    a, b = decomposition.slabs[left.slab].root_counts, decomposition.slabs[right.slab].root_counts
+    return all(a.get(s.curve) == b.get(s.curve) for s in (left.lower, left.upper) if s is not None)
 
 
 def _hashable(v: Any) -> Any:
@@ -589,5 +666,7 @@ def _hashable(v: Any) -> Any:
 def _vertical_roots(expr: Any, x: Any) -> list[RealAlgebraic]:
     flint = _flint()
     poly = sympy.Poly(expr, x, domain="QQ")
-    u = flint.fmpq_poly([flint.fmpq(int(c.numerator), int(c.denominator)) for c in reversed(poly.all_coeffs())])
+    u = flint.fmpq_poly(
+        [flint.fmpq(int(c.numerator), int(c.denominator)) for c in reversed(poly.all_coeffs())]
+    )
     return real_roots(u)

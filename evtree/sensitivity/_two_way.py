@@ -10,6 +10,7 @@ import numpy as np
 import sympy
 
 from ..core import model
+from ..core.decompose import DecompositionTooLarge
 from ..core.errors import ModelError
 from ..core.evaluate import evaluate
 from ..core.expressions import exact_number, symbol
@@ -18,6 +19,10 @@ from ..core.resources import check_grid
 from . import _common as common
 
 __all__ = ["TwoWayResult", "two_way"]
+
+#: The largest decomposition of one strategy's region (slabs times curves); beyond it the
+#: result has no exact cells and the plot draws the grid.
+MAX_CELLS = 20_000
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -44,6 +49,16 @@ class TwoWayResult(Presentable):
         separates the grid points of the two regions where they touch.  Pairs whose values are identical
         (they differ only where nothing is at stake) are left out and named in ``note``.
     note : str
+    cells : list of dict
+        The exact partition of the box, when every strategy's value and every
+        probability is a polynomial in the two parameters: the cells of an exact
+        cylindrical algebraic decomposition along the curves where two strategies
+        tie or a probability reaches 0 or 1, merged across slabs.  Each has
+        ``strategy`` (None where a probability leaves [0, 1]), ``x`` (exact
+        endpoints), ``x_float``, ``lower`` and ``upper`` (the bounding curve
+        ``f = 0`` and which of its roots in the second parameter, or ``"box"``),
+        and ``sample``, the exact rational point where it was decided.  Empty when
+        no exact form exists (the grid is then all there is).
     """
 
     parameters: tuple[str, str]
@@ -54,6 +69,74 @@ class TwoWayResult(Presentable):
     boundaries: list[dict[str, Any]]
     method: str = "float rollback on the grid; exact boundaries between touching regions"
     note: str = ""
+    cells: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    _partition: Any = dataclasses.field(repr=False, default=None)
+
+    def polygons(self, *, n: int = 64) -> list[tuple[int, list[tuple[float, float]]]]:
+        """Each exact cell of an optimal region as ``(strategy index, float vertices)``, for drawing.
+
+        The bounding curves are sampled at ``n`` points per slab between the cells'
+        exact x-endpoints.  Empty when there is no exact partition.
+        """
+        if self._partition is None:
+            return []
+        (a0, a1), (b0, b1) = ((float(g[0]), float(g[-1])) for g in self.grid)
+        out = []
+        for label, dec, run in self._partition:
+            lower: list[tuple[float, float]] = []
+            upper: list[tuple[float, float]] = []
+            for part in run:
+                poly = dec.polygon(part, n=n, xrange=(a0, a1), yrange=(b0, b1))
+                half = len(poly) // 2
+                lower += poly[:half]
+                upper = poly[half:] + upper
+            if len(lower) + len(upper) >= 3:
+                out.append((label, lower + upper))
+        return out
+
+    def boundary_arcs(self, *, n: int = 64) -> list[list[tuple[float, float]]]:
+        """Return the exact curves between cells of different strategies, as float polylines."""
+        if self._partition is None:
+            return []
+        (a0, a1), (b0, b1) = ((float(g[0]), float(g[-1])) for g in self.grid)
+        arcs = []
+        decs = {id(dec): dec for _label, dec, _run in self._partition}
+        for dec in decs.values():
+            by_slab: dict[int, list[Any]] = {}
+            for c in dec.cells:
+                by_slab.setdefault(c.slab, []).append(c)
+            arcs += self._arcs(dec, by_slab, (a0, a1), (b0, b1), n)
+        return arcs
+
+    @staticmethod
+    def _arcs(
+        dec: Any, by_slab: dict[int, list[Any]], ra: Any, rb: Any, n: int
+    ) -> list[list[tuple[float, float]]]:
+        from ..core.decompose import sample_x
+
+        (a0, a1), (b0, b1) = ra, rb
+        arcs = []
+        for s, cells in by_slab.items():
+            for below, above in zip(cells[:-1], cells[1:]):
+                if below.label == above.label or below.upper is None:
+                    continue
+                slab = dec.slabs[s]
+                lo = float(slab.lo) if slab.lo is not None else a0
+                hi = float(slab.hi) if slab.hi is not None else a1
+                xs = sample_x(max(lo, a0), min(hi, a1), n)
+                if len(xs) < 2 or xs[0] >= xs[-1]:
+                    continue
+                inner = xs.copy()
+                inner[0] += 1e-9 * (xs[-1] - xs[0])
+                inner[-1] -= 1e-9 * (xs[-1] - xs[0])
+                ys = dec.branch(below.upper, xs, s)
+                bad = np.isnan(ys)
+                if bad.any():
+                    ys[bad] = dec.branch(below.upper, inner[bad], s)
+                keep = ~np.isnan(ys) & (ys >= b0 - 1e-12) & (ys <= b1 + 1e-12)
+                if keep.sum() >= 2:
+                    arcs.append([(float(u), float(v)) for u, v in zip(xs[keep], ys[keep])])
+        return arcs
 
     def to_frame(self) -> Any:
         import pandas as pd
@@ -274,7 +357,200 @@ def two_way(
         note = "regions with identical values (they differ only where nothing is at stake): " + "; ".join(
             identical
         )
-    return TwoWayResult((a, b), (ga, gb), best, listed, value, boundaries, note=note)
+    method = TwoWayResult.method
+    cells: list[dict[str, Any]] = []
+    partition = None
+    if not symbolic_fallback and policy_of:
+        try:
+            pairs = {(listed[i], listed[j]) for i, j in touching}
+            partition = _exact_partition(
+                tree, (a, b), axes, exact_others, others, policy_of, listed, sign, pairs
+            )
+        except (NotImplementedError, DecompositionTooLarge):
+            partition = None
+    if partition is not None:
+        cells, partition = partition
+        method = (
+            "exact partition: cells of a cylindrical algebraic decomposition along the curves where "
+            "strategies tie or a probability reaches 0 or 1, each decided exactly; grid by float rollback"
+        )
+    return TwoWayResult(
+        (a, b),
+        (ga, gb),
+        best,
+        listed,
+        value,
+        boundaries,
+        method=method,
+        note=note,
+        cells=cells,
+        _partition=partition,
+    )
+
+
+def _exact_partition(
+    tree: model.DecisionTree,
+    names: tuple[str, str],
+    axes: Sequence[tuple[Any, Any]],
+    exact_others: Mapping[str, Any],
+    float_others: Mapping[str, Any],
+    policy_of: dict[str, dict[str, str]],
+    listed: list[str],
+    sign: float,
+    pairs: set[tuple[str, str]],
+) -> tuple[list[dict[str, Any]], Any] | None:
+    """Each optimal strategy's region as an exact union of cells.
+
+    For a strategy ``s`` optimal somewhere on the grid, its region is where its value
+    is at least each neighbour's (the strategies whose grid regions touch its own)
+    and every probability lies in [0, 1].  The box is decomposed exactly along those
+    curves alone (the irreducible factors of ``value_s - value_t`` and of each
+    probability and its complement), and each cell is decided exactly at its rational
+    sample point.  The float rollback at the sample point of every cell kept checks
+    that ``s`` is optimal there; a strategy that beats it joins its neighbours and
+    its decomposition is redone.  Raises NotImplementedError when a value or
+    probability is not a polynomial in the two parameters.
+    """
+    import flint
+
+    from ..core.decompose import decompose, merge
+
+    a, b = names
+    polys = common.PolicyPolynomials(tree, exact_others, (a, b))
+    ctx = flint.fmpq_mpoly_ctx.get((a, b), "lex")
+
+    def to_flint(p: Any) -> Any:
+        return ctx.from_dict(
+            {
+                m: c if isinstance(c, flint.fmpq) else flint.fmpq(int(c.numerator), int(c.denominator))
+                for m, c in p.terms()
+            }
+        )
+
+    flat = polys.flat
+    probs: dict[tuple, Any] = {}
+    for i in np.flatnonzero(flat.under_chance):
+        f = to_flint(polys._poly(polys.probs[i]))
+        if not f.is_constant():
+            probs.setdefault(tuple(sorted(f.to_dict().items())), f)
+    prob_list = list(probs.values())
+    one = ctx.from_dict({(0, 0): 1})
+    values: dict[str, Any] = {}
+
+    def value(name: str) -> Any:
+        if name not in values:
+            values[name] = to_flint(polys.value_poly(policy_of[name]))
+        return values[name]
+
+    order = {n: k for k, n in enumerate(listed)}
+    neighbours: dict[str, set[str]] = {n: set() for n in listed if n in policy_of}
+    for u, w in pairs:
+        neighbours[u].add(w)
+        neighbours[w].add(u)
+    box = tuple((sympy.Rational(lo), sympy.Rational(hi)) for lo, hi in axes)
+    x, y = symbol(a), symbol(b)
+    feasible_curves = prob_list + [p - one for p in prob_list]
+    partition: list[tuple[str, Any, list[Any]]] = []
+    queue = sorted(neighbours, key=order.__getitem__)
+    done: set[str] = set()
+    while queue:
+        name = queue.pop(0)
+        if name in done:
+            continue
+        for _round in range(4):
+            mine = value(name)
+            others = sorted(neighbours[name], key=lambda n: order.get(n, len(order)))
+            diffs = [(other, mine - value(other)) for other in others]
+            shadowed = any(d.is_zero() and order.get(o, len(order)) < order[name] for o, d in diffs)
+            diffs = [(o, d) for o, d in diffs if not d.is_zero()]
+
+            def decide(
+                points: list[tuple[Any, Any]],
+                diffs: list[Any] = diffs,
+                name: str = name,
+                shadowed: bool = shadowed,
+            ) -> list[bool]:
+                if shadowed:  # an identical strategy listed before it is the one chosen
+                    return [False] * len(points)
+                out = []
+                for u, w in points:
+                    ok = all(0 <= p(u, w) <= 1 for p in prob_list)
+                    for other, d in diffs:
+                        if not ok:
+                            break
+                        v = d(u, w) * int(sign)
+                        # ties go to the strategy listed first, as the rollback's branch order does
+                        ok = v > 0 or (v == 0 and order.get(name, 0) < order.get(other, len(order)))
+                    out.append(ok)
+                return out
+
+            dec = decompose(
+                [d for _o, d in diffs] + feasible_curves,
+                x,
+                y,
+                box,  # type: ignore[arg-type]
+                decide=decide,
+                max_cells=MAX_CELLS,
+            )
+            kept = [c for c in dec.cells if c.label]
+            found: dict[str, dict[str, str]] = {}
+            if kept:
+                qa = np.array([float(c.sample[0]) for c in kept])
+                qb = np.array([float(c.sample[1]) for c in kept])
+                _root, codes, pols = common.grid_policies(tree, {**float_others, a: qa, b: qb})
+                for k, c in enumerate(kept):
+                    pick = common.strategy_name(pols[codes[k]])
+                    if pick == name or pick in neighbours[name]:
+                        continue
+                    u, w = c.sample
+                    if pick not in policy_of:
+                        policy_of[pick] = pols[codes[k]]
+                    if (value(pick)(u, w) - mine(u, w)) * int(sign) > 0:  # exactly better here
+                        found[pick] = pols[codes[k]]
+            if not found:
+                break
+            for pick in found:
+                neighbours[name].add(pick)
+                if pick not in neighbours:
+                    neighbours[pick] = {name}
+                    queue.append(pick)
+                    if pick not in order:
+                        order[pick] = len(order)
+                        listed.append(pick)
+                else:
+                    neighbours[pick].add(name)
+        done.add(name)
+        for c in dec.cells:
+            c.label = name if c.label else None
+        partition += [(name, dec, run) for run in merge(dec) if run[0].label is not None]
+    index = {n: i for i, n in enumerate(listed)}
+    cells = []
+    for name, dec, run in partition:
+        first, last = run[0], run[-1]
+        cells.append(
+            {
+                "strategy": name,
+                "x": [_end(first.lo, "-oo"), _end(last.hi, "oo")],
+                "x_float": [
+                    float(first.lo) if first.lo is not None else -np.inf,
+                    float(last.hi) if last.hi is not None else np.inf,
+                ],
+                "lower": _bound(dec, first.lower),
+                "upper": _bound(dec, first.upper),
+                "sample": [str(sympy.Rational(int(v.p), int(v.q))) for v in first.sample],
+            }
+        )
+    return cells, [(index[name], dec, run) for name, dec, run in partition]
+
+
+def _end(v: Any, edge: str) -> str:
+    return edge if v is None else str(v.to_sympy())
+
+
+def _bound(dec: Any, section: Any) -> Any:
+    if section is None:
+        return "box"
+    return {"curve": f"{dec.curves[section.curve]} = 0", "root": section.index}
 
 
 def _feasible_mask(

@@ -2,10 +2,12 @@
 
 One parameter: the exact intervals of ``region.holds`` as spans (their endpoints are the
 exact algebraic numbers, placed at their float values), over the difference's curve.
-Two parameters: the region as filled polygons (``contourf`` traces the polygons' outlines;
-nothing is drawn as a raster), and every exact boundary curve ``f(x, y) = 0`` of
-``region.curves`` drawn as a curve: as ``y = g(x)`` where sympy solves ``f`` for ``y``,
-else as the zero contour of ``f``.
+Two parameters: the exact cells where the claim holds (``region.cells``) as filled
+polygons, their curved sides the exact curves sampled finely between the cells'
+exact x-endpoints, and every boundary curve drawn slab by slab from its exact
+sections.  Without cells (a piece that is not a rational function) the region is
+filled by ``contourf`` and the curves of ``region.curves`` drawn as ``y = g(x)``
+where sympy solves ``f`` for ``y``, else as the zero contour of ``f``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,35 @@ def _intervals(holds: Any) -> list[tuple[Any, Any]]:
             out.append((p.start, p.end))
         elif isinstance(p, sympy.FiniteSet):
             out += [(a, a) for a in p.args]
+    return out
+
+
+def _section_arcs(region: Any, ranges: Any, n: int) -> list[tuple[Any, Any]]:
+    """Every exact boundary curve of the region's cells, slab by slab, as float polylines."""
+    import numpy as np
+
+    from ...core.decompose import sample_x
+
+    dec = region._decomposition
+    (x0, x1), (y0, y1) = (ranges[0][0], ranges[0][-1]), (ranges[1][0], ranges[1][-1])
+    out = []
+    for s, slab in enumerate(dec.slabs):
+        lo = max(float(slab.lo), x0) if slab.lo is not None else x0
+        hi = min(float(slab.hi), x1) if slab.hi is not None else x1
+        if not lo < hi:
+            continue
+        xs = sample_x(lo, hi, max(8, n // 4))
+        inner = xs.copy()
+        inner[0] += 1e-9 * (hi - lo)
+        inner[-1] -= 1e-9 * (hi - lo)
+        for section, _root in slab.sections:
+            ys = dec.branch(section, xs, s)
+            bad = np.isnan(ys)
+            if bad.any():
+                ys[bad] = dec.branch(section, inner[bad], s)
+            keep = ~np.isnan(ys) & (ys >= y0) & (ys <= y1)
+            if keep.sum() >= 2:
+                out.append((xs[keep], ys[keep]))
     return out
 
 
@@ -73,6 +104,28 @@ def plot_region(region: Any, *, ax: Any = None, n: int = 301, color: str = "#4C7
                     ax.axvline(float(e), color=color, ls="--", lw=1)
         ax.set_xlabel(region.parameters[0])
         ax.set_ylabel("difference")
+    elif region.cells:
+        from matplotlib.patches import Polygon
+
+        first = True
+        for _cell, poly in region.polygons(n=max(16, n // 4)):
+            ax.add_patch(
+                Polygon(
+                    poly,
+                    closed=True,
+                    facecolor=color,
+                    alpha=0.35,
+                    edgecolor="none",
+                    label="claim holds" if first else None,
+                )
+            )
+            first = False
+        for xs, ys in _section_arcs(region, ranges, n):
+            ax.plot(xs, ys, color="black", lw=1)
+        ax.set_xlim(ranges[0][0], ranges[0][-1])
+        ax.set_ylim(ranges[1][0], ranges[1][-1])
+        ax.set_xlabel(region.parameters[0])
+        ax.set_ylabel(region.parameters[1])
     else:
         xx, yy = np.meshgrid(ranges[0], ranges[1])
         with np.errstate(all="ignore"):

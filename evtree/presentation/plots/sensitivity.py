@@ -89,16 +89,25 @@ def plot_two_way(
     :func:`~evtree.sensitivity.two_way`), each region is a filled polygon whose
     edges are the exact lines where two strategies tie or a probability reaches
     0 or 1 (:func:`region_polygons`).  Where some boundary is not a straight line
-    (a product of the two parameters, say), or without the tree, the grid is drawn.
+    (a product of the two parameters, say), the result's exact cells are drawn
+    instead (``result.cells``: each region an exact union of cells, filled as
+    polygons whose curved edges are the exact tie curves sampled finely, with
+    those curves drawn over them).  Without the tree, or when the result has no
+    exact cells (a value that is not polynomial), the grid is drawn.
     """
     from matplotlib.patches import Patch, Polygon
+
+    from ...core.errors import EvaluationError
 
     ax = axes(ax)
     a, b = result.parameters
     ga, gb = result.grid
     tree = tree if tree is not None else getattr(result, "tree", None)
     values = values if values is not None else getattr(result, "values_given", None)
-    polygons = region_polygons(tree, result, values) if tree is not None else None
+    try:
+        polygons = region_polygons(tree, result, values) if tree is not None else None
+    except EvaluationError:  # too many strategies to list: the exact cells need no list
+        polygons = None
 
     def colour(i: int) -> str:
         return strategy_color(result.strategies[i], i, palette)
@@ -113,6 +122,15 @@ def plot_two_way(
                 )
         shown = sorted(polygons)
         method = "exact boundaries"
+    elif tree is not None and getattr(result, "cells", None):
+        cells = result.polygons()
+        for i, poly in cells:
+            ax.add_patch(Polygon(poly, closed=True, facecolor=colour(i), edgecolor="none", linewidth=0))
+        for arc in result.boundary_arcs():
+            xs, ys = zip(*arc)
+            ax.plot(xs, ys, color="#ffffff", lw=1.0)
+        shown = sorted({i for i, _poly in cells})
+        method = "exact cells"
     else:
         from matplotlib.colors import ListedColormap
 
