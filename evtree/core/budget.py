@@ -39,6 +39,7 @@ import functools
 import math
 import sys
 from collections.abc import Mapping
+from fractions import Fraction
 from typing import Any, NamedTuple
 
 import sympy
@@ -75,6 +76,7 @@ MAX_MAGNITUDE = sys.float_info.max
 #: ``log`` of :data:`MAX_MAGNITUDE`: the largest argument of ``exp`` with a value in range.
 MAX_LOG = math.log(MAX_MAGNITUDE)
 _MAX_LOG2 = math.log2(MAX_MAGNITUDE)
+_MAX_FRACTION = Fraction(MAX_MAGNITUDE)
 
 
 class BudgetError(EvaluationError):
@@ -156,7 +158,10 @@ def size_problem(expr: sympy.Basic) -> str | None:
     """Return why ``expr`` is too large for exact and symbolic work, or ``None``."""
     s = expression_size(expr)
     if s.degree > MAX_DEGREE:
-        return f"its degree as a polynomial is {s.degree}, more than {MAX_DEGREE} (the limit of exact work, evtree.core.budget)"
+        return (
+            f"its degree as a polynomial is {s.degree}, more than {MAX_DEGREE} "
+            "(the limit of exact work, evtree.core.budget)"
+        )
     if s.terms > MAX_TERMS:
         return f"it expands to more than {MAX_TERMS:,} terms (the limit of exact work, evtree.core.budget)"
     return None
@@ -189,7 +194,9 @@ def number_problem(value: Any) -> str | None:
         except (sympy.SympifyError, TypeError):  # pragma: no cover - callers pass numbers
             return "is not a number"
     if value.is_Rational:
-        if value != 0 and abs(int(value.p)).bit_length() - int(value.q).bit_length() > 1024:
+        p, q = abs(int(value.p)), int(value.q)
+        d = p.bit_length() - q.bit_length()
+        if d > 1025 or (d > 1020 and Fraction(p, q) > _MAX_FRACTION):
             return f"is too large (beyond the float range, about {MAX_MAGNITUDE:.3g})"
         return None
     if value.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
