@@ -256,7 +256,10 @@ class Utility:
         for i, v in enumerate(values):
             v = sympy.Rational(v.numerator, v.denominator) if isinstance(v, Fraction) else v
             try:
-                r = substitute(fixed, {var: v}, in_float_range=False) if isinstance(v, sympy.Basic) else fixed.xreplace({var: v})
+                if isinstance(v, sympy.Basic):
+                    r = substitute(fixed, {var: v}, in_float_range=False)
+                else:
+                    r = fixed.xreplace({var: v})
             except BudgetError as err:
                 raise EvaluationError(f"the utility {self.expr} at the outcome x = {v}: {err}") from None
             if method == "exact":
