@@ -273,7 +273,7 @@ def exp_problem(argument: sympy.Expr, *, in_float_range: bool = True) -> str | N
         return f"exp({argument}) cannot be sized"
     if in_float_range and a.real > MAX_LOG:
         return f"exp({argument}) is too large (beyond the float range)"
-    if not in_float_range and abs(a.real) > MAX_EXP_ARGUMENT:
+    if not in_float_range and math.isfinite(a.real) and abs(a.real) > MAX_EXP_ARGUMENT:
         return f"exp({argument}) is too large to compare exactly (|argument| above {MAX_EXP_ARGUMENT:g})"
     return None
 
