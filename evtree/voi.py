@@ -1038,6 +1038,13 @@ def simplify_in_bounds(expr: Any, tree: model.DecisionTree, *, max_vertices: int
     """
     if not isinstance(expr, sympy.Basic) or expr.is_number:
         return expr
+    from .core.budget import MAX_TERMS
+
+    if not expr.has(sympy.Max, sympy.Min):
+        return expr
+    for count, _node in enumerate(sympy.preorder_traversal(expr)):
+        if count > MAX_TERMS:  # too large to simplify within evtree.core.budget: left as it is
+            return expr
     bounds = {}
     for p in tree.parameters.values():
         low, high = p.bounds
@@ -1064,9 +1071,17 @@ def simplify_in_bounds(expr: Any, tree: model.DecisionTree, *, max_vertices: int
                 return False
         return True
 
+    memo: dict[sympy.Basic, sympy.Basic] = {}
+
     def walk(e: sympy.Basic) -> sympy.Basic:
-        if not e.args:
+        if not e.args or not e.has(sympy.Max, sympy.Min):
             return e
+        if e in memo:
+            return memo[e]
+        memo[e] = out = _walked(e)
+        return out
+
+    def _walked(e: sympy.Basic) -> sympy.Basic:
         args = [walk(a) for a in e.args]
         if isinstance(e, (sympy.Max, sympy.Min)):
             keep: list[sympy.Expr] = []

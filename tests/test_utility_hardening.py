@@ -75,7 +75,9 @@ def test_risk_tolerance_must_be_positive_where_it_is_evaluated():
 def test_a_utility_undefined_at_an_outcome_is_a_located_refusal():
     tree = lottery({"expression": "sqrt(x - 5)"})
     # sqrt(x - 5) is undefined at 3 and 0; the first terminal in breadth-first order is named
-    with pytest.raises(EvaluationError, match="undefined or infinite at the outcome x = 3 of the terminal 'choice/sure'"):
+    with pytest.raises(
+        EvaluationError, match="undefined or infinite at the outcome x = 3 of the terminal 'choice/sure'"
+    ):
         evaluate(tree)
     with pytest.raises(EvaluationError, match="not a finite real number"):
         evaluate(tree, method="exact")

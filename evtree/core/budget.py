@@ -39,6 +39,7 @@ import functools
 import math
 import sys
 from collections.abc import Mapping
+from fractions import Fraction
 from typing import Any, NamedTuple
 
 import sympy
@@ -75,6 +76,10 @@ MAX_MAGNITUDE = sys.float_info.max
 #: ``log`` of :data:`MAX_MAGNITUDE`: the largest argument of ``exp`` with a value in range.
 MAX_LOG = math.log(MAX_MAGNITUDE)
 _MAX_LOG2 = math.log2(MAX_MAGNITUDE)
+#: Largest ``|a|`` of an ``exp(a)`` kept exactly (utilities of outcomes may leave the float
+#: range: ``1 - exp(-x/5)`` at ``x = -5000``); sympy compares such numbers by evaluating them.
+MAX_EXP_ARGUMENT = 1e6
+_MAX_FRACTION = Fraction(MAX_MAGNITUDE)
 
 
 class BudgetError(EvaluationError):
@@ -156,7 +161,10 @@ def size_problem(expr: sympy.Basic) -> str | None:
     """Return why ``expr`` is too large for exact and symbolic work, or ``None``."""
     s = expression_size(expr)
     if s.degree > MAX_DEGREE:
-        return f"its degree as a polynomial is {s.degree}, more than {MAX_DEGREE} (the limit of exact work, evtree.core.budget)"
+        return (
+            f"its degree as a polynomial is {s.degree}, more than {MAX_DEGREE} "
+            "(the limit of exact work, evtree.core.budget)"
+        )
     if s.terms > MAX_TERMS:
         return f"it expands to more than {MAX_TERMS:,} terms (the limit of exact work, evtree.core.budget)"
     return None
@@ -189,7 +197,9 @@ def number_problem(value: Any) -> str | None:
         except (sympy.SympifyError, TypeError):  # pragma: no cover - callers pass numbers
             return "is not a number"
     if value.is_Rational:
-        if value != 0 and abs(int(value.p)).bit_length() - int(value.q).bit_length() > 1024:
+        p, q = abs(int(value.p)), int(value.q)
+        d = p.bit_length() - q.bit_length()
+        if d > 1025 or (d > 1020 and Fraction(p, q) > _MAX_FRACTION):
             return f"is too large (beyond the float range, about {MAX_MAGNITUDE:.3g})"
         return None
     if value.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
@@ -212,7 +222,7 @@ def number_problem(value: Any) -> str | None:
     return None
 
 
-def power_problem(base: sympy.Expr, exponent: sympy.Expr) -> str | None:
+def power_problem(base: sympy.Expr, exponent: sympy.Expr, *, in_float_range: bool = True) -> str | None:
     """Return why ``base**exponent`` of two numbers must not be computed, or ``None``.
 
     Sized before computing: the exact result's bits (a rational power) must be within
@@ -237,6 +247,8 @@ def power_problem(base: sympy.Expr, exponent: sympy.Expr) -> str | None:
         bits = max(abs(int(base.p)).bit_length(), int(base.q).bit_length()) * abs(float(exponent))
         if bits > MAX_RESULT_BITS:
             return f"the power {shown} is too large to compute exactly"
+    if not in_float_range:
+        return None
     lb = _log2_abs(base)
     try:
         e = float(exponent.evalf(20)) if not exponent.is_Rational else float(exponent)
@@ -249,22 +261,31 @@ def power_problem(base: sympy.Expr, exponent: sympy.Expr) -> str | None:
     return None
 
 
-def exp_problem(argument: sympy.Expr) -> str | None:
-    """Return why ``exp(argument)`` of a number is out of range, or ``None``."""
+def exp_problem(argument: sympy.Expr, *, in_float_range: bool = True) -> str | None:
+    """Return why ``exp(argument)`` of a number is out of range, or ``None``.
+
+    With ``in_float_range=False`` (utilities, whose values exact arithmetic keeps
+    symbolically) the argument is bounded by :data:`MAX_EXP_ARGUMENT` instead.
+    """
     try:
         a = complex(argument.evalf(20)) if not argument.is_Rational else complex(float(argument))
     except (TypeError, ValueError, OverflowError, ArithmeticError):
         return f"exp({argument}) cannot be sized"
-    if a.real > MAX_LOG:
+    if in_float_range and a.real > MAX_LOG:
         return f"exp({argument}) is too large (beyond the float range)"
+    if not in_float_range and math.isfinite(a.real) and abs(a.real) > MAX_EXP_ARGUMENT:
+        return f"exp({argument}) is too large to compare exactly (|argument| above {MAX_EXP_ARGUMENT:g})"
     return None
 
 
-def substitute(expr: sympy.Expr, values: Mapping[sympy.Symbol, Any]) -> sympy.Expr:
+def substitute(
+    expr: sympy.Expr, values: Mapping[sympy.Symbol, Any], *, in_float_range: bool = True
+) -> sympy.Expr:
     """Return ``expr`` with ``values`` substituted, every power and exponential sized first.
 
     Like ``expr.xreplace(values)``, but a power or ``exp`` whose arguments become
-    numbers is only computed when :func:`power_problem` / :func:`exp_problem` allow.
+    numbers is only computed when :func:`power_problem` / :func:`exp_problem` allow
+    (``in_float_range=False``: sized for exact work only, the magnitude left unbounded).
 
     Raises
     ------
@@ -285,11 +306,11 @@ def substitute(expr: sympy.Expr, values: Mapping[sympy.Symbol, Any]) -> sympy.Ex
         else:
             args = [walk(a) for a in e.args]
             if e.is_Pow:
-                reason = power_problem(args[0], args[1])
+                reason = power_problem(args[0], args[1], in_float_range=in_float_range)
                 if reason:
                     raise BudgetError(reason)
             elif isinstance(e, sympy.exp) and args[0].is_number:
-                reason = exp_problem(args[0])
+                reason = exp_problem(args[0], in_float_range=in_float_range)
                 if reason:
                     raise BudgetError(reason)
             out = e.func(*args)

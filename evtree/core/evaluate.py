@@ -295,7 +295,8 @@ def _check_outcomes(flat: FlatTree, arith: Any, outcome: Any) -> None:
             reason = budget.number_problem(_to_output(outcome[i]))
             if reason:
                 raise budget.BudgetError(
-                    f"node '{flat.nodes[i].path}': its outcome (the sum of the payoffs along its path) {reason}"
+                    f"node '{flat.nodes[i].path}': its outcome (the sum of the payoffs along its path) "
+                    f"{reason}"
                 )
 
 

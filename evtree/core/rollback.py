@@ -97,10 +97,14 @@ def _field(flat: FlatTree, q: Quantity) -> str:
     return "probability" if q is flat.probability else "payoff"
 
 
-def _budget_error(flat: FlatTree, q: Quantity, j: int, reason: str, *, index: int | None = None) -> EvaluationError:
+def _budget_error(
+    flat: FlatTree, q: Quantity, j: int, reason: str, *, index: int | None = None
+) -> EvaluationError:
     """Return a :class:`~evtree.core.budget.BudgetError` naming the first node that uses expression ``j``."""
     i = int(np.flatnonzero(q.expr_index == j)[0]) if index is None else index
-    return budget.BudgetError(f"node '{flat.nodes[i].path}' field '{_field(flat, q)}': {q.raw[i]!r}: {reason}")
+    return budget.BudgetError(
+        f"node '{flat.nodes[i].path}' field '{_field(flat, q)}': {q.raw[i]!r}: {reason}"
+    )
 
 
 def _constants_checked(flat: FlatTree, q: Quantity) -> None:
@@ -130,7 +134,9 @@ def _sizes_checked(flat: FlatTree, q: Quantity) -> None:
     flat.cache[key] = True
 
 
-def _float_table(flat: FlatTree, q: Quantity, fn: Any, names: list[str], point: Mapping[str, Any]) -> list[Any]:
+def _float_table(
+    flat: FlatTree, q: Quantity, fn: Any, names: list[str], point: Mapping[str, Any]
+) -> list[Any]:
     """Evaluate the quantity's expressions at the point; an expression that fails is named."""
     try:
         with np.errstate(all="ignore"):
@@ -312,7 +318,7 @@ def is_tied(a: Any, b: Any) -> Any:
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     with np.errstate(invalid="ignore"):
         scale = np.maximum(1.0, np.maximum(np.abs(a), np.abs(b)))
-        return (a == b) | (np.abs(a - b) <= TIE_TOLERANCE * scale)
+        return (a == b) | (np.isfinite(a) & np.isfinite(b) & (np.abs(a - b) <= TIE_TOLERANCE * scale))
 
 
 class CertaintyEquivalentArithmetic(FloatArithmetic):
@@ -782,7 +788,10 @@ def outcomes(flat: FlatTree, arith: Arithmetic, point: Mapping[str, Any]) -> Any
     for level in flat.levels:
         kids = level.children
         total[kids] = total[flat.parent[kids]] + along[kids]
-    return total + own
+    if total.dtype == object:
+        return total + own
+    with np.errstate(over="ignore"):  # an overflow is refused, naming the terminal, by the caller
+        return total + own
 
 
 def rollback(

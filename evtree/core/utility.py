@@ -199,13 +199,14 @@ class Utility:
                     out[i] = sympy.S.NegativeInfinity
                     continue
                 raise EvaluationError(
-                    f"the utility {self.expr} is not a finite real number at the outcome x = {outcomes[i]}{names(i)}"
+                    f"the utility {self.expr} is not a finite real number at the outcome "
+                    f"x = {outcomes[i]}{names(i)}"
                 )
         if impossible is not None:
             rows = [i for i in rows if not impossible[i]]
         if len(rows) > 1 and self.must_increase:
-            xs = np.array([float(outcomes[i]) for i in rows], dtype=float).reshape(-1, 1)
-            us = np.array([float(out[i]) for i in rows], dtype=float).reshape(-1, 1)
+            xs = np.array([_clamped_float(outcomes[i]) for i in rows], dtype=float).reshape(-1, 1)
+            us = np.array([_clamped_float(out[i]) for i in rows], dtype=float).reshape(-1, 1)
             _check_increasing(self.expr, xs, us)
         return out
 
@@ -250,9 +251,17 @@ class Utility:
             {k: sympy.nsimplify(v) if not isinstance(v, sympy.Basic) else v for k, v in params.items()}
         )
         out = np.empty(len(values), dtype=object)
+        from .budget import BudgetError, substitute
+
         for i, v in enumerate(values):
             v = sympy.Rational(v.numerator, v.denominator) if isinstance(v, Fraction) else v
-            r = fixed.xreplace({var: v})
+            try:
+                if isinstance(v, sympy.Basic):
+                    r = substitute(fixed, {var: v}, in_float_range=False)
+                else:
+                    r = fixed.xreplace({var: v})
+            except BudgetError as err:
+                raise EvaluationError(f"the utility {self.expr} at the outcome x = {v}: {err}") from None
             if method == "exact":
                 r = sympy.nsimplify(r) if r.is_Float else r
                 if r.is_Rational:
@@ -322,6 +331,14 @@ def _impossible(flat: Any, probs: Any) -> np.ndarray | None:
     return out
 
 
+def _clamped_float(v: Any) -> float:
+    """Return ``float(v)``, or an infinity of its sign when ``v`` is beyond the float range."""
+    try:
+        return float(v)
+    except OverflowError:
+        return math.inf if v > 0 else -math.inf
+
+
 def _is_real_number(v: Any) -> bool:
     if isinstance(v, Fraction | int):
         return True
@@ -337,7 +354,8 @@ def _check_increasing(expr: sympy.Expr, x: np.ndarray, u: np.ndarray) -> None:
     order = np.argsort(x, axis=0, kind="stable")
     xs = np.take_along_axis(x, order, axis=0)
     us = np.take_along_axis(u, order, axis=0)
-    drop = (np.diff(xs, axis=0) > 0) & (np.diff(us, axis=0) < 0)
+    with np.errstate(invalid="ignore"):  # inf - inf: two utilities beyond the float range, not a drop
+        drop = (np.diff(xs, axis=0) > 0) & (np.diff(us, axis=0) < 0)
     if drop.any():
         i, j = (int(a[0]) for a in np.nonzero(drop))
         raise EvaluationError(
@@ -372,6 +390,8 @@ def _single_solution(solutions: Any) -> sympy.Expr | None:
         inner = _single_solution(solutions.base_sets[0])
         return None if inner is None else solutions.lamda(inner)
     return None
+
+
 @dataclasses.dataclass(frozen=True)
 class TerminalUtilities(Utility):
     """Utilities given per terminal (Howard's u-values) instead of a function of the payoff.
