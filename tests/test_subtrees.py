@@ -304,3 +304,20 @@ def test_references_are_exposed_for_drawing():
     assert all(n.reference == "court" == n.use for n in refs["court"])
     assert tree.root.reference is None
     assert set(tree.subtrees) == {"court"}
+
+
+def test_shared_blocks_follow_formulas_and_later_edits():
+    from evtree import Parameter
+    from evtree.core.compile import shared_rollback
+
+    tree = _many_copies(3)
+    # p is now a formula of a base parameter: p = s / 2, with s = 3/5 (so p = 3/10 as before)
+    tree.parameters = {"s": Parameter("s", "3/5", low=0, high=2), "p": Parameter("p", "s/2")}
+    first = shared_rollback(tree, method="exact")
+    assert first.value == 2 and first.rollbacks == 2  # 10 * 3/10 - 1
+    assert shared_rollback(tree, {"s": 1}, method="exact").value == 4  # p = 1/2: 10/2 - 1
+    for copy in tree.references["gamble"]:
+        copy.children[0].payoff = 20  # every copy edited alike: still shared, and recompiled
+    again = shared_rollback(tree, method="exact")
+    assert again.value == 5 and again.local_values == {"gamble": 6}  # 20 * 3/10 = 6; 6 - 1
+    assert again.value == shared_rollback(tree, method="exact", share=False).value
