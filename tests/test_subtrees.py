@@ -321,3 +321,21 @@ def test_shared_blocks_follow_formulas_and_later_edits():
     again = shared_rollback(tree, method="exact")
     assert again.value == 5 and again.local_values == {"gamble": 6}  # 20 * 3/10 = 6; 6 - 1
     assert again.value == shared_rollback(tree, method="exact", share=False).value
+
+
+def test_values_inside_shared_copies_match_the_expanded_evaluation():
+    from evtree.core.compile import shared_rollback
+
+    tree = read_tree(TEXACO)
+    shared = shared_rollback(tree, method="exact")
+    expanded = evaluate(tree, method="exact")  # a second method: every node of the expanded tree
+    for node in tree.nodes():
+        assert shared.value_of(node) == expanded.value_of(node), node.path
+    # by hand: the second court copy's 'award 10.3' leaf is 10.3 (no payoffs above it)
+    assert shared.value_of("Liedtke/counteroffer 5/counteroffers 3/refuse 3/award 10.3") == sympy.Rational(
+        103, 10
+    )
+    many = _many_copies(4)
+    result = shared_rollback(many, method="exact")
+    # inside the copy under k3: the 'win' leaf is -3 + 10 = 7, the gamble's top -3 + 3 = 0
+    assert result.value_of("d/k3/win") == 7 and result.value_of("d/k3") == 0
