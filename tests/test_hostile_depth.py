@@ -324,3 +324,21 @@ def test_labels_with_slashes_and_backslashes_round_trip() -> None:
     assert tree.node(tree.root.children[1].path) is tree.root.children[1]
     back = native.tree_from_dict(native.tree_to_dict(tree))
     assert back == tree and [c.label for c in back.root.children] == ["a/b", "c:\\tmp"]
+
+
+def test_add_in_a_loop_builds_a_wide_node() -> None:
+    # add() appends in place (no copy of the children per call): 10^5 calls stay linear
+    n = 100_000
+    chance = Chance("c", [])
+    for i in range(n):
+        chance.add(f"b{i}", Terminal(i), probability=f"1/{n}" if i < n - 1 else "rest")
+    tree = DecisionTree(chance)
+    assert [c.label for c in tree.root.children[:2]] == ["b0", "b1"]
+    assert len(tree.root.leaves) == n
+    assert evaluate(tree).value == pytest.approx((n - 1) / 2)  # the mean of 0..n-1
+
+
+def test_leaves_and_descendants_of_a_deep_chain(deep: DecisionTree) -> None:
+    leaves = deep.root.leaves
+    assert len(leaves) == DEEP + 1  # one 'stop' terminal per level and the bottom
+    assert leaves[0].name == "t1" and leaves[-1].name == "bottom"

@@ -145,3 +145,49 @@ def test_write_returns_text_without_target(texaco):
     text = write_tree(texaco)
     assert text.startswith("evtree: 1\n")
     assert read_tree(text) == texaco
+
+
+def _chain(depth: int) -> evtree.DecisionTree:
+    """A chain of chance nodes: 'stop' (1/2, outcome 0) or 'go' (payoff 1); value 1 - 2^-depth."""
+    from evtree import Branch, Chance, Terminal
+
+    node = Terminal(0, name="bottom")
+    for k in range(depth, 0, -1):
+        node = Chance(
+            f"c{k}",
+            [
+                Branch("stop", Terminal(0), probability="1/2"),
+                Branch("go", node, probability="rest", payoff=1),
+            ],
+        )
+    return evtree.DecisionTree(node)
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json"])
+def test_deeper_than_the_libraries_write_round_trips_through_files(fmt, tmp_path):
+    from evtree.formats.native import NESTED_DEPTH
+
+    tree = _chain(NESTED_DEPTH + 20)  # written by evtree's own (flow-style) emitter
+    path = tmp_path / f"deep.{fmt}"
+    write_tree(tree, path)
+    back = read_tree(path)
+    assert back == tree
+    assert evtree.evaluate(back, method="exact").value == 1 - evtree.core.expressions.exact_number(2) ** -(
+        NESTED_DEPTH + 20
+    )
+
+
+def test_deeply_nested_metadata_is_kept_and_written():
+    tree = _chain(2)
+    nested: dict = {"leaf": 1}
+    for _ in range(3000):
+        nested = {"n": [nested]}
+    data = tree_to_dict(tree)
+    data["metadata"] = nested
+    back = tree_from_dict(data)
+    depth, node = 0, back.metadata
+    while "n" in node:
+        node, depth = node["n"][0], depth + 1
+    assert depth == 3000 and node == {"leaf": 1}
+    text = write_tree(back, format="json")
+    assert text.count('"n": [') == 3000

@@ -304,3 +304,38 @@ def test_references_are_exposed_for_drawing():
     assert all(n.reference == "court" == n.use for n in refs["court"])
     assert tree.root.reference is None
     assert set(tree.subtrees) == {"court"}
+
+
+def test_shared_blocks_follow_formulas_and_later_edits():
+    from evtree import Parameter
+    from evtree.core.compile import shared_rollback
+
+    tree = _many_copies(3)
+    # p is now a formula of a base parameter: p = s / 2, with s = 3/5 (so p = 3/10 as before)
+    tree.parameters = {"s": Parameter("s", "3/5", low=0, high=2), "p": Parameter("p", "s/2")}
+    first = shared_rollback(tree, method="exact")
+    assert first.value == 2 and first.rollbacks == 2  # 10 * 3/10 - 1
+    assert shared_rollback(tree, {"s": 1}, method="exact").value == 4  # p = 1/2: 10/2 - 1
+    for copy in tree.references["gamble"]:
+        copy.children[0].payoff = 20  # every copy edited alike: still shared, and recompiled
+    again = shared_rollback(tree, method="exact")
+    assert again.value == 5 and again.local_values == {"gamble": 6}  # 20 * 3/10 = 6; 6 - 1
+    assert again.value == shared_rollback(tree, method="exact", share=False).value
+
+
+def test_values_inside_shared_copies_match_the_expanded_evaluation():
+    from evtree.core.compile import shared_rollback
+
+    tree = read_tree(TEXACO)
+    shared = shared_rollback(tree, method="exact")
+    expanded = evaluate(tree, method="exact")  # a second method: every node of the expanded tree
+    for node in tree.nodes():
+        assert shared.value_of(node) == expanded.value_of(node), node.path
+    # by hand: the second court copy's 'award 10.3' leaf is 10.3 (no payoffs above it)
+    assert shared.value_of("Liedtke/counteroffer 5/counteroffers 3/refuse 3/award 10.3") == sympy.Rational(
+        103, 10
+    )
+    many = _many_copies(4)
+    result = shared_rollback(many, method="exact")
+    # inside the copy under k3: the 'win' leaf is -3 + 10 = 7, the gamble's top -3 + 3 = 0
+    assert result.value_of("d/k3/win") == 7 and result.value_of("d/k3") == 0

@@ -26,7 +26,7 @@ import numpy as np
 import sympy
 
 from . import components, model
-from .errors import ModelError, ProbabilityError, UnknownNameError, ValidationError
+from .errors import EvaluationError, ModelError, ProbabilityError, UnknownNameError, ValidationError
 from .expressions import as_expr, exact_number, symbol
 
 __all__ = [
@@ -1042,6 +1042,39 @@ class SharedRollback:
     local_values: dict[str, Any]
     rollbacks: int
     plan: SharedPlan
+    tree: Any = dataclasses.field(default=None, repr=False)
+    method: str = "float"
+    _main: Any = dataclasses.field(default=None, repr=False)
+    _above: dict[int, Any] = dataclasses.field(default_factory=dict, repr=False)
+    _blocks: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
+
+    def value_of(self, node: model.Node | str) -> Any:
+        """Value at any node (path convention: payoffs above included), inside a copy too.
+
+        A node inside a copy of a shared subtree takes the payoffs accumulated
+        above the copy plus the block's local value at the same place.
+        """
+        if self._main is None:
+            raise EvaluationError("value_of needs a rollback made by shared_rollback with sharing")
+        if isinstance(node, str):
+            node = self.tree.node(node)
+        out = _float_value if self.method == "float" else _plain_value
+        main = self.plan.main
+        i = main.index.get(id(node))
+        if i is not None:
+            return out(self._main[i])
+        tops = {id(main.nodes[j]): (block, j) for block in self.plan.blocks for j in block.copies}
+        labels, current = [], node
+        while current is not None and id(current) not in tops:
+            labels.append(current._label)
+            current = current.parent
+        if current is None:
+            raise UnknownNameError("the node is not in this tree", node=node.key)
+        block, j = tops[id(current)]
+        target = block.flat.nodes[0]
+        for label in reversed(labels):
+            target = target.branch(label)
+        return out(self._above[j] + self._blocks[block.name][block.flat.index[id(target)]])
 
 
 def shared_rollback(
@@ -1079,7 +1112,7 @@ def shared_rollback(
         from .evaluate import evaluate  # a utility or criteria: evaluate's own rollback, nothing shared
 
         whole = evaluate(tree, values, method=method, rule=rule)
-        return SharedRollback(whole.value, {}, 1, SharedPlan(compile_tree(tree), ()))
+        return SharedRollback(whole.value, {}, 1, SharedPlan(compile_tree(tree), ()), tree, method)
     rule = rule or tree.rule
     arith = arithmetic(method)
     point = parameter_point(tree, values, method=method)
@@ -1091,18 +1124,32 @@ def shared_rollback(
     main = plan.main
     leaf = outcomes(main, arith, point)
     local: dict[str, Any] = {}
+    above: dict[int, Any] = {}
+    block_values: dict[str, Any] = {}
     for block in plan.blocks:
         probs = arith.probabilities(block.flat, point)
         check(block.flat, probs)
         rolled = rollback(block.flat, arith, outcomes(block.flat, arith, point), probs, rule)
         local[block.name] = rolled[0]
+        block_values[block.name] = rolled
         for i in block.copies:
+            above[i] = leaf[i].copy() if isinstance(leaf[i], np.ndarray) else leaf[i]
             leaf[i] = leaf[i] + rolled[0]
     probs = arith.probabilities(main, point)
     check(main, probs)
     rolled = rollback(main, arith, leaf, probs, rule)
     out = _plain_value if method != "float" else _float_value
-    return SharedRollback(out(rolled[0]), {k: out(v) for k, v in local.items()}, 1 + len(plan.blocks), plan)
+    return SharedRollback(
+        out(rolled[0]),
+        {k: out(v) for k, v in local.items()},
+        1 + len(plan.blocks),
+        plan,
+        tree,
+        method,
+        rolled,
+        above,
+        block_values,
+    )
 
 
 def _plain_value(value: Any) -> Any:

@@ -272,6 +272,11 @@ class Node(anytree.NodeMixin):
         return tuple(out[1:])
 
     @property
+    def leaves(self) -> tuple[Node, ...]:
+        """The terminal nodes (nodes without branches) below this one, in pre-order; any depth."""
+        return tuple(n for n in iter_preorder(self) if not getattr(n, "_NodeMixin__children", None))
+
+    @property
     def height(self) -> int:
         """Number of levels below this node (0 for a terminal); iterative, any depth."""
         return tree_height(self)
@@ -339,10 +344,13 @@ class Node(anytree.NodeMixin):
         # Fresh, parentless children under a fresh parent cannot form a loop, so
         # they are linked directly (anytree's per-child attach is the slow part of
         # building large trees).  Later edits go through anytree's checked setters.
-        existing = list(getattr(self, "_NodeMixin__children", []))
         for child in children:
             child._NodeMixin__parent = self
-        self._NodeMixin__children = existing + children
+        existing = getattr(self, "_NodeMixin__children", None)
+        if type(existing) is list:  # appended in place: add() in a loop stays linear
+            existing.extend(children)
+        else:
+            self._NodeMixin__children = children
         _touch()
 
     def add(self, label: str, node: Node, *, probability: Any = None, payoff: Any = None) -> Node:

@@ -254,12 +254,30 @@ def _read_components(data: Any, where: _Where, parameter_names: set[str]) -> tup
 
 
 def _plain(value: Any) -> Any:
-    """Strip location bookkeeping from nested data."""
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
+    """Strip location bookkeeping from nested data (plain dicts and lists; iterative, any depth)."""
+    if not isinstance(value, (Mapping, list)):
+        return value
+    top: list[Any] = [None]
+    stack: list[tuple[Any, Any, Any]] = [(value, top, 0)]
+    while stack:
+        item, into, at = stack.pop()
+        if isinstance(item, Mapping):
+            out: Any = {}
+            for k, v in item.items():
+                if isinstance(v, (Mapping, list)):
+                    out[k] = None
+                    stack.append((v, out, k))
+                else:
+                    out[k] = v
+        elif isinstance(item, list):
+            out = list(item)
+            for i, v in enumerate(item):
+                if isinstance(v, (Mapping, list)):
+                    stack.append((v, out, i))
+        else:  # pragma: no cover - only containers are pushed
+            out = item
+        into[at] = out
+    return top[0]
 
 
 def _read_parameters(raw: Any, where: _Where, parent: Any) -> list[model.Parameter]:
@@ -731,7 +749,10 @@ def _tree_text(tree: model.DecisionTree, fmt: str) -> str:
         if deep:
             text = _flow_text(data, _json_scalar) + "\n"
         else:
-            text = json.dumps(data, indent=1 if _small(tree) else None, ensure_ascii=False) + "\n"
+            try:
+                text = json.dumps(data, indent=1 if _small(tree) else None, ensure_ascii=False) + "\n"
+            except RecursionError:  # deeply nested metadata or claims
+                text = _flow_text(data, _json_scalar) + "\n"
     elif deep:
         text = (
             f"# {model.tree_height(tree.root)} levels deep: written in flow style\n"
@@ -739,7 +760,10 @@ def _tree_text(tree: model.DecisionTree, fmt: str) -> str:
             + "\n"
         )
     else:
-        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+        try:
+            text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+        except RecursionError:  # deeply nested metadata or claims
+            text = "# deeply nested: written in flow style\n" + _flow_text(data, _yaml_scalar) + "\n"
     return text
 
 
