@@ -35,6 +35,7 @@ __all__ = [
     "number",
     "load_tree",
     "method_of",
+    "node_count",
     "parse_assignments",
     "read_input_tree",
     "save_figure",
@@ -322,6 +323,16 @@ def read_input_tree(args: argparse.Namespace, **options: Any) -> DecisionTree:
             if attr == "plot":
                 figure_format(path)
     return read_tree(args.file, max_bytes=getattr(args, "max_file_size", None), **options)
+
+
+def node_count(tree: DecisionTree) -> int:
+    """Return the number of nodes of the tree, counted without recursion (any depth)."""
+    count, stack = 0, [tree.root]
+    while stack:
+        node = stack.pop()
+        count += 1
+        stack.extend(getattr(node, "children", ()) or ())
+    return count
 
 
 def load_tree(args: argparse.Namespace) -> tuple[DecisionTree, dict[str, Any]]:

@@ -18,6 +18,7 @@ from .common import (
     emit,
     load_tree,
     method_of,
+    node_count,
     parse_assignments,
     strategy_of,
     utility_of,
@@ -131,10 +132,10 @@ def run_validate(args: argparse.Namespace) -> int:
     if problems:
         for problem in problems:
             print(f"evtree validate: error: {str(problem).splitlines()[0]}", file=sys.stderr)
-        n = len(problems)
-        print(f"{args.file}: {n} problem{'s' if n > 1 else ''}", file=sys.stderr)
+        if len(problems) > 1:
+            print(f"{args.file}: {len(problems)} problems", file=sys.stderr)
         return 2
-    n = sum(1 for _ in tree.nodes())
+    n = node_count(tree)
     print(f"{args.file}: valid ({n} nodes, {len(tree.parameters)} parameters, objective {tree.objective})")
     return 0
 
