@@ -11,6 +11,7 @@ from .common import (
     add_method_options,
     add_set_option,
     add_tree_argument,
+    check_output,
     emit,
     load_tree,
     method_of,
@@ -123,6 +124,7 @@ def run_render(args: argparse.Namespace) -> int:
     from ..core.evaluate import evaluate
     from ..presentation.draw import tree_svg
 
+    check_output(args, args.output, "-o")  # the input first: never overwritten, whatever the suffix
     suffix = _drawing_suffix(args.output) if args.output != "-" else ".svg"
     tree, values = load_tree(args)
     result = None if args.no_values else evaluate(tree, values, method=method_of(args))
