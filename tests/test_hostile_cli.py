@@ -513,3 +513,11 @@ def test_too_deep_json_refused_naming_the_limit(tmp_path, monkeypatch):
     path.write_text(_deep_json(600))
     with pytest.raises(FileFormatError, match=r"deep\.json:1: nested more than 1,000 levels deep"):
         read_tree(path)
+
+
+def test_flag_values_are_refused_by_name(capsys, tree_file):
+    with pytest.raises(SystemExit) as info:
+        main(["render", str(tree_file), "--depth", "-1"])
+    assert info.value.code == 2 and "--depth: expected a depth of 0 or more" in capsys.readouterr().err
+    err = refused(capsys, "twoway", tree_file, "--params", "v", "v")
+    assert "--params needs two different parameters" in err

@@ -29,6 +29,7 @@ __all__ = [
     "add_tree_argument",
     "check_output",
     "count",
+    "depth",
     "emit",
     "figure_format",
     "jsonable",
@@ -72,6 +73,14 @@ def count(text: str) -> int:
         return int(raw)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def depth(text: str) -> int:
+    """Parse ``--depth``: a whole number, 0 or more."""
+    value = count(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a depth of 0 or more, got {text!r}")
+    return value
 
 
 def _size(text: str) -> int:

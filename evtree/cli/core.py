@@ -15,6 +15,7 @@ from .common import (
     add_set_option,
     add_tree_argument,
     add_utility_options,
+    depth,
     emit,
     load_tree,
     method_of,
@@ -61,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_set_option(p)
     add_method_options(p)
     add_utility_options(p)
-    p.add_argument("--depth", type=int, default=None, help="collapse nodes below this depth")
+    p.add_argument("--depth", type=depth, default=None, help="collapse nodes below this depth")
     _strategy_option(p)
     p.set_defaults(func=run_show)
 
