@@ -521,3 +521,10 @@ def test_flag_values_are_refused_by_name(capsys, tree_file):
     assert info.value.code == 2 and "--depth: expected a depth of 0 or more" in capsys.readouterr().err
     err = refused(capsys, "twoway", tree_file, "--params", "v", "v")
     assert "--params needs two different parameters" in err
+
+
+def test_cost_effectiveness_psa_draws_refused(capsys):
+    # at least 4 floats a draw: 10^9 x 32 bytes = 29.8 GiB
+    err = refused(capsys, "psa", ROOT / "tests/data/psa_cea.yaml", "--wtp", "1000", "--draws", "10**9",
+                  "--max-memory", "2G", "--no-progress")  # fmt: skip
+    assert "cost-effectiveness PSA of 1,000,000,000 draws" in err and "29.8 GB" in err
