@@ -107,6 +107,16 @@ def validate_file(
     from .formats import _parse, native
 
     name, text = native._read_source(os.fspath(path), max_bytes=max_bytes)
+    if _foreign(name, text):  # SilverDecisions or Gambit: read by its reader, then the tree's checks
+        from .formats import read_tree
+
+        found = _Collector(native._Where(name))
+        try:
+            tree = read_tree(path, max_bytes=max_bytes)
+        except ModelError as err:
+            return None, [err]
+        _check_tree(tree, values, found, None)
+        return tree, found.problems
     fmt = native._guess_format(name, text)
     where = native._Where(name)
     try:
@@ -133,6 +143,20 @@ def validate_file(
     if tree is not None:
         _check_tree(tree, values, found, data)
     return tree, found.problems
+
+
+def _foreign(name: str, text: str) -> bool:
+    """Whether a file is a SilverDecisions or Gambit file rather than evtree's own format."""
+    from .formats import silverdecisions
+
+    if name.lower().endswith(".efg") or text.startswith("EFG 2"):
+        return True
+    if not silverdecisions._may_be_silverdecisions(text):
+        return False
+    try:
+        return bool(silverdecisions.is_silverdecisions(silverdecisions._load_json(name, text)))
+    except ModelError:
+        return False
 
 
 # ----------------------------------------------------------------------------- the document
@@ -283,7 +307,7 @@ def _equilibrium_claim(spec: Mapping[str, Any]) -> None:
 
 
 def _offending_key(err: ModelError, spec: Any) -> str | None:
-    """The key of a claim spec an error is about (``unknown key 'asuming'``), when it is one."""
+    """Return the key of a claim spec an error is about (``unknown key 'asuming'``), if it is one."""
     if not isinstance(spec, Mapping):
         return None
     message = err.message
@@ -375,6 +399,16 @@ def _check_quantity(
             continue
         if not isinstance(item, str) or item.strip() == "rest":
             continue
+        if not item.isascii():  # Python's parser would fold 'ｐ' to 'p' (NFKC): refuse instead
+            bad = next(c for c in item if not c.isascii())
+            found.at(
+                f"expression {item!r}: non-ASCII character {bad!r} at position {item.index(bad) + 1} "
+                "(names and operators are ASCII)",
+                field,
+                spec,
+                key,
+            )
+            continue
         try:
             parse(item, names) if names is not None else parse(item)
         except ExpressionError as err:
@@ -390,14 +424,15 @@ def _check_quantity(
 def _check_tree(tree: Any, values: Mapping[str, Any] | None, found: _Collector, data: Any) -> None:
     from .distributions import tree_sources
 
+    places = _node_places(tree, data, found.where)
     try:
         checked = tree.with_parameters(**values) if values else tree
         checked.validate()
     except ValidationError as err:
         for problem in err.problems:
-            found.add(problem)
+            found.add(_placed(problem, places))
     except ModelError as err:
-        found.add(err)
+        found.add(_placed(err, places))
     if tree.distributions or any(p.distribution is not None for p in tree.parameters.values()):
         try:
             tree_sources(tree)
@@ -407,3 +442,29 @@ def _check_tree(tree: Any, values: Mapping[str, Any] | None, found: _Collector, 
             located = err.in_file(found.where(field, data, top)) if top in data else err
             if not found.same_line(located) and not any(p.message == err.message for p in found.problems):
                 found.add(located)
+
+
+def _node_places(tree: Any, data: Any, where: Any) -> dict[str, str]:
+    """Map each node's path to its place in the file, walking the tree and the document together."""
+    places: dict[str, str] = {}
+    if not isinstance(data, Mapping) or "root" not in data:
+        return places
+    stack = [(tree.root, data["root"], data, "root", "root")]
+    while stack:
+        node, spec, container, key, field = stack.pop()
+        path = getattr(node, "path", None)
+        if isinstance(path, str) and path not in places:
+            places[path] = where(field, container, key)
+        children = list(getattr(node, "children", ()) or ())
+        branches = spec.get("branches") if isinstance(spec, Mapping) else None
+        if isinstance(branches, list) and len(branches) == len(children) and "use" not in spec:
+            for i, (child, child_spec) in enumerate(zip(children, branches)):
+                stack.append((child, child_spec, branches, i, f"{field}.branches[{i}]"))
+    return places
+
+
+def _placed(error: ModelError, places: Mapping[str, str]) -> ModelError:
+    """Return ``error`` placed in the file at its node, when it names one and has no place yet."""
+    if error.where or error.node is None or error.node not in places:
+        return error
+    return error.located(where=places[error.node])

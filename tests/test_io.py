@@ -121,7 +121,8 @@ def test_json_errors_are_located(tmp_path):
     path.write_text(
         '{"root": {"chance": "c", "branches": [{"label": "a", "probability": "1//2", "terminal": 0}]}}'
     )
-    with pytest.raises(ModelError, match=r"bad\.json \(root\.branches\[0\]\.probability\): .*operator '//'"):
+    located = r"bad\.json:1:\d+ \(root\.branches\[0\]\.probability\): .*operator '//'"
+    with pytest.raises(ModelError, match=located):
         read_tree(path)
     with pytest.raises(FileFormatError, match="no such file"):
         read_tree(tmp_path / "missing.yaml")

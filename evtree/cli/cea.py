@@ -106,6 +106,10 @@ def psa_at_wtp(args: argparse.Namespace, tree: Any, values: Any, progress: Any) 
     if getattr(args, "dask", None):
         raise CommandError("--wtp runs locally: drop --dask")
     wtp = [float(w) for w in parse_wtp(args.wtp if isinstance(args.wtp, list) else [args.wtp], "float")]
+    from ..core.resources import check_memory
+
+    # at least: cost, effect and net benefit of one strategy, and one input column, a draw
+    check_memory(8.0 * args.draws * 4, f"a cost-effectiveness PSA of {args.draws:,} draws", lower="--draws")
     both = cost_effect_psa(
         tree,
         draws=args.draws,

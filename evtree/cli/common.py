@@ -29,12 +29,14 @@ __all__ = [
     "add_tree_argument",
     "check_output",
     "count",
+    "depth",
     "emit",
     "figure_format",
     "jsonable",
     "number",
     "load_tree",
     "method_of",
+    "node_count",
     "parse_assignments",
     "read_input_tree",
     "save_figure",
@@ -71,6 +73,14 @@ def count(text: str) -> int:
         return int(raw)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def depth(text: str) -> int:
+    """Parse ``--depth``: a whole number, 0 or more."""
+    value = count(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a depth of 0 or more, got {text!r}")
+    return value
 
 
 def _size(text: str) -> int:
@@ -322,6 +332,16 @@ def read_input_tree(args: argparse.Namespace, **options: Any) -> DecisionTree:
             if attr == "plot":
                 figure_format(path)
     return read_tree(args.file, max_bytes=getattr(args, "max_file_size", None), **options)
+
+
+def node_count(tree: DecisionTree) -> int:
+    """Return the number of nodes of the tree, counted without recursion (any depth)."""
+    count, stack = 0, [tree.root]
+    while stack:
+        node = stack.pop()
+        count += 1
+        stack.extend(getattr(node, "children", ()) or ())
+    return count
 
 
 def load_tree(args: argparse.Namespace) -> tuple[DecisionTree, dict[str, Any]]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..formats import FORMATS, write_tree
 from ..formats.silverdecisions import compare, list_trees
-from .common import CommandError, add_limit_options, read_input_tree, write_output
+from .common import CommandError, add_limit_options, node_count, read_input_tree, write_output
 
 __all__ = ["register", "run_compare", "run_convert"]
 
@@ -84,7 +84,7 @@ def run_convert(args: argparse.Namespace) -> int:
     tree = _quiet_read(args)  # refuses an OUT that is IN, or cannot be written, before converting
     text = write_tree(tree, None, format=fmt)
     write_output(args, args.out, text if text is not None else "", "OUT")
-    n = sum(1 for _ in tree.nodes())
+    n = node_count(tree)
     print(f"{args.file} -> {args.out} ({fmt}, {n} nodes, {len(tree.parameters)} parameters)")
     return 0
 

@@ -15,9 +15,11 @@ from .common import (
     add_set_option,
     add_tree_argument,
     add_utility_options,
+    depth,
     emit,
     load_tree,
     method_of,
+    node_count,
     parse_assignments,
     strategy_of,
     utility_of,
@@ -60,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_set_option(p)
     add_method_options(p)
     add_utility_options(p)
-    p.add_argument("--depth", type=int, default=None, help="collapse nodes below this depth")
+    p.add_argument("--depth", type=depth, default=None, help="collapse nodes below this depth")
     _strategy_option(p)
     p.set_defaults(func=run_show)
 
@@ -131,10 +133,10 @@ def run_validate(args: argparse.Namespace) -> int:
     if problems:
         for problem in problems:
             print(f"evtree validate: error: {str(problem).splitlines()[0]}", file=sys.stderr)
-        n = len(problems)
-        print(f"{args.file}: {n} problem{'s' if n > 1 else ''}", file=sys.stderr)
+        if len(problems) > 1:
+            print(f"{args.file}: {len(problems)} problems", file=sys.stderr)
         return 2
-    n = sum(1 for _ in tree.nodes())
+    n = node_count(tree)
     print(f"{args.file}: valid ({n} nodes, {len(tree.parameters)} parameters, objective {tree.objective})")
     return 0
 

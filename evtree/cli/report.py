@@ -11,6 +11,8 @@ from .common import (
     add_method_options,
     add_set_option,
     add_tree_argument,
+    check_output,
+    depth,
     emit,
     load_tree,
     method_of,
@@ -30,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True, metavar="HTML", help="the page to write (.html)")
     add_set_option(p)
     p.add_argument("--title", default=None, help="page title (default: the tree's name)")
-    p.add_argument("--depth", type=int, default=None, help="collapse the drawing below this depth")
+    p.add_argument("--depth", type=depth, default=None, help="collapse the drawing below this depth")
     p.add_argument("--no-sensitivity", action="store_true", help="leave out sensitivity and risk")
     p.add_argument("--no-claims", action="store_true", help="leave out the claims' verdicts")
     p.add_argument("--progress", action="store_true", help="show progress bars on standard error")
@@ -48,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_set_option(p)
     add_method_options(p)
-    p.add_argument("--depth", type=int, default=None, help="collapse nodes below this depth")
+    p.add_argument("--depth", type=depth, default=None, help="collapse nodes below this depth")
     p.add_argument("--subtree", default=None, metavar="NODE", help="draw only the subtree at this node")
     p.add_argument("--no-values", action="store_true", help="draw the structure only")
     p.add_argument("--no-legend", action="store_true", help="leave out the key to the symbols")
@@ -123,6 +125,7 @@ def run_render(args: argparse.Namespace) -> int:
     from ..core.evaluate import evaluate
     from ..presentation.draw import tree_svg
 
+    check_output(args, args.output, "-o")  # the input first: never overwritten, whatever the suffix
     suffix = _drawing_suffix(args.output) if args.output != "-" else ".svg"
     tree, values = load_tree(args)
     game = bool(tree.players)  # a game is drawn with its players and, if cheap, an equilibrium

@@ -171,6 +171,8 @@ def run_tornado(args: argparse.Namespace) -> int:
 def run_twoway(args: argparse.Namespace) -> int:
     from ..sensitivity import two_way
 
+    if args.params[0] == args.params[1]:
+        raise CommandError(f"--params needs two different parameters, got {args.params[0]} twice")
     tree, values = load_tree(args)
     result = two_way(tree, args.params, points=_points(args.points), values=values)
     from ..sensitivity._common import renamer
