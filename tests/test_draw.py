@@ -421,3 +421,22 @@ def test_repeated_subtrees_are_drawn_once():
     assert len(drawn) < sum(1 for _ in tree.nodes()) / 4
     plain = parse(tree_svg(tree, max_rows=None))
     assert texts(plain, "evt-collapsed") == []
+
+
+def test_a_tree_with_criteria_is_drawn_with_each_criterions_outcome():
+    """Each end point shows every criterion: its own payoff plus the branch payoffs above it."""
+    tree = DecisionTree(
+        Decision(
+            "d",
+            [
+                Branch("treat", Terminal({"cost": 40, "qaly": "q"}), payoff={"cost": 10, "qaly": 0}),
+                Branch("wait", Terminal({"cost": 0, "qaly": 1})),
+            ],
+        ),
+        parameters=[Parameter("q", 2)],
+        criteria=[evtree.Criterion("cost", sense="min"), evtree.Criterion("qaly")],
+    )
+    root = ET.fromstring(tree_svg(tree))
+    ends = [t.text for t in root.iter() if t.get("class") in ("evt-outcome", "evt-formula")]
+    # treat: cost 10 + 40 = 50 and qaly q; wait: cost 0, qaly 1
+    assert ends == ["cost: 50, qaly: q", "cost: 0, qaly: 1"]

@@ -304,7 +304,13 @@ def _annotate(
                 v = expression_display(v, collect)
             item.value = format_number(v, max_chars=max_chars)
             item.value_title = format_number(v) if result.method == "symbolic" else str(v)
-        if isinstance(node, model.Terminal):
+        if isinstance(node, model.Terminal) and tree.component_names:
+            # criteria (cost, effect, ...): each criterion's outcome; the value is the objective's
+            parts = _payoffs_text(_component_totals(node, list(tree.component_names)), max_chars)
+            item.end = item.value if result is not None else parts
+            if parts != item.end:
+                item.end_formula = parts
+        elif isinstance(node, model.Terminal):
             formula = _outcome_formula(node)
             if result is not None:
                 item.end = item.value
@@ -332,6 +338,19 @@ def _per_player(value: Any, players: list[str]) -> dict[str, Any]:
     if isinstance(value, Mapping):
         return {k: as_expr(v) for k, v in value.items()}
     return dict.fromkeys(players, as_expr(value))
+
+
+def _component_totals(node: model.Node, names: list[str]) -> dict[str, Any]:
+    """Return an end point's outcome per player (or criterion): its payoff plus those on its path."""
+    total: dict[str, Any] = dict.fromkeys(names, sympy.Integer(0))
+    n: model.Node | None = node
+    while n is not None:
+        for k, v in _per_player(n.branch_payoff, names).items():
+            total[k] = total.get(k, 0) + v
+        n = n.parent
+    for k, v in _per_player(getattr(node, "payoff", None), names).items():
+        total[k] = total.get(k, 0) + v
+    return total
 
 
 def _payoffs_text(payoffs: Mapping[str, Any], max_chars: int) -> str:
@@ -419,14 +438,7 @@ def _annotate_game(
                     item.optimal = chosen[key] == node.label
                     item.pruned = not item.optimal
         if isinstance(node, model.Terminal):
-            total: dict[str, Any] = dict.fromkeys(players, sympy.Integer(0))
-            n: model.Node | None = node
-            while n is not None:
-                for k, v in _per_player(n.branch_payoff, players).items():
-                    total[k] = total.get(k, 0) + v
-                n = n.parent
-            for k, v in _per_player(node.payoff, players).items():  # type: ignore[attr-defined]
-                total[k] = total.get(k, 0) + v
+            total = _component_totals(node, players)
             shown = {k: valued(v) for k, v in total.items()}
             item.end = _payoffs_text(shown, max_chars)
             formula = _payoffs_text(total, max_chars)
