@@ -22,6 +22,9 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import trees
 
 import evtree
 from evtree import Branch, Chance, Decision, DecisionTree, Parameter, Terminal, evaluate, symbol
@@ -124,7 +127,7 @@ def test_locate_and_unbounded_sides():
 
 
 # ------------------------------------------------------------------------------ seeded properties
-def _random_tree(rng: random.Random) -> DecisionTree:
+def _random_tree(rng: random.Random, objective: str = "max") -> DecisionTree:
     def payoff() -> str:
         a, b, c = (rng.randint(-3, 3) for _ in range(3))
         return rng.choice([f"{a}*x + {b}", f"{a}*x*y + {b}*y + {c}", f"{a}*y**2 + {b}*x", f"{a}"])
@@ -145,6 +148,7 @@ def _random_tree(rng: random.Random) -> DecisionTree:
     return DecisionTree(
         Decision("d", options),
         parameters=[Parameter("x", 0, low=-2, high=2), Parameter("y", Fraction(1, 2), low=0, high=1)],
+        objective=objective,
     )
 
 
@@ -194,7 +198,7 @@ def _strategy_at(result, point):
 @pytest.mark.parametrize("seed", range(10))
 def test_two_way_regions_agree_with_exact_rollback(seed):
     rng = random.Random(100 + seed)
-    tree = _random_tree(rng)
+    tree = _random_tree(rng, "min" if seed % 3 == 2 else "max")
     result = two_way(tree, ("x", "y"), points=21)
     assert result.cells and "exact partition" in result.method
     checked = 0
@@ -205,7 +209,8 @@ def test_two_way_regions_agree_with_exact_rollback(seed):
             continue
         ev = evaluate(tree, {"x": point[0], "y": point[1]}, method="exact")
         options = ev.option_values["d"]
-        tied = [n for n, v in options.items() if v == max(options.values())]
+        top = max(options.values()) if tree.objective == "max" else min(options.values())
+        tied = [n for n, v in options.items() if v == top]
         if len(tied) > 1:
             continue
         name = evtree.sensitivity.strategy_name(reachable(tree, ev.policy))
@@ -280,3 +285,24 @@ def test_boundary_arcs_follow_strictness():
     r = holds_where(circle, "EV(a) > EV(b)", ["x", "y"])
     assert [a.holds for a in r.arcs] == [False, False]
     assert r.to_dict()["arcs"][0]["holds"] is False
+
+
+@settings(max_examples=25, deadline=None)
+@given(trees(max_depth=3, with_parameters=True), st.randoms(use_true_random=False))
+def test_two_way_cells_on_generated_trees(tree, rnd):
+    names = list(tree.parameters)
+    if len(names) < 2:
+        return
+    a, b = names[:2]
+    result = two_way(tree, (a, b), points=11)
+    assert result.cells  # payoffs are parameters: values are polynomial
+    for _ in range(10):
+        point = (Q(rnd.randint(-9999, 9999), 100), Q(rnd.randint(-9999, 9999), 100))
+        owners = _strategy_at(result, point)
+        if owners is None:
+            continue
+        ev = evaluate(tree, {a: point[0], b: point[1]}, method="exact")
+        if any(len(t) > 1 for t in ev.ties.values()):
+            continue  # identical options at some decision: several policies are optimal
+        name = evtree.sensitivity.strategy_name(reachable(tree, ev.policy))
+        assert owners == [name], (point, owners, name)
