@@ -393,8 +393,8 @@ def test_the_console_script_refuses_a_device_in_one_line():
 def test_a_huge_allocation_is_refused_with_the_flag(cli, args, flag):
     args = [*args, "--seed", 1, "--no-progress"] if args[0] in ("psa", "evppi") else args
     out = cli(*args)
-    # the message names the flag that asked for it, and a flag (it or the cap's) to change
-    assert_refusal(out, flag, r"--[a-z][a-z-]+")
+    # the message names the flag that asked for it, the estimate, and a flag (it or the cap's)
+    assert_refusal(out, flag, r"\d\s*(?:[KMGT]i?B|bytes)", r"--[a-z][a-z-]+")
 
 
 def test_a_file_over_the_size_cap_is_refused_before_it_is_read(cli, tmp_path):
