@@ -213,7 +213,8 @@ def evaluate(
         outcome = _weighted_outcomes(tree, full, spec, arith, point)
     else:
         outcome = outcomes(flat, arith, point)
-    _check_outcomes(flat if spec is None or spec.kind == "criterion" else full, arith, outcome)
+    weighted = spec is not None and spec.kind != "criterion"
+    _check_outcomes(full if weighted else flat, arith, outcome, bounded=not weighted)
     ce_units = False
     if util is None:
         leaves = outcome
@@ -264,18 +265,19 @@ def evaluate(
     )
 
 
-def _check_outcomes(flat: FlatTree, arith: Any, outcome: Any) -> None:
+def _check_outcomes(flat: FlatTree, arith: Any, outcome: Any, *, bounded: bool = True) -> None:
     """Refuse a terminal outcome (a sum of payoffs along its path) beyond the float range.
 
     Every payoff is already checked finite; only their sum can overflow.  In float
     arithmetic the check is skipped when a bound on the sums (largest constant times the
-    depth) is in range, which it is for every tree without huge constants.
+    depth) is in range, which it is for every tree without huge constants (``bounded``:
+    the outcomes are the tree's own payoffs, not a weighted sum of criteria).
     """
     from . import budget
 
     terms = flat.terminal_indices
     if arith.name == "float":
-        if flat.payoff.is_constant and flat.branch_payoff.is_constant:
+        if bounded and flat.payoff.is_constant and flat.branch_payoff.is_constant:
             bound = flat.cache.get("outcome_bound")
             if bound is None:
                 c = np.concatenate([flat.payoff.const, flat.branch_payoff.const])
