@@ -342,3 +342,23 @@ def test_leaves_and_descendants_of_a_deep_chain(deep: DecisionTree) -> None:
     leaves = deep.root.leaves
     assert len(leaves) == DEEP + 1  # one 'stop' terminal per level and the bottom
     assert leaves[0].name == "t1" and leaves[-1].name == "bottom"
+
+
+def test_an_error_deep_in_the_data_is_located_in_one_short_line() -> None:
+    from evtree.core.errors import ExpressionError
+
+    node: dict = {"label": "go", "probability": "rest", "terminal": "1 +"}  # the bad field, 5,000 levels down
+    for _ in range(4999):
+        node = {
+            "label": "go",
+            "probability": "rest",
+            "chance": None,
+            "branches": [{"label": "s", "probability": "1/2", "terminal": 0}, node],
+        }
+    root = {k: v for k, v in node.items() if k not in ("label", "probability")}
+    with pytest.raises(ExpressionError) as err:
+        native.tree_from_dict({"root": root})
+    text = str(err.value)
+    assert "\n" not in text and len(text) < 300
+    assert "root.branches[1]" in text and "...(4988 levels)..." in text and text.count(".branches[1]") == 11
+    assert ".terminal)" in text and "'1 +'" in text

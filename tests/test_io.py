@@ -192,3 +192,22 @@ def test_deeply_nested_metadata_is_kept_and_written():
     assert depth == 3000 and node == {"leaf": 1}
     text = write_tree(back, format="json")
     assert text.count('"n": [') == 3000
+
+
+def test_large_trees_are_written_as_flow_yaml_that_reads_back(monkeypatch):
+    from evtree import Branch, Chance, Terminal
+    from evtree.formats import native
+
+    monkeypatch.setattr(native, "FLOW_NODES", 50)  # the real threshold is 50,000 nodes
+    n = 60
+    tree = evtree.DecisionTree(
+        Chance(
+            "c",
+            [Branch(f"b{i}", Terminal(i), probability=f"1/{n}" if i < n - 1 else "rest") for i in range(n)],
+        )
+    )
+    text = write_tree(tree, format="yaml")
+    assert text.startswith("# more than 50 nodes: written in flow style\n{")
+    back = read_tree(text)
+    assert back == tree
+    assert evtree.evaluate(back, method="exact").value == pytest.approx((n - 1) / 2)  # the mean of 0..n-1

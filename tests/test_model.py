@@ -195,3 +195,39 @@ def test_ancestors_are_nodes(korea):
     node = korea.node("after_defect")
     assert node.ancestors == (korea.root, korea.node("north_response"))
     assert node.depth == 2 and node.path == "us_choice/talks/allies defect"
+
+
+def test_copy_keeps_every_field_and_equality_sees_each():
+    from evtree.core.model import Use
+
+    court = Chance(
+        "court",
+        [Branch("win", Terminal(10), probability="1/2"), Branch("lose", Terminal(0), probability="rest")],
+    )
+    game = Decision(
+        "move",
+        [
+            Branch("a", Terminal(1, name="end", utility="1/2")),
+            Branch("b", Chance("nature", [Branch("x", Terminal(2), probability=1)], event="weather")),
+            Branch("c", Use("court"), payoff=-1),
+        ],
+        player="Ann",
+        information_set="h1",
+    )
+    tree = DecisionTree(game, subtrees={"court": court})
+    twin = tree.copy()
+    assert twin == tree
+    a, b, c = twin.root.children
+    assert (twin.root.player, twin.root.information_set) == ("Ann", "h1")
+    assert a.utility == "1/2" and a.name == "end" and b.event == "weather"
+    assert c.use == "court" == c.reference and c.branch_payoff == -1
+    assert twin.subtrees["court"] is not tree.subtrees["court"] and twin.subtrees["court"].name == "court"
+    for change in (
+        lambda t: setattr(t.root, "player", "Bob"),
+        lambda t: setattr(t.root.children[1], "event", "rain"),
+        lambda t: setattr(t.root.children[0], "utility", "1/3"),
+        lambda t: setattr(t.subtrees["court"].children[0], "payoff", 11),
+    ):
+        other = tree.copy()
+        change(other)
+        assert other != tree

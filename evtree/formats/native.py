@@ -759,6 +759,11 @@ def _tree_text(tree: model.DecisionTree, fmt: str) -> str:
             + _flow_text(data, _yaml_scalar)
             + "\n"
         )
+    elif sum(1 for _ in itertools.islice(tree.nodes(), FLOW_NODES + 1)) > FLOW_NODES:
+        # PyYAML's block emitter takes about a minute per million nodes; this, a second
+        text = (
+            f"# more than {FLOW_NODES} nodes: written in flow style\n" + _flow_text(data, _yaml_scalar) + "\n"
+        )
     else:
         try:
             text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
@@ -771,6 +776,9 @@ def _tree_text(tree: model.DecisionTree, fmt: str) -> str:
 #: one line, YAML in flow style (``{chance: c, branches: [...]}``), as the json and yaml
 #: libraries recurse once per nesting level and block-style YAML indents every level.
 NESTED_DEPTH = 100
+
+#: Trees with more nodes than this are written as YAML in flow style too (much faster).
+FLOW_NODES = 50_000
 
 
 def _flow_text(data: Any, scalar: Any) -> str:
