@@ -528,3 +528,14 @@ def test_cost_effectiveness_psa_draws_refused(capsys):
     err = refused(capsys, "psa", ROOT / "tests/data/psa_cea.yaml", "--wtp", "1000", "--draws", "10**9",
                   "--max-memory", "2G", "--no-progress")  # fmt: skip
     assert "cost-effectiveness PSA of 1,000,000,000 draws" in err and "29.8 GB" in err
+
+
+def test_objective_names_must_be_text(capsys, tmp_path):
+    # found by mutating tests/data/sumatriptan.yaml: an internal error (unhashable dict) before
+    path = tmp_path / "o.yaml"
+    path.write_text(
+        "criteria: {cost: {sense: min}, qaly: {sense: max}}\nparameters: {wtp: 1}\n"
+        "objective:\n  net_benefit:\n    cost: cost\n    effect: {}\nroot: {terminal: {cost: 1, qaly: 2}}\n"
+    )
+    err = refused(capsys, "evaluate", path)
+    assert f"{path}:6:" in err and "(objective.net_benefit.effect)" in err and "a mapping {}" in err

@@ -447,6 +447,28 @@ def top_level_problems(data: Mapping[str, Any], where: _Where) -> list[FileForma
             "'objective' must be text (max or min) or a mapping over criteria, "
             f"got {_shape(data['objective'])}",
         )
+    objective = data.get("objective")
+    if isinstance(objective, Mapping):
+        names = objective.get("net_benefit")
+        if isinstance(names, Mapping):
+            for key in ("effect", "cost"):
+                if key in names and not isinstance(names[key], str):
+                    bad(
+                        f"objective.net_benefit.{key}",
+                        f"'{key}' must name a criterion, got {_shape(names[key])}",
+                        names,
+                        key,
+                    )
+        weights = objective.get("weights")
+        if isinstance(weights, Mapping):
+            for key in weights:
+                if not isinstance(key, str):
+                    bad(
+                        "objective.weights",
+                        f"a weight is keyed by a criterion's name, got {key!r}",
+                        weights,
+                        key,
+                    )
     utility = data.get("utility")
     if utility is not None and not isinstance(utility, Mapping):
         hint = ""
@@ -475,5 +497,7 @@ def _shape(value: Any) -> str:
     if isinstance(value, str):
         return f"text {value!r}"
     if isinstance(value, list):
-        return f"a list {value!r}" if len(repr(value)) < 40 else "a list"
+        return f"a list {list(value)!r}" if len(repr(value)) < 40 else "a list"
+    if isinstance(value, Mapping):
+        return f"a mapping {dict(value)!r}" if len(repr(dict(value))) < 40 else "a mapping"
     return f"{type(value).__name__} {value!r}" if len(repr(value)) < 40 else type(value).__name__
