@@ -107,7 +107,10 @@ def _no_match(wanted: Any, listed: Sequence[Mapping[str, str]]) -> ModelError:
 
     names = [common.named(p) for p in listed]
     text = wanted if isinstance(wanted, str) else common.named(wanted)
-    nearest = difflib.get_close_matches(text, names, n=SUGGESTIONS, cutoff=0.0) or names[:SUGGESTIONS]
+    # an old name (labels alone) is compared with the old names, and answered with the names
+    keys = names if "=" in text else [common.strategy_name(p) for p in listed]
+    close = difflib.get_close_matches(text, keys, n=SUGGESTIONS, cutoff=0.0) or keys[:SUGGESTIONS]
+    nearest = list(dict.fromkeys(names[keys.index(k)] for k in close))
     err = ModelError(f"no strategy matches {wanted!r}; nearest:" + "".join(f"\n  {n}" for n in nearest))
     err.suggestions = nearest  # type: ignore[attr-defined]
     return err
