@@ -162,14 +162,8 @@ class RealAlgebraic:
         """Return the number as a sympy expression: rational, radicals for quadratics, else ``CRootOf``."""
         if self.q is not None:
             return sympy.Rational(int(self.q.p), int(self.q.q))
-        t = sympy.Symbol("t")
         assert self.key is not None
-        poly = sympy.Poly([int(c) for c in reversed(self.key)], t)
-        if poly.degree() == 2:
-            roots = sorted(sympy.roots(poly, filter="R"), key=float)
-            if len(roots) == 2:
-                return roots[self.index]
-        return sympy.CRootOf(poly, self.index)
+        return _algebraic_sympy(self.key, self.index)
 
     def polynomial(self) -> tuple[int, ...] | None:
         """Integer coefficients (ascending) of the number's irreducible polynomial; None if rational."""
@@ -179,8 +173,22 @@ class RealAlgebraic:
         return f"RealAlgebraic({self.to_sympy()})"
 
 
+@functools.lru_cache(maxsize=10_000)
+def _algebraic_sympy(key: tuple, index: int) -> sympy.Expr:
+    t = sympy.Symbol("t")
+    poly = sympy.Poly([int(c) for c in reversed(key)], t)
+    if poly.degree() == 2:
+        roots = sorted(sympy.roots(poly, filter="R"), key=float)
+        if len(roots) == 2:
+            return roots[index]
+    return sympy.CRootOf(poly, index)
+
+
 def real_roots(p: Any) -> list[RealAlgebraic]:
     """Distinct real roots of a nonzero univariate ``fmpq_poly``, ascending."""
+    if p.degree() == 1:
+        c0, c1 = p.coeffs()
+        return [RealAlgebraic.rational(-c0 / c1)]
     return list(_roots_of(tuple(p.coeffs())))
 
 
@@ -353,6 +361,40 @@ class Decomposition:
             if section.index < len(real):
                 ys[k] = real[section.index]
         return ys
+
+    def interior_points(
+        self,
+        cell: Cell,
+        fx: Sequence[float],
+        fy: Sequence[float],
+        xrange: Sequence[float],
+        yrange: Sequence[float],
+    ) -> list[tuple[float, float]]:
+        """Float points inside ``cell``: at fractions ``fx`` of its x-interval, ``fy`` of its height there.
+
+        A vertical segment between the bounding curves lies in the cell, so these points
+        are inside it but for float rounding at the very edges.
+        """
+        import numpy as np
+
+        a = float(cell.lo) if cell.lo is not None else xrange[0]
+        b = float(cell.hi) if cell.hi is not None else xrange[1]
+        if not a < b:
+            return []
+        xs = a + (b - a) * np.asarray(fx, dtype=float)
+
+        def side(section: Section | None, edge: float) -> Any:
+            if section is None:
+                return np.full(len(xs), edge)
+            return self.branch(section, xs, cell.slab)
+
+        low, high = side(cell.lower, yrange[0]), side(cell.upper, yrange[1])
+        out = []
+        for xv, lo, hi in zip(xs, low, high):
+            if math.isnan(lo) or math.isnan(hi) or not lo < hi:
+                continue
+            out += [(float(xv), float(lo + (hi - lo) * t)) for t in fy]
+        return out
 
     def _ycoeffs(self, k: int) -> list[list[tuple[int, Any]]]:
         """Curve ``k``'s coefficients in ``y``, descending, each as ``[(power of x, coefficient)]``."""
@@ -591,18 +633,43 @@ def decompose(
     if decide is not None and cells:
         for cell, label in zip(cells, decide([c.sample for c in cells])):
             cell.label = label
-    exprs_out = [f for f in curves]
     return Decomposition(
         x,
         y,
         box_q,  # type: ignore[arg-type]
-        [_as_sympy(f, x, y) for f in exprs_out],
+        _LazyCurves(curves, x, y),
         [_as_sympy(f, x, y) for f in vertical],
         critical,
         slabs,
         cells,
         _polys=curves,
     )
+
+
+class _LazyCurves(Sequence):
+    """The curves as sympy expressions, converted from python-flint when first read."""
+
+    def __init__(self, polys: list[Any], x: Any, y: Any) -> None:
+        self._polys = polys
+        self._x, self._y = x, y
+        self._done: dict[int, Any] = {}
+
+    def __len__(self) -> int:
+        return len(self._polys)
+
+    def __getitem__(self, k: Any) -> Any:
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(len(self)))]
+        k = range(len(self))[k]
+        if k not in self._done:
+            self._done[k] = _as_sympy(self._polys[k], self._x, self._y)
+        return self._done[k]
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
+
+    def __repr__(self) -> str:
+        return repr(list(self))
 
 
 def _as_sympy(f: Any, x: Any, y: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -10,6 +11,7 @@ import numpy as np
 import sympy
 
 from ..core import model
+from ..core.compile import CHANCE, DECISION
 from ..core.decompose import DecompositionTooLarge
 from ..core.errors import ModelError
 from ..core.evaluate import evaluate
@@ -19,6 +21,9 @@ from ..core.resources import check_grid
 from . import _common as common
 
 __all__ = ["TwoWayResult", "two_way"]
+
+#: Trees with at most this many strategies have every pair compared in the exact partition.
+EXHAUSTIVE_STRATEGIES = 16
 
 #: The largest decomposition of one strategy's region (slabs times curves); beyond it the
 #: result has no exact cells and the plot draws the grid.
@@ -369,10 +374,16 @@ def two_way(
         except (NotImplementedError, DecompositionTooLarge):
             partition = None
     if partition is not None:
-        cells, partition = partition
+        cells, partition, exhaustive = partition
+        compared = (
+            "every strategy compared"
+            if exhaustive
+            else "strategies optimal on the grid or at the cells' check points compared"
+        )
         method = (
             "exact partition: cells of a cylindrical algebraic decomposition along the curves where "
-            "strategies tie or a probability reaches 0 or 1, each decided exactly; grid by float rollback"
+            f"strategies tie or a probability reaches 0 or 1, each decided exactly ({compared}); "
+            "grid by float rollback"
         )
     return TwoWayResult(
         (a, b),
@@ -398,12 +409,15 @@ def _exact_partition(
     listed: list[str],
     sign: float,
     pairs: set[tuple[str, str]],
-) -> tuple[list[dict[str, Any]], Any] | None:
-    """Each optimal strategy's region as an exact union of cells.
+) -> tuple[list[dict[str, Any]], Any, bool] | None:
+    """Each optimal strategy's region as an exact union of cells (and whether every strategy was compared).
 
-    For a strategy ``s`` optimal somewhere on the grid, its region is where its value
-    is at least each neighbour's (the strategies whose grid regions touch its own)
-    and every probability lies in [0, 1].  The box is decomposed exactly along those
+    For a strategy ``s`` optimal somewhere on the grid, its region is where it beats
+    each neighbour (the strategies whose grid regions touch its own) and every
+    probability lies in [0, 1].  ``s`` beats ``t`` where the rollback would choose
+    ``s``'s branch at the first decision where they part: where ``s``'s value in that
+    decision's subtree is the larger (ties to the first branch), so a decision reached
+    with probability 0 still has its choice decided.  The box is decomposed exactly along those
     curves alone (the irreducible factors of ``value_s - value_t`` and of each
     probability and its complement), and each cell is decided exactly at its rational
     sample point.  The float rollback at the sample point of every cell kept checks
@@ -435,91 +449,160 @@ def _exact_partition(
             probs.setdefault(tuple(sorted(f.to_dict().items())), f)
     prob_list = list(probs.values())
     one = ctx.from_dict({(0, 0): 1})
-    values: dict[str, Any] = {}
+    kind, first, count, nodes, parent = flat.kind, flat.first_child, flat.n_children, flat.nodes, flat.parent
+    key_index = {nodes[int(d)].key: int(d) for d in flat.decision_indices}
+    acc_cache: dict[int, Any] = {}
+    local_cache: dict[tuple[str, int], Any] = {}
 
-    def value(name: str) -> Any:
-        if name not in values:
-            values[name] = to_flint(polys.value_poly(policy_of[name]))
-        return values[name]
+    def acc_to(i: int) -> Any:
+        """Return the payoffs along the path from the root down to ``i``'s parent."""
+        if i not in acc_cache:
+            j = int(parent[i]) if i else -1
+            acc_cache[i] = polys.ring.zero if j < 0 else acc_to(j) + polys._poly(polys._along[j])
+        return acc_cache[i]
+
+    def local(name: str, d: int) -> Any:
+        """Return strategy ``name``'s value in the subtree at decision ``d`` (path payoffs included)."""
+        if (name, d) not in local_cache:
+            policy = policy_of[name]
+
+            def val(i: int, acc: Any) -> Any:
+                acc = acc + polys._poly(polys._along[i])
+                if kind[i] == DECISION:
+                    return val(int(first[i]) + choice(policy, i), acc)
+                if kind[i] == CHANCE:
+                    a = int(first[i])
+                    return sum(
+                        (polys._poly(polys.probs[c]) * val(c, acc) for c in range(a, a + int(count[i]))),
+                        polys.ring.zero,
+                    )
+                return acc + polys._poly(polys._payoff[i])
+
+            local_cache[name, d] = to_flint(val(d, acc_to(d)))
+        return local_cache[name, d]
+
+    def choice(policy: Mapping[str, str], i: int) -> int:
+        labels = [nodes[c].label for c in range(int(first[i]), int(first[i]) + int(count[i]))]
+        return labels.index(policy[nodes[i].key])
+
+    def split(u: str, w: str) -> int:
+        """Return the first decision (pre-order) where strategies ``u`` and ``w`` choose differently."""
+        pu, pw = policy_of[u], policy_of[w]
+        for key, label in pu.items():
+            if pw.get(key) != label:
+                return key_index[key]
+        raise AssertionError("two strategies with the same name")  # pragma: no cover
+
+    def rivalry(u: str, w: str) -> tuple[Any, bool]:
+        """Return where ``u`` beats ``w``: ``(difference, wins ties)``.
+
+        The difference of their values at the decision where they part (the rollback
+        chooses there), and whether ``u`` wins an exact tie there (its branch comes first).
+        """
+        d = split(u, w)
+        return local(u, d) - local(w, d), choice(policy_of[u], d) < choice(policy_of[w], d)
 
     order = {n: k for k, n in enumerate(listed)}
+    exhaustive = common.count_strategies(tree) <= EXHAUSTIVE_STRATEGIES
+    if exhaustive:  # few strategies: compare every one with every other, nothing can be missed
+        for pol in common.listed_strategies(tree):  # each a choice at every reachable decision
+            name = common.strategy_name(pol)
+            policy_of.setdefault(name, dict(pol))
+            if name not in order:
+                order[name] = len(order)
+                listed.append(name)
     neighbours: dict[str, set[str]] = {n: set() for n in listed if n in policy_of}
     for u, w in pairs:
         neighbours[u].add(w)
         neighbours[w].add(u)
+    if exhaustive:
+        for n in neighbours:
+            neighbours[n] = set(neighbours) - {n}
     box = tuple((sympy.Rational(lo), sympy.Rational(hi)) for lo, hi in axes)
+    ranges = [(float(lo), float(hi)) for lo, hi in axes]
     x, y = symbol(a), symbol(b)
     feasible_curves = prob_list + [p - one for p in prob_list]
-    partition: list[tuple[str, Any, list[Any]]] = []
-    queue = sorted(neighbours, key=order.__getitem__)
-    done: set[str] = set()
-    while queue:
-        name = queue.pop(0)
-        if name in done:
+
+    def region_of(name: str) -> Any:
+        """Decompose the box along ``name``'s tie curves with its neighbours; label its cells."""
+        others = sorted(neighbours[name], key=lambda n: order.get(n, len(order)))
+        diffs, shadowed = [], False
+        for other in others:
+            diff, wins_ties = rivalry(name, other)
+            if diff.is_zero():  # tied everywhere where they part: the first branch is chosen
+                shadowed = shadowed or not wins_ties
+                continue
+            diffs.append((other, diff))
+
+        def decide(points: list[tuple[Any, Any]]) -> list[bool]:
+            if shadowed:
+                return [False] * len(points)
+            out = []
+            for u, w in points:
+                ok = all(0 <= p(u, w) <= 1 for p in prob_list)
+                for _other, d in diffs:
+                    if not ok:
+                        break
+                    ok = d(u, w) * int(sign) > 0  # never 0 inside a cell: d has one sign there
+                out.append(ok)
+            return out
+
+        return decompose(
+            [d for _o, d in diffs] + feasible_curves,
+            x,
+            y,
+            box,  # type: ignore[arg-type]
+            decide=decide,
+            max_cells=MAX_CELLS,
+        )
+
+    decs: dict[str, Any] = {}
+    pending = set(neighbours)
+    for _round in range(8):
+        if not pending:
+            break
+        for name in sorted(pending, key=order.__getitem__):
+            decs[name] = region_of(name)
+        kept = [
+            (name, c) for name in sorted(pending, key=order.__getitem__) for c in decs[name].cells if c.label
+        ]
+        pending = set()
+        if not kept:
             continue
-        for _round in range(4):
-            mine = value(name)
-            others = sorted(neighbours[name], key=lambda n: order.get(n, len(order)))
-            diffs = [(other, mine - value(other)) for other in others]
-            shadowed = any(d.is_zero() and order.get(o, len(order)) < order[name] for o, d in diffs)
-            diffs = [(o, d) for o, d in diffs if not d.is_zero()]
-
-            def decide(
-                points: list[tuple[Any, Any]],
-                diffs: list[Any] = diffs,
-                name: str = name,
-                shadowed: bool = shadowed,
-            ) -> list[bool]:
-                if shadowed:  # an identical strategy listed before it is the one chosen
-                    return [False] * len(points)
-                out = []
-                for u, w in points:
-                    ok = all(0 <= p(u, w) <= 1 for p in prob_list)
-                    for other, d in diffs:
-                        if not ok:
-                            break
-                        v = d(u, w) * int(sign)
-                        # ties go to the strategy listed first, as the rollback's branch order does
-                        ok = v > 0 or (v == 0 and order.get(name, 0) < order.get(other, len(order)))
-                    out.append(ok)
-                return out
-
-            dec = decompose(
-                [d for _o, d in diffs] + feasible_curves,
-                x,
-                y,
-                box,  # type: ignore[arg-type]
-                decide=decide,
-                max_cells=MAX_CELLS,
-            )
-            kept = [c for c in dec.cells if c.label]
-            found: dict[str, dict[str, str]] = {}
-            if kept:
-                qa = np.array([float(c.sample[0]) for c in kept])
-                qb = np.array([float(c.sample[1]) for c in kept])
-                _root, codes, pols = common.grid_policies(tree, {**float_others, a: qa, b: qb})
-                for k, c in enumerate(kept):
-                    pick = common.strategy_name(pols[codes[k]])
-                    if pick == name or pick in neighbours[name]:
-                        continue
-                    u, w = c.sample
-                    if pick not in policy_of:
-                        policy_of[pick] = pols[codes[k]]
-                    if (value(pick)(u, w) - mine(u, w)) * int(sign) > 0:  # exactly better here
-                        found[pick] = pols[codes[k]]
-            if not found:
-                break
-            for pick in found:
-                neighbours[name].add(pick)
-                if pick not in neighbours:
-                    neighbours[pick] = {name}
-                    queue.append(pick)
-                    if pick not in order:
-                        order[pick] = len(order)
-                        listed.append(pick)
-                else:
-                    neighbours[pick].add(name)
-        done.add(name)
+        # a second method at every kept cell at once: the float rollback's optimum at its sample
+        # point and at points near its corners (where a missed region would be a thin wedge)
+        names_at: list[str] = []
+        points: list[tuple[Any, Any]] = []
+        for name, c in kept:
+            points.append(c.sample)
+            names_at.append(name)
+            for px, py in decs[name].interior_points(c, _NEAR, _NEAR, ranges[0], ranges[1]):
+                points.append((flint.fmpq(*_ratio(px)), flint.fmpq(*_ratio(py))))
+                names_at.append(name)
+        qa = np.array([float(u) for u, _w in points])
+        qb = np.array([float(w) for _u, w in points])
+        _root, codes, pols = common.grid_policies(tree, {**float_others, a: qa, b: qb})
+        for name, (u, w), code in zip(names_at, points, codes):
+            pick = common.strategy_name(pols[code])
+            if pick == name or pick in neighbours[name]:
+                continue
+            if pick not in policy_of:
+                policy_of[pick] = pols[code]
+            diff, wins_ties = rivalry(pick, name)
+            at = diff(u, w) * int(sign)
+            if at < 0 or (at == 0 and not wins_ties):
+                continue  # not better exactly (a float tie)
+            if pick not in order:
+                order[pick] = len(order)
+                listed.append(pick)
+            neighbours[name].add(pick)
+            neighbours.setdefault(pick, set()).add(name)
+            pending |= {name, pick}
+    if pending:  # pragma: no cover - new optima kept appearing
+        return None
+    partition: list[tuple[str, Any, list[Any]]] = []
+    for name in sorted(decs, key=order.__getitem__):
+        dec = decs[name]
         for c in dec.cells:
             c.label = name if c.label else None
         partition += [(name, dec, run) for run in merge(dec) if run[0].label is not None]
@@ -540,11 +623,27 @@ def _exact_partition(
                 "sample": [str(sympy.Rational(int(v.p), int(v.q))) for v in first.sample],
             }
         )
-    return cells, [(index[name], dec, run) for name, dec, run in partition]
+    return cells, [(index[name], dec, run) for name, dec, run in partition], exhaustive
+
+
+#: Fractions of a cell's width and height where the float rollback re-checks it.
+_NEAR = (0.001, 0.02, 0.5, 0.98, 0.999)
+
+
+def _ratio(v: float) -> tuple[int, int]:
+    """Return a float as an exact ratio of integers."""
+    return float(v).as_integer_ratio()
 
 
 def _end(v: Any, edge: str) -> str:
-    return edge if v is None else str(v.to_sympy())
+    return edge if v is None else _end_text(v.q, v.key, v.index)
+
+
+@functools.lru_cache(maxsize=10_000)
+def _end_text(q: Any, key: Any, index: int) -> str:
+    from ..core.decompose import RealAlgebraic
+
+    return str(RealAlgebraic(q=q, key=key, index=index).to_sympy())
 
 
 def _bound(dec: Any, section: Any) -> Any:
