@@ -1300,3 +1300,29 @@ def test_the_hand_worked_values_of_the_corpus():
     assert worse < better and float(better) == pytest.approx(-5000 + 5 * math.log(2), rel=1e-12)
     assert (500 * 500 + sum(range(500, 1000))) / 1000 == 624.75
     assert mpmath.sqrt(760) - 20 == pytest.approx(7.5680975, abs=1e-7)
+
+
+# =============================================================================================
+# 8. Found by the property test (tests/test_cli_property.py), kept as cases
+# =============================================================================================
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["render", "formula_parameter.yaml", "-o", "x.svg"], id="render"),
+        pytest.param(["report", "formula_parameter.yaml", "-o", "x.html", "--no-sensitivity"], id="report"),
+    ],
+)
+def test_a_formula_parameter_is_drawn(cli, tmp_path, args):
+    shutil.copy(CORPUS / "formula_parameter.yaml", tmp_path)
+    out = cli(*args, cwd=tmp_path)
+    assert_finished(out)
+    assert out.status == 0, out.brief
+    assert b"<svg" in (tmp_path / args[-1 if args[0] == "render" else -2]).read_bytes()
+    data = cli("evaluate", "formula_parameter.yaml", "--exact", "--json").json()
+    assert data["value"] == 4 and data["policy"] == {"choice": "sure"}
+    assert [s["value"] for s in data["strategies"]] == ["1/4", 4]
+
+
+def test_a_claim_naming_a_node_by_a_number_is_a_located_refusal(cli):
+    for command in (["check"], ["validate"]):
+        assert_refusal(cli(*command, "claim_node_number.yaml"), in_file("claim_node_number.yaml"), r"node")
