@@ -308,7 +308,13 @@ def _from_spec(cls: type[Claim], spec: Any) -> Claim:
         sense = str(spec.get("sense", ">="))
         bound = spec["bound"]
         bound = str(bound) if not isinstance(bound, (int, float)) or isinstance(bound, bool) else bound
-        return cls.bound(spec.get("node"), sense, bound, name=name, **opts)
+        node = spec.get("node")
+        if node is not None and not isinstance(node, str):
+            raise ModelError(
+                f"'node' names a node by its name or path (text), got {type(node).__name__} {node!r}",
+                field="node",
+            )
+        return cls.bound(node, sense, bound, name=name, **opts)
     raise ModelError(
         f"unknown claim kind {kind!r}{did_you_mean(str(kind), _KINDS)} (kinds: {', '.join(_KINDS)})"
     )

@@ -65,6 +65,31 @@ def _limits(args: argparse.Namespace) -> Iterator[None]:
             resources._time_limit = old_time
 
 
+def _placed_in_file(args: argparse.Namespace, err: EvtreeError) -> EvtreeError:
+    """The same problem with its ``file:line``, when a command met it without the place.
+
+    Analyses see the built tree, not the file, so a claim or a distribution they refuse
+    names its field only.  On that (error) path the file is validated once and the
+    located report of the same field is given instead; anything else is left as it is.
+    """
+    field = getattr(err, "field", None)
+    path = getattr(args, "file", None)
+    if not field or not isinstance(path, str) or getattr(err, "where", None):
+        return err
+    from ..validation import validate_file
+
+    try:
+        _, problems = validate_file(path)
+    except (EvtreeError, OSError):
+        return err
+    for problem in problems:
+        where = problem.where or ""
+        placed = problem.field or (where[where.find("(") + 1 : -1] if where.endswith(")") else "")
+        if placed == field or placed.startswith((f"{field}.", f"{field}[")):
+            return problem
+    return err
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
@@ -78,6 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EvtreeError as err:
         if os.environ.get("EVTREE_DEBUG"):
             raise
+        err = _placed_in_file(args, err)
         print(f"evtree {args.command}: error: {str(err).splitlines()[0]}", file=sys.stderr)
         for name in getattr(err, "suggestions", ()):  # nearest names, one per line
             print(f"  {name}", file=sys.stderr)

@@ -834,10 +834,11 @@ def _caption(tree: model.DecisionTree, result: Any, note: str) -> str:
     if result.method == "symbolic":
         where = "symbolic in the parameters; optimal strategy at the defaults"
     else:
+        defaults = tree.default_values("float")
         changed = {
             k: v
             for k, v in result.parameters.items()
-            if k in tree.parameters and float(_scalar(v)) != float(tree.parameters[k].exact)
+            if k in tree.parameters and not tree.parameters[k].is_formula and float(_scalar(v)) != defaults[k]
         }
         where = (
             "at " + ", ".join(f"{k} = {format_number(_scalar(v))}" for k, v in changed.items())

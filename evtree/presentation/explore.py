@@ -177,6 +177,8 @@ class Explorer:
             continuous = n_nodes <= 500
         self.sliders: dict[str, Any] = {}
         for name, p in tree.parameters.items():
+            if p.is_formula:  # a formula follows the parameters it is made of
+                continue
             lo, hi = parameter_range(tree, name)
             step = (hi - lo) / 200 if hi > lo else 0.01
             s = w.FloatSlider(
