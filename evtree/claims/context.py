@@ -54,7 +54,7 @@ class _Context:
         except UnknownNameError:
             pass
         if "/" in ref:
-            first, *labels = ref.split("/")
+            first, *labels = model.split_path(ref)
             try:
                 node = tree.node(first)
                 for label in labels:

@@ -66,7 +66,7 @@ def _limits(args: argparse.Namespace) -> Iterator[None]:
 
 
 def _placed_in_file(args: argparse.Namespace, err: EvtreeError) -> EvtreeError:
-    """The same problem with its ``file:line``, when a command met it without the place.
+    """Return the same problem with its ``file:line`` when a command met it without the place.
 
     Analyses see the built tree, not the file, so a claim or a distribution they refuse
     names its field only.  On that (error) path the file is validated once and the

@@ -3,17 +3,17 @@
     render_text       the tree, one node per line (``str(tree)``, ``evtree show``)
     evaluation_text   an evaluation's value, policy and strategies (``evtree evaluate``)
 
-The rows of :func:`render_text` come from :class:`anytree.RenderTree`; each node
+The rows of :func:`render_text` are drawn as :class:`anytree.RenderTree` draws them
+(``ContStyle``), with an explicit stack so any depth works; each node
 shows its branch label, probability and payoff, its rolled-back value, and a
 ``*`` on the branches of the optimal policy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-import anytree
 import numpy as np
 
 from ..core import model
@@ -60,9 +60,14 @@ def render_text(tree: model.DecisionTree, result: Any = None, *, max_depth: int 
     lines = []
     optimal = result._optimal if result is not None else None
     flat = result._flat if result is not None else None
-    for pre, _fill, node in anytree.RenderTree(tree.root, style=anytree.ContStyle()):
-        if max_depth is not None and node.depth > max_depth:
-            continue
+    note = None
+    if max_depth is None and tree.root.height > TEXT_DEPTH_LIMIT:
+        max_depth = TEXT_DEPTH_LIMIT
+        note = (
+            f"[the tree is {tree.root.height} levels deep; levels below {TEXT_DEPTH_LIMIT} are not shown "
+            "(choose another depth with --depth)]"
+        )
+    for pre, depth, node in _rows(tree.root, max_depth):
         parts = []
         if node.parent is not None:
             mark = ""
@@ -90,10 +95,37 @@ def render_text(tree: model.DecisionTree, result: Any = None, *, max_depth: int 
             local = result.local_value_of(node)
             if bool(np.any(local != result.value_of(node))):  # payoffs above: also the value here alone
                 parts.append(f"(here {_fmt(local, collect)})")
-        if max_depth is not None and node.depth == max_depth and node.children:
-            parts.append(f"[+{len(node.descendants)} nodes below]")
+        if max_depth is not None and depth == max_depth and node.children:
+            parts.append(f"[+{sum(1 for _ in model.iter_preorder(node)) - 1} nodes below]")
         lines.append(pre + " ".join(parts))
+    if note:
+        lines.append(note)
     return "\n".join(lines)
+
+
+TEXT_DEPTH_LIMIT = 200
+"""Levels :func:`render_text` shows when no depth is given (each line is indented by its depth)."""
+
+
+def _rows(root: model.Node, max_depth: int | None) -> Iterator[tuple[str, int, model.Node]]:
+    """``(prefix, depth, node)`` in pre-order, drawn as anytree's ``ContStyle``, without recursion."""
+    stack: list[tuple[model.Node, int, str, str]] = [(root, 0, "", "")]
+    while stack:
+        node, depth, pre, fill = stack.pop()
+        yield pre, depth, node
+        if max_depth is not None and depth >= max_depth:
+            continue
+        children = list(node.children)
+        for i in range(len(children) - 1, -1, -1):
+            last = i == len(children) - 1
+            stack.append(
+                (
+                    children[i],
+                    depth + 1,
+                    fill + ("└── " if last else "├── "),
+                    fill + ("    " if last else "│   "),
+                )
+            )
 
 
 def evaluation_text(result: Any, *, width: int | None = None) -> str:
