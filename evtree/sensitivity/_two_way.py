@@ -44,7 +44,8 @@ class TwoWayResult(Presentable):
         (shape ``(len(grid[0]), len(grid[1]))``); -1 where a probability leaves [0, 1].
     strategies : list of str
         Every strategy when the tree has at most :data:`MAX_STRATEGY_LINES`,
-        else those optimal somewhere on the grid.
+        else those optimal somewhere on the grid, then any the exact partition
+        found optimal between the grid points.
     values : ndarray
         The optimum at each point (NaN where infeasible).
     boundaries : list of dict
