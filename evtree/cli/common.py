@@ -23,6 +23,7 @@ __all__ = [
     "add_format_options",
     "add_limit_options",
     "add_utility_options",
+    "non_negative_count",
     "add_method_options",
     "add_params_option",
     "add_set_option",
@@ -55,6 +56,14 @@ def add_tree_argument(parser: argparse.ArgumentParser) -> None:
     """Add ``FILE`` and the limits every command that reads a tree takes (:func:`add_limit_options`)."""
     parser.add_argument("file", metavar="FILE", help="tree file (.yaml, .yml or .json)")
     add_limit_options(parser)
+
+
+def non_negative_count(text: str) -> int:
+    """Parse a whole number that may not be negative, as :func:`count` does."""
+    n = count(text)
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 0, got {text!r}")
+    return n
 
 
 def count(text: str) -> int:

@@ -65,29 +65,73 @@ def _limits(args: argparse.Namespace) -> Iterator[None]:
             resources._time_limit = old_time
 
 
+def _named_flag(args: argparse.Namespace, err: EvtreeError) -> EvtreeError:
+    """Return the problem prefixed by the flag it came from, for a utility given on the command line.
+
+    ``--utility`` and ``--risk-tolerance`` build the same utility a file's ``utility``
+    field does, so their problems are found where utilities are checked and name
+    that field; the user wrote a flag, and the message names the flag instead.
+    """
+    from .common import CommandError
+
+    text = str(err).splitlines()[0]
+    field = getattr(err, "field", None) or ""
+    for flag, attr in (("--utility", "utility"), ("--risk-tolerance", "risk_tolerance")):
+        given = getattr(args, attr, None)
+        if given is None or flag in text:
+            continue
+        if (
+            field.startswith("utility")
+            or "utility" in text
+            or getattr(err, "expression", None) == str(given)
+            or "risk tolerance" in text
+        ):
+            return CommandError(f"{flag} {given!r}: {getattr(err, 'message', None) or text}")
+    return err
+
+
 def _placed_in_file(args: argparse.Namespace, err: EvtreeError) -> EvtreeError:
     """Return the same problem with its ``file:line`` when a command met it without the place.
 
-    Analyses see the built tree, not the file, so a claim or a distribution they refuse
-    names its field only.  On that (error) path the file is validated once and the
-    located report of the same field is given instead; anything else is left as it is.
+    Analyses see the built tree, not the file, so a claim, a distribution or a node
+    they refuse is named by its field or node only.  On that (error) path the file is
+    validated once and the located report of the same problem is given instead: the
+    same message, else the same field, else the same node, else the file's only
+    problem.  Anything else is left as it is.
     """
     field = getattr(err, "field", None)
+    node = getattr(err, "node", None)
     path = getattr(args, "file", None)
-    if not field or not isinstance(path, str) or getattr(err, "where", None):
+    if not (field or node) or not isinstance(path, str) or getattr(err, "where", None):
         return err
     from ..validation import validate_file
 
     try:
         _, problems = validate_file(path)
-    except (EvtreeError, OSError):
+    except (EvtreeError, OSError, RecursionError, MemoryError):
         return err
-    for problem in problems:
-        where = problem.where or ""
-        placed = problem.field or (where[where.find("(") + 1 : -1] if where.endswith(")") else "")
-        if placed == field or placed.startswith((f"{field}.", f"{field}[")):
-            return problem
-    return err
+    problems = [p for p in problems if p.where]
+    message = getattr(err, "message", None)
+
+    def placed_field(problem: EvtreeError) -> str:
+        where = getattr(problem, "where", "") or ""
+        return getattr(problem, "field", None) or (
+            where[where.find("(") + 1 : -1] if where.endswith(")") else ""
+        )
+
+    tests = [
+        lambda p: message is not None and getattr(p, "message", None) == message,
+        lambda p: (
+            bool(field)
+            and (placed_field(p) == field or placed_field(p).startswith((f"{field}.", f"{field}[")))
+        ),
+        lambda p: bool(node) and getattr(p, "node", None) == node,
+    ]
+    for test in tests:
+        for problem in problems:
+            if test(problem):
+                return problem
+    return problems[0] if len(problems) == 1 else err
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -103,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EvtreeError as err:
         if os.environ.get("EVTREE_DEBUG"):
             raise
-        err = _placed_in_file(args, err)
+        err = _named_flag(args, _placed_in_file(args, err))
         print(f"evtree {args.command}: error: {str(err).splitlines()[0]}", file=sys.stderr)
         for name in getattr(err, "suggestions", ()):  # nearest names, one per line
             print(f"  {name}", file=sys.stderr)

@@ -16,6 +16,7 @@ from .common import (
     emit,
     load_tree,
     method_of,
+    non_negative_count,
     write_output,
 )
 
@@ -62,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--max-rows",
-        type=int,
+        type=non_negative_count,
         default=120,
         metavar="N",
         help="collapse a deep tree so that at most N rows are drawn (default 120; 0: no limit)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..core.errors import EvtreeError
 from ..presentation.display import note_lines
 from .common import (
     CommandError,
@@ -87,7 +88,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _range(args: argparse.Namespace) -> tuple[str, str] | None:
-    return tuple(args.range) if args.range else None
+    """Return the ``--range`` ends, each checked to be a constant (read by the whitelist parser)."""
+    if not args.range:
+        return None
+    from ..core.expressions import exact_number
+
+    for text in args.range:
+        try:
+            exact_number(text)
+        except EvtreeError as err:
+            raise CommandError(f"--range {text!r}: {str(err).splitlines()[0]}") from None
+    return tuple(args.range)
 
 
 def _points(n: int) -> int:
@@ -199,6 +210,8 @@ def run_twoway(args: argparse.Namespace) -> int:
             for b in result.boundaries
         ],
         "strategies": {s: named(s) for s in result.strategies},
+        "method": result.method,
+        "cells": result.cells,
         "grid": result.to_frame(),
     }
     if args.plot:  # with the tree, regions are drawn as exact polygons (raster only where none exists)

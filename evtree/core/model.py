@@ -1005,6 +1005,7 @@ class DecisionTree:
             raise ModelError("the root node already hangs under another node", node=root.key)
         self.root = root
         if self.subtrees or _USES_PENDING[0] > 0:
+            _check_expanded_size(root, self.subtrees)
             _expand_uses(root, self.subtrees)
         if isinstance(parameters, Mapping):
             parameters = list(parameters.values())
@@ -1118,7 +1119,7 @@ class DecisionTree:
         """
         if not isinstance(key, str):
             raise TypeError(f"a node is found by its name or path, not {type(key).__name__}")
-        found = [n for n in self.nodes() if n._name == key]
+        found = self._name_index().get(key, ())
         if len(found) == 1:
             return found[0]
         if len(found) > 1:
@@ -1145,6 +1146,18 @@ class DecisionTree:
                 "label as '\\/'"
             )
         raise UnknownNameError(f"no node is named {key!r}, and no path leads there")
+
+    def _name_index(self) -> dict[str, list[Node]]:
+        """The nodes of each name, in pre-order, rebuilt only when some tree has changed."""
+        cached = self.__dict__.get("_names_cache")
+        if cached is not None and cached[0] == _version[0]:
+            return cached[1]
+        index: dict[str, list[Node]] = {}
+        for n in self.nodes():
+            if n._name is not None:
+                index.setdefault(n._name, []).append(n)
+        self.__dict__["_names_cache"] = (_version[0], index)
+        return index
 
     def _unescaped_path_matches(self, key: str) -> list[Node]:
         """Nodes whose path, written without escaping ``/`` inside labels, is ``key``."""
@@ -1373,6 +1386,57 @@ def _check_subtrees(subtrees: Mapping[str, Node] | None) -> dict[str, Node]:
             raise ModelError(f"subtree {name!r} already hangs in a tree", field=f"subtrees.{name}")
         out[name] = node
     return out
+
+
+MAX_EXPANDED_NODES = 20_000_000
+"""Nodes a tree may have once its references to named subtrees are expanded.
+
+Each copy is a real node, so a few subtrees that use each other twice over can
+ask for more nodes than any machine holds (forty doublings are 10^12).  Above
+this many, the tree is refused before anything is copied.
+"""
+
+
+def _check_expanded_size(root: Node, subtrees: Mapping[str, Node]) -> None:
+    """Refuse a tree whose references expand to more than :data:`MAX_EXPANDED_NODES` nodes.
+
+    The size is counted per subtree definition (its own nodes plus, for each
+    reference in it, the size of the subtree referenced), so nothing is expanded
+    to count it.  Cycles and unknown names are left to the expansion, which names them.
+    """
+    own: dict[str, tuple[int, list[str]]] = {}
+    for name, top in subtrees.items():
+        plain, used = 0, []
+        for node in iter_preorder(top):
+            if isinstance(node, Use):
+                used.append(node.subtree)
+            else:
+                plain += 1
+        own[name] = (plain, used)
+    size: dict[str, int] = {}
+    for start in own:
+        stack, on_path = [start], {start}
+        while stack:
+            name = stack[-1]
+            pending = [u for u in own[name][1] if u in own and u not in size and u not in on_path]
+            if pending:
+                stack.append(pending[0])
+                on_path.add(pending[0])
+                continue
+            plain, used = own[name]
+            size[name] = plain + sum(size.get(u, 0) for u in used)
+            stack.pop()
+            on_path.discard(name)
+    total = 0
+    for node in iter_preorder(root):
+        total += size.get(node.subtree, 0) if isinstance(node, Use) else 1
+    if total > MAX_EXPANDED_NODES:
+        largest = max(size, key=size.get)
+        raise ModelError(
+            f"the references to named subtrees expand to {total:.3g} nodes (subtree {largest!r} alone "
+            f"is {size[largest]:.3g}); at most {MAX_EXPANDED_NODES:,} are allowed",
+            field="subtrees",
+        )
 
 
 def _expand_use(ref: Use, subtrees: Mapping[str, Node], chain: tuple[str, ...]) -> Node:
