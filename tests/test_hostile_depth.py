@@ -83,10 +83,14 @@ def test_deep_copy_equality_and_repr(deep: DecisionTree) -> None:
     assert deep.node("bottom").payoff == 0  # the original is untouched
 
 
-def test_deep_str_refuses_with_a_message(deep: DecisionTree) -> None:
-    text = str(deep)
-    assert "100000 levels deep" in text and "evtree show --depth" in text
-    assert "\n" not in text
+def test_deep_str_shows_the_top_levels_and_says_so(deep: DecisionTree) -> None:
+    lines = str(deep).splitlines()
+    # levels 0..200 hold c1..c201 and the stop terminals t1..t200: 401 rows, then the note
+    assert "100000 levels deep" in lines[-1] and "--depth" in lines[-1]
+    assert len(lines) == 402
+    assert lines[0].startswith("(C) c1") and "c201" in lines[-2]
+    # below c201: t201..t_DEEP, c202..c_DEEP and the bottom terminal
+    assert f"[+{2 * (DEEP - 200)} nodes below]" in lines[-2]
 
 
 def test_deep_round_trip_through_data(deep: DecisionTree) -> None:

@@ -909,8 +909,8 @@ def expression_text_of(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-#: Deepest tree ``str(tree)`` prints one node per line (each line is indented by its depth,
-#: so a deeper tree's text grows with the square of its depth).
+#: Levels ``str(tree)`` and ``evtree show`` print when no depth is given (each line is
+#: indented by its depth, so a deeper tree's whole text would grow with the square of it).
 TEXT_DEPTH = 200
 
 _OBJECTIVES = {
@@ -1148,7 +1148,7 @@ class DecisionTree:
         raise UnknownNameError(f"no node is named {key!r}, and no path leads there")
 
     def _name_index(self) -> dict[str, list[Node]]:
-        """The nodes of each name, in pre-order, rebuilt only when some tree has changed."""
+        """Return the nodes of each name, in pre-order (rebuilt only when some tree has changed)."""
         cached = self.__dict__.get("_names_cache")
         if cached is not None and cached[0] == _version[0]:
             return cached[1]
@@ -1313,14 +1313,7 @@ class DecisionTree:
         func = presenter("text", self)
         if func is None:
             return repr(self)
-        height = tree_height(self.root)
-        if height > TEXT_DEPTH:
-            return (
-                f"{self!r}: {height} levels deep, too deep to print one node per line "
-                f"(more than {TEXT_DEPTH}); write it with write_tree or show the top levels with "
-                "evtree show --depth N"
-            )
-        return func(self)
+        return func(self)  # a tree deeper than TEXT_DEPTH shows its top levels and says so
 
 
 #: Attributes of a node that are its place in a tree or compile's bookkeeping, not its fields.

@@ -103,8 +103,7 @@ def render_text(tree: model.DecisionTree, result: Any = None, *, max_depth: int 
     return "\n".join(lines)
 
 
-TEXT_DEPTH_LIMIT = 200
-"""Levels :func:`render_text` shows when no depth is given (each line is indented by its depth)."""
+TEXT_DEPTH_LIMIT = model.TEXT_DEPTH
 
 
 def _rows(root: model.Node, max_depth: int | None) -> Iterator[tuple[str, int, model.Node]]:
