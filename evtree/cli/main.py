@@ -152,6 +152,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in getattr(err, "suggestions", ()):  # nearest names, one per line
             print(f"  {name}", file=sys.stderr)
         return 2
+    except MemoryError:  # a resource, not a bug: the sizes evtree could not estimate up front
+        print(
+            f"evtree {args.command}: error: ran out of memory; this input is too large for this "
+            "machine's memory (sizes evtree estimates are checked first: see --max-memory)",
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:
         print(f"evtree {args.command}: interrupted", file=sys.stderr)
         return 130

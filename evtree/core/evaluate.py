@@ -30,8 +30,11 @@ from .compile import (
     check_probabilities,
     compile_tree,
     formula_view,
+    iter_strategies,
     parameter_point,
     raise_problems,
+    reached_decisions,
+    strategy_count,
 )
 from .components import component_view, evaluation_component
 from .errors import EvaluationError, UnknownNameError
@@ -844,28 +847,7 @@ def strategies(tree: model.DecisionTree) -> Iterator[dict[str, str]]:
     >>> [list(s.values()) for s in strategies(texaco_pennzoil())]  # doctest: +NORMALIZE_WHITESPACE
     [['accept 2'], ['counteroffer 5', 'accept 3'], ['counteroffer 5', 'refuse 3']]
     """
-
-    def walk(node: model.Node) -> Iterator[dict[str, str]]:
-        if isinstance(node, model.Terminal):
-            yield {}
-        elif isinstance(node, model.Decision):
-            for child in node.children:
-                for rest in walk(child):
-                    yield {node.key: child.label, **rest}
-        else:
-            parts = [list(walk(c)) for c in node.children]
-            yield from _product(parts)
-
-    return walk(tree.root)
-
-
-def _product(parts: list[list[dict[str, str]]]) -> Iterator[dict[str, str]]:
-    if not parts:
-        yield {}
-        return
-    for first in parts[0]:
-        for rest in _product(parts[1:]):
-            yield {**first, **rest}
+    return iter_strategies(tree)  # backtracking with an explicit stack: any depth, any width
 
 
 def count_strategies(tree: model.DecisionTree) -> int:
@@ -877,21 +859,7 @@ def count_strategies(tree: model.DecisionTree) -> int:
     >>> count_strategies(texaco_pennzoil())
     3
     """
-    flat = compile_tree(tree)
-    counts = np.ones(flat.size, dtype=object)
-    for level in reversed(flat.levels):
-        kids = counts[level.children]
-        out = []
-        for kind, s, c in zip(level.kinds, level.starts, level.counts):
-            seg = kids[s : s + c]
-            out.append(sum(seg) if kind == DECISION else math.prod(seg))
-        parents = level.parents
-        if isinstance(parents, slice):
-            counts[parents] = out
-        else:
-            for p, v in zip(parents, out):
-                counts[p] = v
-    return int(counts[0])
+    return strategy_count(tree)  # level by level: sums at decisions, products at chance nodes
 
 
 def evaluate_strategy(
@@ -912,22 +880,7 @@ SUGGESTIONS = 5
 
 def _reached_decisions(tree: model.DecisionTree, policy: Mapping[str, str]) -> list[str]:
     """Return the keys of the decisions that ``policy`` reaches, in pre-order."""
-    out: list[str] = []
-
-    def walk(node: model.Node) -> None:
-        if isinstance(node, model.Decision):
-            if node.key not in policy:
-                for child in node.children:
-                    walk(child)
-                return
-            out.append(node.key)
-            walk(node.branch(policy[node.key]))
-        else:
-            for child in node.children:
-                walk(child)
-
-    walk(tree.root)
-    return out
+    return reached_decisions(tree, policy)
 
 
 def strategy_name(policy: Mapping[str, str], tree: model.DecisionTree | None = None) -> str:
