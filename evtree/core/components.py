@@ -270,7 +270,8 @@ def component_problems(
         for i, _ in found:
             problems.append(
                 ModelError(
-                    "a payoff per component needs the tree to declare criteria or players",
+                    "a payoff per component (a mapping at a terminal or branch) needs the tree to declare "
+                    "criteria or players",
                     node=nodes[i].path,
                     field=field,
                 )

@@ -479,6 +479,19 @@ def top_level_problems(data: Mapping[str, Any], where: _Where) -> list[FileForma
             "'utility' must be a mapping such as {type: exponential, risk_tolerance: 50} or "
             f"{{expression: 'log(x + 100)'}}, got {_shape(utility)}{hint}",
         )
+    for key, what in (
+        ("claims", "a claim (text or a mapping)"),
+        ("distributions", "a distribution (a mapping)"),
+    ):
+        listed = data.get(key)
+        if listed is None:
+            continue
+        if not isinstance(listed, list):
+            bad(key, f"'{key}' must be a list, each item {what}; got {_shape(listed)}")
+            continue
+        for i, item in enumerate(listed):
+            if not isinstance(item, Mapping) and not (key == "claims" and isinstance(item, str)):
+                bad(f"{key}[{i}]", f"each item of '{key}' is {what}, got {_shape(item)}", listed, i)
     parameters = data.get("parameters")
     if isinstance(parameters, Mapping):
         for name in parameters:
