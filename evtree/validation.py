@@ -23,7 +23,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from .core.errors import EvtreeError, FileFormatError, ModelError, ValidationError
+from .core.errors import EvtreeError, ExpressionError, FileFormatError, ModelError, ValidationError
 
 __all__ = ["validate_file"]
 
@@ -430,9 +430,9 @@ def _check_tree(tree: Any, values: Mapping[str, Any] | None, found: _Collector, 
         checked.validate()
     except ValidationError as err:
         for problem in err.problems:
-            found.add(_placed(problem, places))
+            _add_tree_problem(found, _placed(problem, places))
     except ModelError as err:
-        found.add(_placed(err, places))
+        _add_tree_problem(found, _placed(err, places))
     if tree.distributions or any(p.distribution is not None for p in tree.parameters.values()):
         try:
             tree_sources(tree)
@@ -442,6 +442,19 @@ def _check_tree(tree: Any, values: Mapping[str, Any] | None, found: _Collector, 
             located = err.in_file(found.where(field, data, top)) if top in data else err
             if not found.same_line(located) and not any(p.message == err.message for p in found.problems):
                 found.add(located)
+
+
+def _add_tree_problem(found: _Collector, problem: ModelError) -> None:
+    """Add a problem the built tree reports, unless the expression check already gave it.
+
+    Every expression was checked on its own first (with its column and a
+    did-you-mean); the tree finds the same unknown names and bad expressions again,
+    on the same line, and they are not reported twice.
+    """
+    again = isinstance(problem, ExpressionError) or "unknown parameter" in problem.message
+    if again and found.same_line(problem):
+        return
+    found.add(problem)
 
 
 def _node_places(tree: Any, data: Any, where: Any) -> dict[str, str]:
