@@ -318,7 +318,10 @@ def is_tied(a: Any, b: Any) -> Any:
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     with np.errstate(invalid="ignore"):
         scale = np.maximum(1.0, np.maximum(np.abs(a), np.abs(b)))
-        return (a == b) | (np.isfinite(a) & np.isfinite(b) & (np.abs(a - b) <= TIE_TOLERANCE * scale))
+        tied = np.abs(a - b) <= TIE_TOLERANCE * scale
+        if not np.isfinite(scale).all():  # an infinity ties only with itself (rare: impossible branches)
+            tied = (a == b) | (tied & np.isfinite(scale))
+    return tied
 
 
 class CertaintyEquivalentArithmetic(FloatArithmetic):

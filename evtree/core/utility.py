@@ -185,7 +185,7 @@ class Utility:
                 gone = rows[impossible[rows]]
                 u2 = np.array(np.broadcast_to(u2, (len(u2), max(u2.shape[1], x2.shape[1]))))
                 u2[gone] = np.where(np.isfinite(u2[gone]), u2[gone], -np.inf)
-                out = u2.reshape(u2.shape[0], *u.shape[1:]) if u.ndim > 1 else u2.reshape(-1)
+                out = u2 if u.ndim > 1 else u2.reshape(-1)
                 rows = rows[~impossible[rows]]
             if self.must_increase:
                 _check_increasing(self.expr, x2[rows], np.asarray(out, dtype=float).reshape(len(u), -1)[rows])
