@@ -424,7 +424,7 @@ def _check_quantity(
 def _check_tree(tree: Any, values: Mapping[str, Any] | None, found: _Collector, data: Any) -> None:
     from .distributions import tree_sources
 
-    places = _node_places(tree, data, found.where)
+    places = _NodePlaces(tree, data, found.where)
     try:
         checked = tree.with_parameters(**values) if values else tree
         checked.validate()
@@ -457,27 +457,57 @@ def _add_tree_problem(found: _Collector, problem: ModelError) -> None:
     found.add(problem)
 
 
-def _node_places(tree: Any, data: Any, where: Any) -> dict[str, str]:
-    """Map each node's path to its place in the file, walking the tree and the document together."""
-    places: dict[str, str] = {}
-    if not isinstance(data, Mapping) or "root" not in data:
-        return places
-    stack = [(tree.root, data["root"], data, "root", "root")]
-    while stack:
-        node, spec, container, key, field = stack.pop()
-        path = getattr(node, "path", None)
-        if isinstance(path, str) and path not in places:
-            places[path] = where(field, container, key)
-        children = list(getattr(node, "children", ()) or ())
-        branches = spec.get("branches") if isinstance(spec, Mapping) else None
-        if isinstance(branches, list) and len(branches) == len(children) and "use" not in spec:
-            for i, (child, child_spec) in enumerate(zip(children, branches)):
-                stack.append((child, child_spec, branches, i, f"{field}.branches[{i}]"))
-    return places
+class _NodePlaces:
+    """Each node's place in the file, found by walking the tree and the document together.
+
+    The walk records, per node, its spec's container, key and parent, with no text:
+    a node's path and its field are as long as its depth, so writing them for every
+    node of a deep tree would take time and memory growing with the square of the
+    depth.  They are written only for the nodes a problem names.
+    """
+
+    def __init__(self, tree: Any, data: Any, where: Any) -> None:
+        self.tree = tree
+        self.where = where
+        self.spec: dict[int, tuple[Any, Any, int | None, int]] = {}
+        if not isinstance(data, Mapping) or "root" not in data:
+            return
+        stack: list[tuple[Any, Any, Any, Any, int | None, int]] = [
+            (tree.root, data["root"], data, "root", None, -1)
+        ]
+        while stack:
+            node, spec, container, key, parent, index = stack.pop()
+            if id(node) in self.spec:
+                continue
+            self.spec[id(node)] = (container, key, parent, index)
+            children = list(getattr(node, "children", ()) or ())
+            branches = spec.get("branches") if isinstance(spec, Mapping) else None
+            if isinstance(branches, list) and len(branches) == len(children) and "use" not in spec:
+                for i, (child, child_spec) in enumerate(zip(children, branches)):
+                    stack.append((child, child_spec, branches, i, id(node), i))
+
+    def __call__(self, path: str) -> str | None:
+        """Return the place of the node at ``path``, or ``None``."""
+        try:
+            node = self.tree.node(path)
+        except (EvtreeError, TypeError):
+            return None
+        if id(node) not in self.spec:
+            return None
+        container, key, _, _ = self.spec[id(node)]
+        parts = []
+        at: int | None = id(node)
+        while at is not None:
+            _, _, up, index = self.spec[at]
+            if up is not None:
+                parts.append(f"branches[{index}]")
+            at = up
+        return self.where(".".join(["root", *reversed(parts)]), container, key)
 
 
-def _placed(error: ModelError, places: Mapping[str, str]) -> ModelError:
+def _placed(error: ModelError, places: _NodePlaces) -> ModelError:
     """Return ``error`` placed in the file at its node, when it names one and has no place yet."""
-    if error.where or error.node is None or error.node not in places:
+    if error.where or error.node is None:
         return error
-    return error.located(where=places[error.node])
+    place = places(error.node)
+    return error if place is None else error.located(where=place)
