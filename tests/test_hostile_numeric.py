@@ -467,3 +467,32 @@ def test_float_rollback_of_an_exponential_utility_matches_60_digits(case):
         assert result.policy["d"] == label
         chosen = result.value_of(f"d/{label}")
         assert chosen == pytest.approx(float(best), rel=1e-12, abs=1e-9)
+
+
+def test_utility_checks_cover_arrays_of_parameter_values():
+    tree = DecisionTree(
+        Decision(
+            "d",
+            [
+                Branch(
+                    "gamble",
+                    Chance(
+                        "c",
+                        [
+                            Branch("lo", Terminal("m"), probability="1/2"),
+                            Branch("hi", Terminal(100), probability="1/2"),
+                        ],
+                    ),
+                ),
+                Branch("sure", Terminal(30)),
+            ],
+        ),
+        parameters=[Parameter("m", 4, low=-100, high=100)],
+        utility={"expression": "sqrt(x)"},
+    )
+    r = evaluate(tree, {"m": [4.0, 0.0]})
+    # CE = ((sqrt m + 10)/2)**2: 36 at m = 4, 25 at m = 0 (so the sure 30 wins there)
+    assert list(r.value) == pytest.approx([36.0, 30.0], rel=1e-14)
+    assert list(r.policy["d"]) == ["gamble", "sure"]
+    with pytest.raises(EvaluationError, match="x = -10 of the terminal 'd/gamble/lo'"):
+        evaluate(tree, {"m": [4.0, -10.0]})
