@@ -54,6 +54,9 @@ class _Collector:
 
     def add(self, error: ModelError) -> None:
         text = str(error)
+        where = getattr(error, "where", None)
+        if where and any(p.where == where for p in self.problems):
+            return  # the same field at the same place: one problem, found by two checks
         if text not in self._seen:
             self._seen.add(text)
             self.problems.append(error)

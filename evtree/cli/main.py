@@ -99,10 +99,11 @@ def _placed_in_file(args: argparse.Namespace, err: EvtreeError) -> EvtreeError:
     same message, else the same field, else the same node, else the file's only
     problem.  Anything else is left as it is.
     """
-    field = getattr(err, "field", None)
-    node = getattr(err, "node", None)
+    first = (getattr(err, "problems", None) or [err])[0]  # a ValidationError prints its first problem
+    field = getattr(first, "field", None)
+    node = getattr(first, "node", None)
     path = getattr(args, "file", None)
-    if not (field or node) or not isinstance(path, str) or getattr(err, "where", None):
+    if not (field or node) or not isinstance(path, str) or getattr(first, "where", None):
         return err
     from ..validation import validate_file
 
@@ -111,7 +112,7 @@ def _placed_in_file(args: argparse.Namespace, err: EvtreeError) -> EvtreeError:
     except (EvtreeError, OSError, RecursionError, MemoryError):
         return err
     problems = [p for p in problems if p.where]
-    message = getattr(err, "message", None)
+    message = getattr(first, "message", None)
 
     def placed_field(problem: EvtreeError) -> str:
         where = getattr(problem, "where", "") or ""

@@ -294,6 +294,13 @@ def _parse_cached(text: str) -> sympy.Expr:
     stripped = text.strip()
     if not stripped:
         raise ExpressionError("empty expression", expression=text)
+    if not text.isascii():  # ast.parse folds 'ｐ' to 'p' and 'ｅｘｐ' to 'exp' (NFKC) before any check
+        pos = next(i for i, c in enumerate(text) if not c.isascii())
+        raise ExpressionError(
+            f"non-ASCII character {text[pos]!r} (names and operators are ASCII)",
+            expression=text,
+            position=pos + 1,
+        )
     offset = len(text) - len(text.lstrip())
     depth = 0
     for i, char in enumerate(text):

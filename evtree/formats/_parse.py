@@ -345,12 +345,35 @@ def _too_deep(name: str, line: int | None, limit: int, fmt: str) -> FileFormatEr
     )
 
 
+MAX_DIGITS = 4300
+"""Longest run of digits a number in a file may have (Python's own limit on reading integers)."""
+
+
+def _check_digits(name: str, text: str) -> None:
+    """Refuse a number written with more than :data:`MAX_DIGITS` digits, with its place.
+
+    Such a number is far beyond the float range every payoff and probability must
+    stay within (docs/format.md, Limits), and Python refuses to read it as an integer.
+    """
+    found = re.search(r"\d{%d,}" % (MAX_DIGITS + 1), text)
+    if found is None:
+        return
+    line = text.count("\n", 0, found.start()) + 1
+    column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+    raise FileFormatError(
+        f"a number written with {found.end() - found.start():,} digits (at most {MAX_DIGITS:,}; "
+        "values must stay within the float range)",
+        where=f"{name}:{line}:{column}",
+    )
+
+
 def load_document(name: str, text: str, fmt: str, *, marked: bool | None = None) -> Any:
     """Parse ``text`` (``fmt`` "yaml" or "json") into plain data; located :class:`FileFormatError`.
 
     ``marked`` asks for JSON with places whatever its size (``None``: up to
     :data:`MARKED_JSON_BYTES`); YAML always has them.
     """
+    _check_digits(name, text)
     if fmt == "json":
         return _load_json(name, text, marked)
     if fmt == "yaml":
