@@ -355,7 +355,7 @@ def _check_digits(name: str, text: str) -> None:
     Such a number is far beyond the float range every payoff and probability must
     stay within (docs/format.md, Limits), and Python refuses to read it as an integer.
     """
-    found = re.search(r"\d{%d,}" % (MAX_DIGITS + 1), text)
+    found = re.search(rf"\d{{{MAX_DIGITS + 1},}}", text)
     if found is None:
         return
     line = text.count("\n", 0, found.start()) + 1
