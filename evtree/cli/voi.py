@@ -125,6 +125,8 @@ def _likelihoods(items: list[str]) -> dict[str, dict[str, str]]:
 def _number(v: Any) -> Any:
     if v is None:
         return None
+    if getattr(v, "free_symbols", None):  # symbolic: printed, never evaluated to a float
+        return str(v)
     try:
         return float(v)
     except (TypeError, ValueError):

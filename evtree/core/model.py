@@ -92,13 +92,25 @@ def building() -> Iterator[None]:
             gc.enable()
 
 
+_FLOAT_MAX = 1.7976931348623157e308
+
+
 def _check_quantity(value: Any, field: str, name: str | None, *, allow_rest: bool = False) -> Any:
     """Check a probability or payoff as given, parsing text; return what is stored."""
     kind = type(value)
     if kind is float:
         if value - value == 0.0:  # finite: not NaN, not infinite
             return value
-    elif kind is int or value is None:
+    elif value is None:
+        return value
+    elif kind is int:
+        if value.bit_length() > 1024:  # |value| >= 2**1024: beyond every float (docs/format.md, Limits)
+            raise ModelError(
+                f"the number, about 10**{int(value.bit_length() * 0.30103)}, is too large "
+                f"(beyond the float range, about {_FLOAT_MAX:.3g})",
+                node=name,
+                field=field,
+            )
         return value
     elif kind is str:  # the common case in files: checked first, parsed once (parse_expression caches)
         if allow_rest and value.strip() == REST:

@@ -368,12 +368,18 @@ def expression_display(expr: Any, symbols: Iterable[Any] | None = None) -> Any:
     return _collected(expr, syms)
 
 
+COLLECT_OPERATIONS = 400
+"""Largest symbolic value (in sympy operations) collected by parameter for display."""
+
+
 def _collected(expr: sympy.Basic, syms: list[Any]) -> sympy.Basic:
     if isinstance(expr, (sympy.Max, sympy.Min)):
         return expr.func(*[_collected(a, syms) for a in expr.args], evaluate=False)
     if expr.has(sympy.Max, sympy.Min, sympy.Piecewise):
         if isinstance(expr, (sympy.Add, sympy.Mul)):
             return expr.func(*[_collected(a, syms) for a in expr.args], evaluate=False)
+        return expr
+    if sympy.count_ops(expr) > COLLECT_OPERATIONS:  # collecting a large value costs more than it shows
         return expr
     free = expr.free_symbols
     order = [s for s in syms if s in free] or sorted(free, key=str)
