@@ -359,7 +359,7 @@ def _deep_root() -> dict[str, Any]:
 @example(tree=_example(_formula_value()))
 @example(tree=_example(_deep_root(), "json"))
 @settings(
-    max_examples=100,
+    max_examples=60,
     derandomize=True,
     deadline=None,
     database=None,
