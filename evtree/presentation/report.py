@@ -387,7 +387,7 @@ def _sensitivity(tree: model.DecisionTree, progress: bool) -> str:
         if not found.thresholds:
             rows.append(
                 f"<tr><td>{_esc(name)}</td><td>{_esc(span)}</td><td colspan='3' class='note'>"
-                f"{_esc(found.optimal_at_low)} is optimal throughout</td></tr>"
+                f"{_esc(found.strategy_at_low)} is optimal throughout</td></tr>"
             )
             continue
         changing.append(name)
@@ -398,7 +398,7 @@ def _sensitivity(tree: model.DecisionTree, progress: bool) -> str:
             rows.append(
                 f"<tr><td>{_esc(name)}</td><td>{_esc(span)}</td><td>{value} "
                 f"<span class='note'>({_esc(t.method)})</span>{check}</td>"
-                f"<td>{_esc(t.below_name)}</td><td>{_esc(t.above_name)}</td></tr>"
+                f"<td>{_esc(t.below_strategy)}</td><td>{_esc(t.above_strategy)}</td></tr>"
             )
     head = "".join(
         f"<th>{h}</th>" for h in ("parameter", "range", "threshold", "optimal below", "optimal above")

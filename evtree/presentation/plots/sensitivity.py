@@ -50,7 +50,7 @@ def plot_one_way(
             color=strategy_color(name, list(result.strategies).index(name), palette),
             linewidth=2.2 if best else 1.0,
             alpha=1.0 if best else 0.55,
-            label=name,
+            label=getattr(result, "strategy_names", {}).get(name, name),  # decision=label pairs
         )
     for t in result.thresholds:
         ax.axvline(t.value, color="#555555", linestyle="--", linewidth=0.9)
@@ -72,6 +72,15 @@ def plot_one_way(
     return finish(
         ax, title=f"One-way sensitivity: {result.parameter}", xlabel=result.parameter, ylabel="value"
     )
+
+
+def _renamer(tree: Any) -> Any:
+    """Map a strategy's listed labels to its ``decision=label`` name (unchanged without the tree)."""
+    if tree is None:
+        return lambda name: name
+    from ...sensitivity._common import renamer
+
+    return renamer(tree)  # a name that is no single strategy ("infeasible") is kept as it is
 
 
 def plot_two_way(
@@ -144,7 +153,8 @@ def plot_two_way(
         method = f"grid of {len(ga)} × {len(gb)}"
     ax.set_xlim(float(ga[0]), float(ga[-1]))
     ax.set_ylim(float(gb[0]), float(gb[-1]))
-    handles = [Patch(color=colour(i), label=result.strategies[i]) for i in shown]
+    shown_name = _renamer(tree)
+    handles = [Patch(color=colour(i), label=shown_name(result.strategies[i])) for i in shown]
     if (result.optimal < 0).any():
         handles.append(Patch(facecolor="white", edgecolor="#999999", label="probabilities outside [0, 1]"))
     ax.legend(handles=handles, fontsize="x-small", loc="upper right", frameon=True)
