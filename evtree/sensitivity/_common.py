@@ -10,7 +10,7 @@ import numpy as np
 import sympy
 
 from ..core import model
-from ..core.compile import CHANCE, DECISION, FlatTree, compile_tree
+from ..core.compile import CHANCE, DECISION, FlatTree, compile_tree, raise_problems
 from ..core.errors import EvaluationError, ModelError
 from ..core.evaluate import _labels_name, count_strategies, evaluate, strategies
 from ..core.evaluate import strategy_name as named
@@ -175,6 +175,7 @@ def adjusted(tree: model.DecisionTree, name: str, mode: str) -> tuple[model.Deci
     """
     if mode not in PROBABILITY_MODES:
         raise ValueError(f"probability_mode must be one of {PROBABILITY_MODES}, got {mode!r}")
+    raise_problems(compile_tree(tree))  # a tree evaluate refuses is refused here too, by the same problems
     nodes = _probability_nodes(tree, name)
     if not nodes:
         return tree, ""
