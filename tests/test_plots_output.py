@@ -130,7 +130,11 @@ def test_one_colour_per_strategy_across_plots(korea, korea_two_way):
         for line in one.lines
         if not line.get_label().startswith("_")
     }
-    assert colours == {"no talks": palette["no talks"], TALKS: palette[TALKS]}
+    # the legend names each strategy the one way evtree names strategies (decision=label pairs)
+    assert colours == {
+        "us_choice=no talks": palette["no talks"],
+        "us_choice=talks, after_complies=accept, after_flouts=say no, after_defect=accept": palette[TALKS],
+    }
     two = plot_two_way(korea_two_way, tree=korea, palette=palette)
     assert {to_hex(p.get_facecolor()) for p in two.patches} == {palette["no talks"], palette[TALKS]}
     from evtree.risk import risk_profile

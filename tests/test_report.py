@@ -134,7 +134,10 @@ def test_report_thresholds_and_plots(korea_page):
         "l_defect": ["30"],
     }
     v_deal = dict(rows)["v_deal"]
-    assert re.findall(r"<td>([^<]+)</td>", v_deal)[-2:] == ["no talks", "talks, accept, say no, accept"]
+    assert re.findall(r"<td>([^<]+)</td>", v_deal)[-2:] == [
+        "us_choice=no talks",
+        "us_choice=talks, after_complies=accept, after_flouts=say no, after_defect=accept",
+    ]
     assert "not verified" not in section
     # a tornado, one one-way plot for each of the five parameters with a threshold, and (issue 18)
     # the two-way regions of the first two, drawn from their exact boundaries

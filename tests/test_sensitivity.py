@@ -206,7 +206,9 @@ def test_plots_draw_the_records_numbers(korea):
 
     sweep = one_way(korea, "p_defect", points=11)
     ax = sweep.plot()
-    line = next(ln for ln in ax.get_lines() if ln.get_label() == BEST)
+    # the legend names the strategy by its decision=label pairs
+    named = "us_choice=talks, after_complies=accept, after_flouts=say no, after_defect=accept"
+    line = next(ln for ln in ax.get_lines() if ln.get_label() == named)
     np.testing.assert_allclose(line.get_ydata(), sweep.frame[BEST])
     assert any(
         abs(ln.get_xdata()[0] - 53 / 130) < 1e-12 for ln in ax.get_lines() if ln.get_linestyle() == "--"
