@@ -200,3 +200,17 @@ def test_references_to_a_named_subtree_can_be_collapsed():
     assert collapsed == ["\u2192 subtree court (drawn above; 2 nodes)"]
     with pytest.raises(ValueError, match="uses must be"):
         tree_svg(tree, uses="fold")
+
+
+def test_render_collapses_references_from_the_command_line(tmp_path):
+    evtree.write_tree(_court_tree(), tmp_path / "court.yaml")
+    assert (
+        main(["render", str(tmp_path / "court.yaml"), "-o", str(tmp_path / "c.svg"), "--uses", "collapse"])
+        == 0
+    )
+    root = _svg((tmp_path / "c.svg").read_text())
+    # settle and the first court's win and lose: three end points; the second court is one row
+    assert sum(1 for e in root.iter() if e.get("class") == "evt-terminal") == 3
+    assert [e.text for e in root.iter() if e.get("class") == "evt-collapsed"] == [
+        "\u2192 subtree court (drawn above; 2 nodes)"
+    ]

@@ -73,6 +73,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="draw a subtree that repeats an earlier sibling's once (the repeat is one row)",
     )
+    p.add_argument(
+        "--uses",
+        choices=("expand", "collapse"),
+        default="expand",
+        help="collapse: draw each named subtree once and every later reference to it as one row",
+    )
     p.add_argument("--json", action="store_true", help="print what was written as JSON")
     p.set_defaults(func=run_render)
 
@@ -140,6 +146,7 @@ def run_render(args: argparse.Namespace) -> int:
         "probabilities": args.probabilities,
         "max_rows": args.max_rows or None,
         "same_subtrees": args.same_subtrees,
+        "uses": args.uses,
         **({"parameters": values} if game else {}),
     }
     svg = tree_svg(tree, result, **options) + "\n"
