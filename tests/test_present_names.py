@@ -215,7 +215,8 @@ def test_plots_take_the_name():
     from evtree.sensitivity import one_way, tornado
 
     ax = plot_one_way(one_way(_tree(), "x", points=5), strategies=[LO, "stay"])
-    assert [ln.get_label() for ln in ax.get_lines()][:2] == ["go, lo", "stay"]
+    # asked for by either name, each line is labelled with the decision=label name
+    assert [ln.get_label() for ln in ax.get_lines()][:2] == ["d=go, e=lo", "d=stay"]
     assert [list(map(float, ln.get_ydata())) for ln in ax.get_lines()][:2] == [[1.0] * 5, [2.0] * 5]
     ax = plot_tornado(tornado(_tree(), strategy="all"), target=HI)
     # go-hi is worth x: from 0 to 4 as x moves over its bounds, whatever w
