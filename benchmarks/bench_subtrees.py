@@ -58,8 +58,10 @@ def run() -> list[Row]:
                 fig,
                 f"expanded ({sum(1 for _ in t.nodes())} nodes)",
                 base,
-                "the subtree rolled back once: faster than the expanded tree",
-                fig < base,
+                # exact arithmetic pays per node, so sharing is the gain; float rollback is
+                # vectorised per level, where sharing saves nothing: reported, no goal
+                "the subtree rolled back once: at least 10x faster" if method == "exact" else "(reported)",
+                fig * 10 <= base if method == "exact" else None,
             )
         )
     return rows
