@@ -29,6 +29,7 @@ import sympy
 
 from ..core import model
 from ..core.compile import CHANCE, DECISION, TERMINAL, FlatTree
+from ..core.decompose import _root_bounds
 from ..core.expressions import as_expr, exact_number, symbol
 
 __all__ = [
@@ -152,34 +153,8 @@ def rational(q: Any) -> Point:
     return Point(q=flint.fmpq(q) if not isinstance(q, flint.fmpq) else q)
 
 
-@functools.lru_cache(maxsize=100_000)
-def _real_root_bounds(key: tuple, prec: int) -> list[tuple[Any, Any]]:
-    """Rational enclosures of the real roots of an integer polynomial, ascending."""
-    flint = _flint()
-    poly = flint.fmpz_poly(list(key))
-    old = flint.ctx.prec
-    flint.ctx.prec = prec
-    try:
-        roots = poly.complex_roots()
-    finally:
-        flint.ctx.prec = old
-    out = []
-    for c, _m in roots:
-        if c.imag != 0:
-            continue
-        re = c.real
-        mid = _exact(re.mid())
-        rad = _exact(re.rad())
-        out.append((mid - rad, mid + rad))
-    out.sort(key=lambda b: b[0])
-    return out
-
-
-def _exact(a: Any) -> Any:
-    flint = _flint()
-    m, e = a.man_exp()
-    e = int(e)
-    return flint.fmpq(int(m)) * flint.fmpq(2) ** e if e >= 0 else flint.fmpq(int(m), 2 ** (-e))
+# real roots of integer polynomials: one implementation, in evtree.core.decompose
+_real_root_bounds = _root_bounds
 
 
 _POINTS: dict[Any, Point] = {}
