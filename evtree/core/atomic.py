@@ -25,10 +25,11 @@ import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from .errors import OutputError
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "deliver_text"]
 
 
 def _umask() -> int:
@@ -120,3 +121,17 @@ def atomic_write(
         if isinstance(err, OSError):
             raise OutputError(f"{requested}: {err.strerror or err}") from None
         raise
+
+
+def deliver_text(text: str, target: str | os.PathLike[str] | Any | None) -> str | None:
+    """Return ``text`` when ``target`` is ``None``, write it to an open file, or write a path atomically.
+
+    The one ending of every ``write_*`` of :mod:`evtree.formats`.
+    """
+    if target is None:
+        return text
+    if hasattr(target, "write"):
+        target.write(text)
+        return None
+    atomic_write(Path(target), text)
+    return None

@@ -33,17 +33,17 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from pathlib import Path
 from typing import IO, Any
 
 import sympy
 
 from ..core import model
-from ..core.atomic import atomic_write
+from ..core.atomic import deliver_text
 from ..core.compile import compile_tree, parameter_point, raise_problems
 from ..core.components import Payoffs, component_view
 from ..core.errors import FileFormatError, ModelError
 from ..core.expressions import exact_number
+from ..core.files import read_text
 from ..core.rollback import arithmetic
 
 __all__ = ["read_efg", "write_efg"]
@@ -156,12 +156,7 @@ def read_efg(source: str | os.PathLike[str] | IO[str]) -> model.DecisionTree:
         name, text = "<string>", source
     else:
         name = str(source)
-        try:
-            text = Path(source).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise FileFormatError("no such file", where=name) from None
-        except (OSError, UnicodeDecodeError) as err:
-            raise FileFormatError(str(err), where=name) from None
+        text = read_text(source)  # regular files only, size-capped; refusals name the file
     toks = _Tokens(text, name)
     if toks.take("word", "'EFG'") != "EFG":
         raise FileFormatError("a Gambit file starts with 'EFG 2 R'", where=toks.where(0))
@@ -432,10 +427,4 @@ def write_efg(
         Parameter values (Gambit has no parameters: the file holds the game at these values).
     """
     text = efg_text(tree, values)
-    if target is None:
-        return text
-    if hasattr(target, "write"):
-        target.write(text)
-        return None
-    atomic_write(Path(target), text)
-    return None
+    return deliver_text(text, target)

@@ -17,13 +17,12 @@ import itertools
 import json
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import IO, Any
 
 import yaml
 
 from ..core import components, model
-from ..core.atomic import atomic_write
+from ..core.atomic import deliver_text
 from ..core.errors import ExpressionError, FileFormatError, ModelError
 from ..core.expressions import expression_text
 from ..core.files import read_text
@@ -730,13 +729,7 @@ def write_tree(
         raise ValueError(f"unknown format {fmt!r}; use 'yaml' or 'json'")
     with model.building():  # many small containers: pause the collector (see model.building)
         text = _tree_text(tree, fmt)
-    if target is None:
-        return text
-    if hasattr(target, "write"):
-        target.write(text)
-        return None
-    atomic_write(Path(target), text)
-    return None
+    return deliver_text(text, target)
 
 
 def _tree_text(tree: model.DecisionTree, fmt: str) -> str:

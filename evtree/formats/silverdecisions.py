@@ -67,13 +67,12 @@ import re
 import warnings
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
-from pathlib import Path
 from typing import IO, Any
 
 import sympy
 
 from ..core import model
-from ..core.atomic import atomic_write
+from ..core.atomic import deliver_text
 from ..core.components import Criterion, Payoffs
 from ..core.errors import ExpressionError, FileFormatError, ModelError, ValidationError
 from ..core.expressions import as_expr, expression_text, parse_expression, symbol
@@ -1529,13 +1528,7 @@ def write_silverdecisions(
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     except RecursionError:
         raise ModelError("the tree is nested too deeply to write as a SilverDecisions file") from None
-    if target is None:
-        return text
-    if hasattr(target, "write"):
-        target.write(text)
-        return None
-    atomic_write(Path(target), text)
-    return None
+    return deliver_text(text, target)
 
 
 # ============================================================================ comparing
