@@ -44,6 +44,42 @@ def build_api(values: np.ndarray) -> DecisionTree:
     return DecisionTree(node(0), name="synthetic")
 
 
+def build_table(values: np.ndarray) -> DecisionTree:
+    """The same tree through :func:`evtree.tree_from_table`: one row per node, as numpy columns.
+
+    Rows are in breadth-first order; node ``i`` is named ``d{i}`` or ``c{i}``
+    (the node-by-node build numbers nodes in pre-order instead: the names
+    differ, the tree does not).
+    """
+    sizes = [1]
+    for level in range(LEVELS):
+        sizes.append(sizes[-1] * (2 if level % 2 == 0 else 3))
+    internal = sum(sizes[:-1])
+    widths = [2 if level % 2 == 0 else 3 for level in range(LEVELS)]
+    parent = np.concatenate([[-1], np.repeat(np.arange(internal), np.repeat(widths, sizes[:-1]))])
+    kinds = np.array(["decision", "chance"] * (LEVELS // 2) + ["terminal"])
+    kind = np.repeat(kinds.astype(object), sizes)  # shared strings: 8 bytes a row
+    options = {2: np.array(["o0", "o1"], dtype=object), 3: np.array(["s0", "s1", "s2"], dtype=object)}
+    label = np.concatenate(
+        [np.array([None], dtype=object)] + [np.tile(options[w], s) for w, s in zip(widths, sizes)]
+    )
+    probability = np.concatenate(
+        [[np.nan]] + [np.tile([np.nan] * 2 if w == 2 else PROBS, s) for w, s in zip(widths, sizes)]
+    )
+    name = [f"{'d' if kind_ == 'decision' else 'c'}{i}" for i, kind_ in enumerate(kind[:internal].tolist())]
+    name += [None] * sizes[-1]
+    terminal = np.concatenate([np.full(internal, np.nan), values])
+    columns = {
+        "parent": parent,
+        "kind": kind,
+        "label": label,
+        "name": name,
+        "probability": probability,
+        "terminal": terminal,
+    }
+    return evtree.tree_from_table(columns, name="synthetic")
+
+
 def build_naive_anytree(values: np.ndarray) -> anytree.Node:
     it = iter(values.tolist())
 

@@ -61,6 +61,7 @@ from .core.errors import (
 )
 from .core.evaluate import Evaluation, count_strategies, evaluate, evaluate_strategy, strategies
 from .core.expressions import parse_expression, symbol
+from .core.table import tree_from_table
 from .core.model import REST, Branch, Chance, Decision, DecisionTree, Node, Parameter, Terminal, Use, building
 from .formats import native as io  # noqa: F401
 from .formats import read_tree, write_tree

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from functools import cached_property
-from itertools import chain, zip_longest
-from operator import attrgetter
+from itertools import chain, repeat, zip_longest
+from operator import attrgetter, eq, is_not
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,7 @@ import sympy
 from . import components, model
 from .errors import EvaluationError, ModelError, ProbabilityError, UnknownNameError, ValidationError
 from .expressions import as_expr, exact_number, symbol
+from .table import CHANCE, DECISION, TERMINAL, FloatColumn, NodeTable
 
 __all__ = [
     "CHANCE",
@@ -52,8 +53,8 @@ __all__ = [
     "strategy_count",
 ]
 
-TERMINAL, CHANCE, DECISION = 0, 1, 2
 _KIND_CODE = {model.Terminal: TERMINAL, model.Chance: CHANCE, model.Decision: DECISION}
+_KIND_NAMES = {TERMINAL: "terminal", CHANCE: "chance", DECISION: "decision"}
 
 #: Tolerance for probabilities in float arithmetic: each must lie in
 #: [-tol, 1 + tol] and each chance node's must sum to 1 within tol.
@@ -121,6 +122,54 @@ class Level:
     all_kind: int
 
 
+class LazyNodes(Sequence):
+    """The node objects of a tree held as a table (:mod:`evtree.core.table`), made when first read.
+
+    Evaluating such a tree never reads them; an error message naming a node,
+    a policy keyed by path, or a drawing does, and then the tree makes its
+    nodes once (:attr:`evtree.core.model.DecisionTree.root`).
+    """
+
+    __slots__ = ("_nodes", "_tree")
+
+    def __init__(self, tree: model.DecisionTree) -> None:
+        self._tree: model.DecisionTree | None = tree
+        self._nodes: list[model.Node] | None = None
+
+    def fill(self, nodes: list[model.Node]) -> None:
+        self._nodes = nodes
+        self._tree = None
+
+    def _list(self) -> list[model.Node]:
+        if self._nodes is None:
+            tree = self._tree
+            assert tree is not None
+            tree.root  # noqa: B018 - makes the nodes and fills this list (DecisionTree._materialise)
+            if self._nodes is None:  # the tree was compiled again meanwhile: walk it
+                self.fill(_breadth_first_nodes(tree.root))
+        return self._nodes  # type: ignore[return-value]
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._list()[i]
+
+    def __len__(self) -> int:
+        return len(self._list())
+
+    def __iter__(self) -> Any:
+        return iter(self._list())
+
+
+def _breadth_first_nodes(root: model.Node) -> list[model.Node]:
+    nodes = [root]
+    start = 0
+    while start < len(nodes):
+        stop = len(nodes)
+        for node in nodes[start:stop]:
+            nodes.extend(getattr(node, "_NodeMixin__children", ()))
+        start = stop
+    return nodes
+
+
 @dataclasses.dataclass(frozen=True)
 class FlatTree:
     """A tree's nodes in breadth-first order, as arrays."""
@@ -146,7 +195,7 @@ class FlatTree:
 
     @property
     def size(self) -> int:
-        return len(self.nodes)
+        return len(self.kind)
 
     @cached_property
     def index(self) -> dict[int, int]:
@@ -208,7 +257,7 @@ def compile_tree(tree: model.DecisionTree) -> FlatTree:
     if (
         cached is not None
         and cached.version == model._version[0]
-        and cached.nodes[0] is tree.root
+        and cached.cache.get("source") is tree._source
         and cached.cache.get("parameter_names") == names
         and cached.cache.get("formulas") == formulas
     ):
@@ -219,6 +268,7 @@ def compile_tree(tree: model.DecisionTree) -> FlatTree:
         flat = _substitute_formulas(tree, flat)
     flat.cache["parameter_names"] = names
     flat.cache["formulas"] = formulas
+    flat.cache["source"] = tree._source
     tree._compiled = flat
     return flat
 
@@ -326,6 +376,12 @@ def _compile(tree: model.DecisionTree, top: model.Node | None = None, cut: Any =
     With ``top`` or ``cut`` (the blocks of :func:`shared_plan`) the structure is
     not checked: the whole tree's compiled form checks it.
     """
+    table = tree._table if top is None and not cut else None
+    if table is not None and (not table.plain or tree.component_names):
+        tree.root  # noqa: B018 - extra fields, repeated names and components are checked on nodes
+        table = None
+    if table is not None:
+        return _compile_table(tree, table)
     version = model._version[0]
     nodes: list[model.Node] = [tree.root if top is None else top]
     level_bounds = [(0, 1)]
@@ -365,6 +421,71 @@ def _compile(tree: model.DecisionTree, top: model.Node | None = None, cut: Any =
     parent[0] = -1
     parent[1:] = np.repeat(np.arange(n), n_children)
 
+    levels = _levels(level_bounds, kind, n_children)
+    raw_probability = list(map(attrgetter("_probability"), nodes))
+    probability = _quantity(raw_probability, rest_ok=True)
+    raw_branch = list(map(attrgetter("_branch_payoff"), nodes))
+    raw_payoff = list(map(attrgetter("_payoff"), nodes))
+    branch_payoff, payoff, per_component = _payoff_quantities(tree, nodes, raw_branch, raw_payoff)
+    flat = FlatTree(
+        nodes,
+        kind,
+        parent,
+        first_child,
+        n_children,
+        levels,
+        probability,
+        branch_payoff,
+        payoff,
+        _rest_mask(probability, raw_probability),
+        (),
+        version,
+    )
+    if top is not None or cut:
+        return flat
+    names = list(map(attrgetter("_name"), nodes))
+    labels = list(map(attrgetter("_label"), nodes))
+    problems = _structure_problems(tree, flat, names, labels)
+    if per_component is not None:
+        flat = dataclasses.replace(
+            flat, component_payoffs=per_component[0], component_branch_payoffs=per_component[1]
+        )
+        problems += per_component[2]
+    problems += components.game_problems(tree, nodes, flat.decision_indices)
+    return dataclasses.replace(flat, problems=tuple(problems))
+
+
+def _compile_table(tree: model.DecisionTree, table: NodeTable) -> FlatTree:
+    """Compile a tree still held as a table (:mod:`evtree.core.table`): no node object is made."""
+    version = model._version[0]
+    nodes = LazyNodes(tree)
+    levels = _levels(table.level_bounds, table.kind, table.n_children)
+    probability = _quantity(table.probability, rest_ok=True)
+    branch_payoff, payoff, per_component = _payoff_quantities(tree, nodes, table.branch_payoff, table.payoff)
+    flat = FlatTree(
+        nodes,
+        table.kind,
+        table.parent,
+        table.first_child,
+        table.n_children,
+        levels,
+        probability,
+        branch_payoff,
+        payoff,
+        _rest_mask(probability, table.probability),
+        (),
+        version,
+    )
+    problems = _structure_problems(tree, flat, table.name, table.label)
+    if per_component is not None:  # a payoff per criterion in a tree without criteria
+        problems += per_component[2]
+    return dataclasses.replace(flat, problems=tuple(problems))
+
+
+def _levels(
+    level_bounds: list[tuple[int, int]], kind: np.ndarray, n_children: np.ndarray
+) -> tuple[Level, ...]:
+    """Return the :class:`Level` of every depth that has children."""
     levels = []
     for (a, b), (c, d) in zip(level_bounds[:-1], level_bounds[1:]):
         counts_all = n_children[a:b]
@@ -377,47 +498,25 @@ def _compile(tree: model.DecisionTree, top: model.Node | None = None, cut: Any =
         all_kind = int(kinds[0]) if (kinds == kinds[0]).all() else -1
         uniform = int(counts[0]) if (counts == counts[0]).all() else 0
         levels.append(Level(parents, slice(c, d), starts, counts, uniform, kinds, all_kind))
+    return tuple(levels)
 
-    raw_probability = list(map(attrgetter("_probability"), nodes))
-    probability = _quantity(raw_probability, rest_ok=True)
-    branch_payoff, payoff, per_component = _payoff_quantities(tree, nodes)
-    rest = np.zeros(n, dtype=bool)
+
+def _rest_mask(probability: Quantity, raw: list[Any]) -> np.ndarray:
+    """Mask of the branches whose probability is ``rest``."""
+    rest = np.zeros(len(raw), dtype=bool)
     if not probability.is_constant or np.isnan(probability.const).any():
-        rest[[i for i, r in enumerate(raw_probability) if type(r) is str and r == model.REST]] = True
-    flat = FlatTree(
-        nodes,
-        kind,
-        parent,
-        first_child,
-        n_children,
-        tuple(levels),
-        probability,
-        branch_payoff,
-        payoff,
-        rest,
-        (),
-        version,
-    )
-    if top is not None or cut:
-        return flat
-    problems = _structure_problems(tree, flat)
-    if per_component is not None:
-        flat = dataclasses.replace(
-            flat, component_payoffs=per_component[0], component_branch_payoffs=per_component[1]
-        )
-        problems += per_component[2]
-    problems += components.game_problems(tree, nodes, flat.decision_indices)
-    return dataclasses.replace(flat, problems=tuple(problems))
+        rest[[i for i, r in enumerate(raw) if type(r) is str and r == model.REST]] = True
+    return rest
 
 
-def _payoff_quantities(tree: model.DecisionTree, nodes: list[model.Node]) -> tuple[Quantity, Quantity, Any]:
+def _payoff_quantities(
+    tree: model.DecisionTree, nodes: Sequence[model.Node], raw_branch: list[Any], raw_payoff: list[Any]
+) -> tuple[Quantity, Quantity, Any]:
     """Return the branch and terminal payoff quantities, and the per-component ones.
 
     The third item is ``(component_payoffs, component_branch_payoffs, problems)``
     when the tree declares components or a payoff is a mapping, else ``None``.
     """
-    raw_branch = list(map(attrgetter("_branch_payoff"), nodes))
-    raw_payoff = list(map(attrgetter("_payoff"), nodes))
     names = tree.component_names
     if not names:
         branch_payoff, payoff = _quantity(raw_branch), _quantity(raw_payoff)
@@ -470,12 +569,18 @@ def _kind_slow(node: Any) -> int:
 
 def _quantity(raw: list[Any], *, rest_ok: bool = False) -> Quantity:
     n = len(raw)
+    if isinstance(raw, FloatColumn):  # a table's numbers (evtree.core.table): NaN where missing
+        values = raw.values
+        const = np.broadcast_to(0.0, (n,)) if values.strides == (0,) else np.nan_to_num(values, nan=0.0)
+        return Quantity(const, np.broadcast_to(np.int64(-1), (n,)), (), raw)
     try:
-        const = np.array([0.0 if r is None else r for r in raw], dtype=float)
+        const = np.array(raw, dtype=float)  # None becomes NaN (no NaN is ever stored: checked on input)
         if const.shape != (n,):
             raise ValueError
-        return Quantity(const, np.full(n, -1, dtype=np.int64), (), raw)
-    except (TypeError, ValueError):
+        np.nan_to_num(const, copy=False, nan=0.0)
+        # Every entry constant: one shared, read-only -1 for the expression indices.
+        return Quantity(const, np.broadcast_to(np.int64(-1), (n,)), (), raw)
+    except (TypeError, ValueError, OverflowError):
         pass
     const = np.zeros(n, dtype=float)
     index = np.full(n, -1, dtype=np.int64)
@@ -501,18 +606,28 @@ def _quantity(raw: list[Any], *, rest_ok: bool = False) -> Quantity:
     return Quantity(const, index, tuple(table), raw)
 
 
-def _structure_problems(tree: model.DecisionTree, flat: FlatTree) -> list[ModelError]:
+def _given(raw: Any) -> np.ndarray:
+    """Mask of the entries that are not ``None``."""
+    if isinstance(raw, FloatColumn):
+        return raw.given()
+    return np.fromiter(map(is_not, raw, repeat(None)), dtype=bool, count=len(raw))
+
+
+def _structure_problems(
+    tree: model.DecisionTree, flat: FlatTree, names: list[Any], labels: list[Any]
+) -> list[ModelError]:
     problems: list[ModelError] = []
     known = set(tree.parameters)
     nodes = flat.nodes
     # Checks run on arrays and whole lists first; paths are only built for nodes with problems.
     for i in np.flatnonzero((flat.kind != TERMINAL) & (flat.n_children == 0)):
-        problems.append(ModelError(f"{nodes[i].kind} node has no branches", node=nodes[i].path))
+        problems.append(
+            ModelError(f"{_KIND_NAMES[int(flat.kind[i])]} node has no branches", node=nodes[i].path)
+        )
     terminal = flat.kind == TERMINAL
-    payoff_given = np.fromiter((r is not None for r in flat.payoff.raw), dtype=bool, count=flat.size)
+    payoff_given = _given(flat.payoff.raw)
     for i in np.flatnonzero(terminal & ~payoff_given):
         problems.append(ModelError("terminal has no payoff", node=nodes[i].path, field="payoff"))
-    names = list(map(attrgetter("_name"), nodes))
     named = [x for x in names if x is not None]
     # Names may repeat (two "Final court decision" nodes); such nodes are keyed by their
     # path, and looking one up by the shared name is refused listing the candidates.
@@ -528,7 +643,7 @@ def _structure_problems(tree: model.DecisionTree, flat: FlatTree) -> list[ModelE
             n._dup = True
         flat.cache["duplicate_named"] = duplicated
     under_chance = flat.under_chance
-    prob_given = np.fromiter((r is not None for r in flat.probability.raw), dtype=bool, count=flat.size)
+    prob_given = _given(flat.probability.raw)
     for i in np.flatnonzero(under_chance & ~prob_given):
         problems.append(
             ModelError("chance branch has no probability", node=nodes[i].path, field="probability")
@@ -546,16 +661,15 @@ def _structure_problems(tree: model.DecisionTree, flat: FlatTree) -> list[ModelE
             problems.append(
                 ModelError("more than one branch takes the 'rest' probability", node=nodes[p].path)
             )
-    if nodes[0]._branch_payoff is not None:
+    if flat.branch_payoff.raw[0] is not None:
         problems.append(
             ModelError("the root cannot have a branch payoff", node=nodes[0].path, field="payoff")
         )
-    labels = list(map(attrgetter("_label"), nodes))
     if None in labels[1:]:
         for i in range(1, len(nodes)):
             if labels[i] is None:
                 problems.append(ModelError("branch has no label", node=nodes[i].path, field="label"))
-    if _has_duplicate_siblings(flat.parent, labels):
+    if _has_duplicate_siblings(flat, labels):
         for i in np.flatnonzero(flat.n_children > 1):
             sibling_labels = [c._label for c in _children(nodes[i])]
             dupes = sorted({x for x in sibling_labels if x is not None and sibling_labels.count(x) > 1})
@@ -617,16 +731,26 @@ def _event_problems(flat: FlatTree) -> list[ModelError]:
     return problems
 
 
-def _has_duplicate_siblings(parent: np.ndarray, labels: list[Any]) -> bool:
-    """Whether two children of one node share a label (vectorised)."""
-    import pandas as pd
+def _has_duplicate_siblings(flat: FlatTree, labels: list[Any]) -> bool:
+    """Whether two children of one node may share a label (exact checks follow a ``True``).
 
-    if len(labels) < 3:
-        return False
-    codes, uniques = pd.factorize(pd.Series(labels[1:], dtype=object))
-    key = parent[1:] * (len(uniques) + 1) + codes
-    key.sort()
-    return bool((key[1:] == key[:-1]).any())
+    Level by level: where every parent of a level has the same few children,
+    the i-th and j-th children of all parents are compared as whole lists;
+    elsewhere (parent, label) pairs are counted.
+    """
+    for level in flat.levels:
+        c, d = level.children.start, level.children.stop
+        block = labels[c:d]
+        k = level.uniform
+        if 1 < k <= 8:
+            columns = [block[j::k] for j in range(k)]
+            for a in range(k):
+                for b in range(a + 1, k):
+                    if any(map(eq, columns[a], columns[b])):
+                        return True
+        elif k != 1 and len(set(zip(flat.parent[c:d].tolist(), block))) != d - c:
+            return True
+    return False
 
 
 def parameter_point(

@@ -283,8 +283,11 @@ def _check_outcomes(flat: FlatTree, arith: Any, outcome: Any, *, bounded: bool =
         if bounded and flat.payoff.is_constant and flat.branch_payoff.is_constant:
             bound = flat.cache.get("outcome_bound")
             if bound is None:
-                c = np.concatenate([flat.payoff.const, flat.branch_payoff.const])
-                bound = float(np.nanmax(np.abs(c), initial=0.0)) * (len(flat.levels) + 1)
+                largest = max(
+                    max(float(np.nanmax(q.const, initial=0.0)), -float(np.nanmin(q.const, initial=0.0)))
+                    for q in (flat.payoff, flat.branch_payoff)
+                )
+                bound = largest * (len(flat.levels) + 1)
                 flat.cache["outcome_bound"] = bound
             if bound < budget.MAX_MAGNITUDE:
                 return

@@ -1008,17 +1008,22 @@ class DecisionTree:
         subtrees: Mapping[str, Node] | None = None,
     ) -> None:
         self.subtrees: dict[str, Node] = _check_subtrees(subtrees)
-        if isinstance(root, Use):
-            root = _expand_use(root, self.subtrees, ())
-            _USES_PENDING[0] -= 1
-        if not isinstance(root, Node):
-            raise ModelError(f"the root must be a node, got {type(root).__name__}", field="root")
-        if root.parent is not None:
-            raise ModelError("the root node already hangs under another node", node=root.key)
-        self.root = root
-        if self.subtrees or _USES_PENDING[0] > 0:
-            _check_expanded_size(root, self.subtrees)
-            _expand_uses(root, self.subtrees)
+        self._table: Any = None
+        if type(root).__name__ == "NodeTable":  # evtree.core.table: nodes made when first asked for
+            self._root: Node | None = None
+            self._table = root
+        else:
+            if isinstance(root, Use):
+                root = _expand_use(root, self.subtrees, ())
+                _USES_PENDING[0] -= 1
+            if not isinstance(root, Node):
+                raise ModelError(f"the root must be a node, got {type(root).__name__}", field="root")
+            if root.parent is not None:
+                raise ModelError("the root node already hangs under another node", node=root.key)
+            self._root = root
+            if self.subtrees or _USES_PENDING[0] > 0:
+                _check_expanded_size(root, self.subtrees)
+                _expand_uses(root, self.subtrees)
         if isinstance(parameters, Mapping):
             parameters = list(parameters.values())
         params: dict[str, Parameter] = {}
@@ -1059,6 +1064,51 @@ class DecisionTree:
         self._compiled: Any = None
 
     @property
+    def root(self) -> Node:
+        """The root node (a tree built from a table makes its nodes now, the first time)."""
+        if self._root is None:
+            self._materialise()
+        return self._root  # type: ignore[return-value]
+
+    @root.setter
+    def root(self, node: Node) -> None:
+        self._root = node
+        self._table = None
+
+    @property
+    def table(self) -> Any:
+        """The :class:`~evtree.core.table.NodeTable` the nodes are still held in, or ``None``.
+
+        A tree built by :func:`evtree.core.table.tree_from_table` (or read from a
+        large file) keeps its nodes as columns until something asks for a node;
+        then this is ``None`` and the nodes are the tree.
+        """
+        return self._table
+
+    @property
+    def size(self) -> int:
+        """Number of nodes (counted without making the nodes of a table)."""
+        if self._table is not None:
+            return self._table.size
+        return sum(1 for _ in self.nodes())
+
+    def _materialise(self) -> None:
+        """Make the nodes of a tree held as a table, once; keep its compiled form valid."""
+        table = self._table
+        nodes = table.materialise()
+        self._root = nodes[0]
+        self._table = None
+        compiled = self._compiled
+        if compiled is not None and compiled.cache.get("source") is table:
+            compiled.cache["source"] = nodes[0]
+            compiled.nodes.fill(nodes)
+
+    @property
+    def _source(self) -> Any:
+        """What the nodes are: the root node, or the table they are still held in."""
+        return self._root if self._root is not None else self._table
+
+    @property
     def component_names(self) -> tuple[str, ...]:
         """Names of the declared criteria or players (empty for a one-criterion, one-player tree)."""
         return tuple(c.name for c in self.criteria or self.players)
@@ -1071,6 +1121,8 @@ class DecisionTree:
         part of it).  Every such node has ``node.reference`` (``node.use``) set.
         """
         out: dict[str, list[Node]] = {}
+        if self._root is None:  # a table has no references
+            return out
         stack = [self.root]
         while stack:
             node = stack.pop()
@@ -1107,13 +1159,15 @@ class DecisionTree:
         """Whether terminals carry their own utilities (u-values) instead of a utility function."""
         if not _TERMINAL_UTILITIES[0]:
             return False
+        if self._root is None:
+            return bool(self._table.extras.get("utility"))
         return any(getattr(t, "_utility", None) is not None for t in self.terminals)
 
     @property
     def events(self) -> dict[str, list[Chance]]:
         """Declared shared events: event name to its chance nodes (copies), in pre-order."""
         out: dict[str, list[Chance]] = {}
-        if not _EVENTS_USED[0]:
+        if not _EVENTS_USED[0] or (self._root is None and not self._table.extras.get("event")):
             return out
         for n in self.nodes():
             ev = getattr(n, "_event", None)
@@ -1268,7 +1322,7 @@ class DecisionTree:
     def copy(self) -> DecisionTree:
         """Return a deep copy of the tree (nodes are copied, expressions shared); any depth."""
         with building():
-            root = _copy_node(self.root)
+            root = self._table if self._root is None else _copy_node(self._root)  # a table is never edited
             subtrees = {k: _copy_node(v) for k, v in self.subtrees.items()}
         return DecisionTree(
             root,
@@ -1311,7 +1365,7 @@ class DecisionTree:
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        n = sum(1 for _ in self.nodes())
+        n = self.size
         title = f"{self.name!r}, " if self.name else ""
         return (
             f"DecisionTree({title}{n} nodes, {len(self.parameters)} parameters, objective={self.objective!r})"
