@@ -61,8 +61,8 @@ from .core.errors import (
 )
 from .core.evaluate import Evaluation, count_strategies, evaluate, evaluate_strategy, strategies
 from .core.expressions import parse_expression, symbol
-from .core.table import tree_from_table
 from .core.model import REST, Branch, Chance, Decision, DecisionTree, Node, Parameter, Terminal, Use, building
+from .core.table import tree_from_table
 from .formats import native as io  # noqa: F401
 from .formats import read_tree, write_tree
 from .presentation import display, draw, explore, plots, render, report  # noqa: F401
@@ -135,6 +135,7 @@ __all__ = [
     "sensitivity",
     "strategies",
     "symbol",
+    "tree_from_table",
     "voi",
     "write_tree",
 ]
