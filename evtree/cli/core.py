@@ -95,13 +95,16 @@ def run_evaluate(args: argparse.Namespace) -> int:
         decisions = table.attrs.get("decisions") or {
             c: c for c in table.columns if c not in ("value", "optimal")
         }
+        # Column by column (iterrows makes a Series per row: seconds for a thousand strategies).
+        choices = [(key, table[col].tolist()) for col, key in decisions.items()]
+        values, optimal = table["value"].tolist(), table["optimal"].tolist()
         data["strategies"] = [
             {
-                "policy": {key: row[col] for col, key in decisions.items() if row[col]},
-                "value": row["value"],
-                "optimal": bool(row["optimal"]),
+                "policy": {key: column[i] for key, column in choices if column[i]},
+                "value": values[i],
+                "optimal": bool(optimal[i]),
             }
-            for _, row in table.iterrows()
+            for i in range(len(values))
         ]
     lines = [
         evaluation_text(result),

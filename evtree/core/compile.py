@@ -700,7 +700,7 @@ def _structure_problems(
                 )
     if tree.utility is not None and tree.objective != "max":
         problems.append(ModelError("a utility function needs objective 'max'", field="utility"))
-    if model._EVENTS_USED[0]:
+    if model._EVENTS_USED[0] and not isinstance(nodes, LazyNodes):  # a plain table has no events
         problems.extend(_event_problems(flat))
     return problems
 

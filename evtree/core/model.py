@@ -159,6 +159,7 @@ class Node(anytree.NodeMixin):
 
     kind: ClassVar[str] = "node"
     separator = "/"
+    _NodeMixin__parent: Node | None = None  # anytree's link, read directly by the builders
     _payoff: Any = None  # terminals set their own
     _dup: bool = False  # set by compile on nodes whose name another node of the tree also has
     _use: str | None = None  # set on the top node of a copy of a named subtree (see DecisionTree)
@@ -308,48 +309,58 @@ class Node(anytree.NodeMixin):
         raise UnknownNameError(f"no branch labelled {label!r} (branches: {known})", node=self.path)
 
     def _attach_branches(self, branches: Iterable[Branch | Node]) -> None:
-        children = []
-        seen: set[int] = set()
+        # The common case (fresh nodes on fresh branches, numbers or text as quantities) runs
+        # with as few Python operations per branch as possible: trees of millions of nodes are
+        # built through here.  Every check of the general case still applies.
+        children: list[Node] = []
+        append = children.append
+        branch_type = Branch
         for item in branches:
-            if isinstance(item, Branch):
-                child = item.node
-                if id(child) in seen:
-                    raise ModelError("the same node object is used on two branches", node=self._name)
-                seen.add(id(child))
+            if type(item) is branch_type:
+                label, child, probability, payoff = item
                 if not isinstance(child, Node):
+                    if any(c is child for c in children):
+                        raise ModelError("the same node object is used on two branches", node=self._name)
                     raise ModelError(
-                        f"branch {item.label!r} leads to {type(child).__name__}, not a node",
-                        node=self._name,
+                        f"branch {label!r} leads to {type(child).__name__}, not a node", node=self._name
                     )
-                if child._label is not None and child._label != item.label:
+                old = child._label
+                if label is not None and type(label) is not str:
+                    label = str(label)
+                if old is not None and old != label:
+                    if any(c is child for c in children):
+                        raise ModelError("the same node object is used on two branches", node=self._name)
                     raise ModelError(
-                        f"branch {item.label!r}: its node already has a label ({child._label!r}), so it is "
+                        f"branch {item.label!r}: its node already has a label ({old!r}), so it is "
                         f"used elsewhere; {_REUSE_HINT}",
                         node=self._name,
                     )
-                child._label = None if item.label is None else str(item.label)
-                if item.probability is not None:
-                    child._probability = _check_quantity(
-                        item.probability, "probability", f"{self._name}/{item.label}", allow_rest=True
-                    )
-                if item.payoff is not None:
-                    child._branch_payoff = _check_quantity(
-                        item.payoff, "payoff", f"{self._name}/{item.label}"
-                    )
+                child._label = label
+                if probability is not None:
+                    if type(probability) is float and probability - probability == 0.0:
+                        child._probability = probability
+                    else:
+                        child._probability = _check_quantity(
+                            probability, "probability", f"{self._name}/{item.label}", allow_rest=True
+                        )
+                if payoff is not None:
+                    child._branch_payoff = _check_quantity(payoff, "payoff", f"{self._name}/{item.label}")
             elif isinstance(item, Node):
                 child = item
             else:
                 raise ModelError(f"expected a Branch or a node, got {type(item).__name__}", node=self._name)
-            if child is self or getattr(child, "_NodeMixin__parent", None) is not None:
+            if child._NodeMixin__parent is not None or child is self:
+                if any(c is child for c in children):
+                    raise ModelError("the same node object is used on two branches", node=self._name)
                 raise ModelError(
                     f"node {child.key!r} already belongs to a tree; build a new node or detach it "
                     f"({_REUSE_HINT})",
                     node=self._name,
                 )
-            children.append(child)
-        if len({id(c) for c in children}) != len(children):
+            append(child)
+        if len(children) > 1 and len(set(map(id, children))) != len(children):
             raise ModelError("the same node object is used on two branches", node=self._name)
-        if getattr(self, "_NodeMixin__parent", None) is not None:
+        if self._NodeMixin__parent is not None:
             top = self.root
             if any(c is top for c in children):
                 raise ModelError("a node cannot hang below itself", node=self.path)
