@@ -694,8 +694,14 @@ class Terminal(Node):
     _utility: Any = None
 
     def __init__(self, payoff: Any = None, *, name: str | None = None, utility: Any = None) -> None:
-        super().__init__(name)
-        self._payoff = _check_quantity(payoff, "payoff", name)
+        if name is None:  # the common case of large trees, without a call
+            self._name = self._label = self._probability = self._branch_payoff = None
+        else:
+            super().__init__(name)
+        if type(payoff) is float and payoff - payoff == 0.0:
+            self._payoff = payoff
+        else:
+            self._payoff = _check_quantity(payoff, "payoff", name)
         if utility is not None:
             self.utility = utility
 
