@@ -489,3 +489,23 @@ def test_plots_draw_the_result_numbers():
     fig = psa_figure(r, acc)
     assert len(fig.axes) == 3
     plt.close("all")
+
+
+def test_acceptability_and_cost_effect_psa_refuse_runs_that_do_not_fit_in_memory():
+    # Both estimate their arrays before allocating anything: under a 1 MB limit a grid of
+    # 10,000 values x 200,000 draws is refused (the kept sums alone are 4 blocks x 10,000
+    # values x (2 x 2 strategies + 1) x 8 bytes = 1.6 MB), and so is a cost-effectiveness PSA
+    # of 10**6 draws (each strategy's cost and effect at each draw: 2 x 2 x 8 MB).
+    from pathlib import Path
+
+    from evtree.core.resources import ResourceLimitError, limited_memory
+    from evtree.psa import acceptability, cost_effect_psa
+
+    cea_tree = evtree.read_tree(Path(__file__).parent / "data" / "psa_cea.yaml")
+    with limited_memory(10**6):
+        with pytest.raises(ResourceLimitError, match="acceptability over 10,000 values"):
+            acceptability(_wtp_tree(), "wtp", list(range(10_000)), draws=200_000, progress=False)
+        with pytest.raises(ResourceLimitError, match="cost-effectiveness PSA of 1,000,000 draws"):
+            cost_effect_psa(cea_tree, draws=10**6, progress=False)
+    # within the limit both run
+    assert acceptability(_wtp_tree(), "wtp", [1, 2], draws=100, seed=1, progress=False).grid.size == 2

@@ -10,8 +10,9 @@ import numpy as np
 
 from ..core import _random, model
 from ..core.errors import EvaluationError, ModelError
+from ..core.resources import check_memory
 from .backends import TASKS, _blocks, _client_for, _draw, _evaluate_chunks, _Job, _make_job, _run
-from .compiled import _PSA, CompiledTree
+from .compiled import _PSA, BLOCK, CompiledTree
 from .simulation import _check_fixed, _compiled
 
 
@@ -83,6 +84,26 @@ class Acceptability:
             f"<p>Acceptability against <b>{self.parameter}</b> ({self.method})</p>"
             + self.to_frame(by_name=True).to_html()
         )
+
+
+def acceptability_bytes(
+    compiled: CompiledTree, draws: int, chunk: int, n_grid: int, *, fixed: Mapping[str, Any] | None = None
+) -> float:
+    """Estimate the memory of :func:`acceptability`: every block's sums, one block's values and draws.
+
+    Each block of draws keeps, per grid value, a count and a sum per strategy and
+    the best value's sum until all blocks are in; one block at a time holds its
+    draws, each strategy's value at each draw, and one evaluation chunk
+    (:func:`evtree.psa.simulation.psa_bytes`'s per-draw counts).
+    """
+    block = min(draws, BLOCK)
+    columns = sum(
+        (s.distribution.dim if s.nodes else 1) for s in compiled.sources if s.name not in (fixed or {})
+    )
+    kept = float(len(_blocks(draws))) * n_grid * (2 * compiled.n_strategies + 1) * 8
+    working = 8.0 * block * (compiled.n_strategies + 2 + columns)
+    per_chunk_draw = 8 * (compiled.n_nodes + compiled.n_strategies + 8 + 2 * columns)
+    return kept + working + float(min(chunk, block)) * per_chunk_draw
 
 
 def _acceptability_task(job: _Job, compiled: CompiledTree, task: tuple[int, int, int]) -> Any:
@@ -175,6 +196,12 @@ def acceptability(
         raise EvaluationError(f"nothing is sampled besides {parameter!r}: give other inputs distributions")
     seq = _random.seed_sequence(seed)
     chunk = int(chunk_size or compiled.default_chunk())
+    check_memory(
+        acceptability_bytes(compiled, int(draws), chunk, len(grid_values), fixed=fixed),
+        f"acceptability over {len(grid_values):,} values x {int(draws):,} draws x "
+        f"{compiled.n_strategies} strategies",
+        lower="the grid (grid=, --grid) or draws=",
+    )
     dask_client = _client_for(backend, client)
     job = _make_job(
         compiled,

@@ -23,9 +23,10 @@ from ..core import _random, model
 from ..core.errors import EvaluationError
 from ..core.objectives import Objective
 from ..core.presenters import Presentable
+from ..core.resources import check_memory
 from .backends import _blocks, _draw, _evaluate_chunks
 from .compiled import _PSA, CompiledTree
-from .simulation import PSAResult, _check_fixed
+from .simulation import PSAResult, _check_fixed, psa_bytes
 
 __all__ = ["CEACurves", "CostEffectPSA", "cost_effect_psa"]
 
@@ -80,6 +81,14 @@ def cost_effect_psa(
     chunk = int(chunk_size or cost_model.default_chunk())
     n = int(draws)
     s = cost_model.n_strategies
+    # Two criteria: the cost and the effect of each strategy at each draw, and two compiled models.
+    check_memory(
+        psa_bytes(cost_model, n, chunk, keep_draws=keep_draws, fixed=fixed)
+        + 8.0 * s * n
+        + float(min(chunk, n)) * 8 * (effect_model.n_nodes + s),
+        f"a cost-effectiveness PSA of {n:,} draws x {s} strategies",
+        lower="--draws (draws=)",
+    )
     costs, effects = np.empty((s, n)), np.empty((s, n))
     sampled = [x for x in cost_model.sources if x.name not in fixed]
     inputs = (
