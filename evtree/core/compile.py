@@ -136,6 +136,11 @@ class LazyNodes(Sequence):
         self._tree: model.DecisionTree | None = tree
         self._nodes: list[model.Node] | None = None
 
+    @property
+    def made(self) -> bool:
+        """Whether the node objects exist."""
+        return self._nodes is not None
+
     def fill(self, nodes: list[model.Node]) -> None:
         self._nodes = nodes
         self._tree = None
@@ -224,6 +229,21 @@ class FlatTree:
     @cached_property
     def keys(self) -> list[str]:
         return [n.key for n in self.nodes]
+
+    def key_of(self, i: int) -> str:
+        """Return the key of node ``i`` (its name, or its path), without making a table's nodes."""
+        table = self.cache.get("table")
+        if table is not None and not self.nodes.made:  # a plain table: names are unique
+            name = table.name[i]
+            return name if name is not None else table.path(i)
+        return self.nodes[i].key
+
+    def label_of(self, i: int) -> str | None:
+        """Return the label of the branch into node ``i``, without making a table's nodes."""
+        table = self.cache.get("table")
+        if table is not None and not self.nodes.made:
+            return table.label[i]
+        return self.nodes[i].label
 
     def position(self, node: model.Node | str, tree: model.DecisionTree | None = None) -> int:
         """Return the flat position of a node given as object, name or path."""
@@ -476,6 +496,7 @@ def _compile_table(tree: model.DecisionTree, table: NodeTable) -> FlatTree:
         (),
         version,
     )
+    flat.cache["table"] = table
     problems = _structure_problems(tree, flat, table.name, table.label)
     if per_component is not None:  # a payoff per criterion in a tree without criteria
         problems += per_component[2]
