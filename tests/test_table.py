@@ -8,6 +8,7 @@ import random
 import numpy as np
 import pandas as pd
 import pytest
+import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import trees
@@ -242,3 +243,21 @@ def test_model_module_has_no_cycle():
         )
     )
     assert evtree.evaluate(tree).value == 1
+
+
+def test_numbers_keep_their_type_ints_exact_and_numpy_scalars_plain():
+    # an int stays an int (exact arithmetic reads 1/3 of 10**20 + 1 exactly), a numpy scalar
+    # in a list becomes a Python number, and an int beyond the float range is refused
+    big = 10**20 + 1
+    cols = {
+        "parent": [-1, 0, 0],
+        "kind": ["chance", "terminal", "terminal"],
+        "label": [None, "a", "b"],
+        "probability": [None, np.float64(0.25), "rest"],
+        "terminal": [None, big, np.int64(3)],
+    }
+    tree = tree_from_table(cols)
+    assert evtree.evaluate(tree, method="exact").value == sympy.Rational(big + 9, 4)  # 1/4 big + 3/4 * 3
+    assert type(tree.root.children[0].probability) is float and type(tree.root.children[1].payoff) is int
+    with pytest.raises(ModelError, match="row 1:.*too large"):
+        tree_from_table({**cols, "terminal": [None, 10**400, 3]})

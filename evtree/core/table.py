@@ -495,6 +495,7 @@ def _given(values: Any) -> np.ndarray:
 
 
 _TEXT_TYPES = {str, type(None)}
+_PLAIN_NUMBERS = {float, int, type(None)}
 
 
 def _texts(values: list[Any], field: str, rows: Any, *, blank_is_missing: bool) -> list[Any]:
@@ -535,15 +536,16 @@ def _quantities(
             i = int(bad[0])
             raise _row_error(shell, rows, i, field, f"{float(values[i])!r} is not a finite number")
         return FloatColumn(values)
-    try:
-        array = np.array(values, dtype=float)  # None becomes NaN; text and mappings refuse
-    except (TypeError, ValueError, OverflowError):
-        array = None
-    if array is not None and array.shape == (len(values),):
-        if not np.isinf(array).any() and bool not in set(map(type, values)):
-            for i in np.flatnonzero(np.isnan(array)).tolist():
-                values[i] = None  # the column is this table's own copy
-            return values
+    array = None
+    if set(map(type, values)) <= _PLAIN_NUMBERS:  # Python numbers and None: checked as an array
+        try:
+            array = np.array(values, dtype=float)  # None becomes NaN
+        except OverflowError:  # an int beyond the float range: refused below, by the constructors' check
+            array = None
+    if array is not None and not np.isinf(array).any():
+        for i in np.flatnonzero(np.isnan(array)).tolist():
+            values[i] = None  # the column is this table's own copy
+        return values
     check = model._check_quantity
     out = []
     for i, v in enumerate(values):
