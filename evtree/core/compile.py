@@ -996,7 +996,7 @@ def shared_plan(tree: model.DecisionTree, *, whole: Any = ()) -> SharedPlan:
     """
     flat = compile_tree(tree)
     plans = flat.cache.setdefault("shared_plans", {})
-    inside = _outermost_copies(tree, whole) if whole else frozenset()
+    inside = _outermost_copies(tree, whole) if whole else frozenset()  # copies kept expanded
     plan = plans.get(inside)
     if plan is not None:
         return plan
@@ -1035,8 +1035,14 @@ def shared_plan(tree: model.DecisionTree, *, whole: Any = ()) -> SharedPlan:
             index = main.index
             blocks.append(Block(name, block, tuple(index[id(c)] for c in copies)))
     plan = SharedPlan(main, tuple(blocks), flat)
+    if inside and len(plans) > _PLANS_KEPT:  # plans for fixed policies (a strategy table's): a few
+        del plans[next(k for k in plans if k)]
     plans[inside] = plan
     return plan
+
+
+#: How many plans with expanded copies (for fixed policies) a compiled tree keeps, besides its own.
+_PLANS_KEPT = 8
 
 
 def _outermost_copies(tree: model.DecisionTree, nodes: Any) -> frozenset[int]:
