@@ -973,7 +973,10 @@ def sharing_allowed(tree: model.DecisionTree, utility: Any = None) -> bool:
     the wealth above a copy changes its value and possibly its choices: no
     sharing.  (The exponential utility is shift-invariant and could share; it is
     not special-cased.)  Criteria, players and per-terminal utilities are not
-    shared either.
+    shared either.  :func:`evtree.evaluate` applies the same rule to the utility
+    it resolves (``utility=None`` on a tree with a utility is risk neutral, and
+    shares), in exact arithmetic and, where the expressions stay the same, in
+    symbolic arithmetic.
     """
     return (
         utility is None
@@ -996,10 +999,26 @@ def shared_plan(tree: model.DecisionTree, *, whole: Any = ()) -> SharedPlan:
     """
     flat = compile_tree(tree)
     plans = flat.cache.setdefault("shared_plans", {})
-    inside = _outermost_copies(tree, whole) if whole else frozenset()  # copies kept expanded
-    plan = plans.get(inside)
-    if plan is not None:
+    plan = plans.get(frozenset())
+    if plan is None:
+        plan = plans[frozenset()] = _plan(tree, flat, frozenset())
+    if not whole or not plan.blocks:  # nothing shared: nothing to keep expanded either
         return plan
+    inside = _outermost_copies(tree, whole)  # the copies kept expanded
+    plan = plans.get(inside)
+    if plan is None:
+        if len(plans) > _PLANS_KEPT:  # plans for fixed policies (a strategy table's): a few
+            del plans[next(k for k in plans if k)]
+        plan = plans[inside] = _plan(tree, flat, inside)
+    return plan
+
+
+#: How many plans with expanded copies (for fixed policies) a compiled tree keeps, besides its own.
+_PLANS_KEPT = 8
+
+
+def _plan(tree: model.DecisionTree, flat: FlatTree, inside: frozenset[int]) -> SharedPlan:
+    """Return the plan of :func:`shared_plan`, the copies whose ids are in ``inside`` expanded."""
     groups: dict[str, list[model.Node]] = {}
     stack = [tree.root]
     while stack:  # outermost copies, in pre-order
@@ -1034,23 +1053,17 @@ def shared_plan(tree: model.DecisionTree, *, whole: Any = ()) -> SharedPlan:
                 block = _substitute_formulas(tree, block)
             index = main.index
             blocks.append(Block(name, block, tuple(index[id(c)] for c in copies)))
-    plan = SharedPlan(main, tuple(blocks), flat)
-    if inside and len(plans) > _PLANS_KEPT:  # plans for fixed policies (a strategy table's): a few
-        del plans[next(k for k in plans if k)]
-    plans[inside] = plan
-    return plan
-
-
-#: How many plans with expanded copies (for fixed policies) a compiled tree keeps, besides its own.
-_PLANS_KEPT = 8
+    return SharedPlan(main, tuple(blocks), flat)
 
 
 def _outermost_copies(tree: model.DecisionTree, nodes: Any) -> frozenset[int]:
     """Return the ids of the copies (nodes with ``use``) that hold any of ``nodes``, at any depth."""
     out = set()
+    seen: set[int] = set()  # each ancestor climbed once: linear in the tree's size
     for node in nodes:
         current = node
-        while current is not None and current is not tree.root:
+        while current is not None and current is not tree.root and id(current) not in seen:
+            seen.add(id(current))
             if current._use is not None:
                 out.add(id(current))
             current = current.parent

@@ -166,6 +166,16 @@ def evaluate(
     EvaluationError
         If an expression has no finite real value at the point.
 
+    Notes
+    -----
+    A named subtree used more than once (``subtrees`` and ``Use``) is rolled
+    back once in exact arithmetic, and in symbolic arithmetic where its values
+    are polynomials without a ``Max``/``Min``, when nothing depends on where a
+    copy hangs (no utility, criteria or players; every rule qualifies); a copy
+    holding a decision ``policy`` fixes stays expanded.  The record is the
+    expanded rollback's exactly; the values inside the copies are filled in
+    when first asked for.  Float arithmetic rolls the expanded tree back.
+
     Examples
     --------
     >>> from evtree.library import texaco_pennzoil
