@@ -406,3 +406,48 @@ def test_an_outcome_beyond_the_float_range_is_refused_as_in_the_expanded_tree():
     assert str(shared_err.value) == str(expanded_err.value)
     assert "node 'd/b/win'" in str(shared_err.value)  # 2e308: beyond the float range
     shared_tree.node("d/b/win")
+
+
+# ----------------------------------------------------------------------------- formulas, edits, CLI
+def test_formulas_and_their_overrides_follow_into_shared_copies():
+    """p = s/2 with s = 3/5 (p = 3/10): the gamble is worth 3, branch k is 3 - k (see _gambles)."""
+    gamble = ("C", "g", [("win", "p", None, ("T", 10)), ("lose", "rest", None, ("T", 0))])
+    root = ("D", "d", [(f"k{k}", -k, ("U", "gamble")) for k in range(1, 4)])
+    params = [Parameter("s", "3/5", low=0, high=2), Parameter("p", "s/2")]
+    shared_tree, expanded_tree = both(root, {"gamble": gamble}, parameters=params)
+    for values, hand in (({}, 2), ({"s": 1}, 4), ({"p": "1/10"}, 0)):  # 10 p - 1 at p = 3/10, 1/2, 1/10
+        rs = evaluate(shared_tree, values, method="exact")
+        re = evaluate(expanded_tree, values, method="exact")
+        assert rs._shared is not None and rs.value == hand
+        assert_same(shared_tree, expanded_tree, rs, re)
+
+
+def test_an_edited_copy_is_evaluated_on_its_own():
+    shared_tree, expanded_tree = _gambles(3)
+    for t in (shared_tree, expanded_tree):
+        t.node("d/k3/chance/win").payoff = 100  # only this copy: 0.3 * 100 - 3 = 27 beats the rest
+    rs = evaluate(shared_tree, method="exact")
+    re = evaluate(expanded_tree, method="exact")
+    assert [len(b.copies) for b in rs._shared.plan.blocks] == [2]  # k1 and k2 still share
+    assert rs.value == 27 and rs.policy["d"] == "k3"
+    assert_same(shared_tree, expanded_tree, rs, re)
+
+
+def test_the_command_line_prints_the_same_for_both_trees(tmp_path):
+    import contextlib
+    import io
+
+    from evtree.cli.main import main
+    from evtree.formats.native import write_tree
+
+    shared_tree, expanded_tree = _gambles(3)
+    outputs = []
+    for name, t in (("shared.yaml", shared_tree), ("expanded.yaml", expanded_tree)):
+        (tmp_path / name).write_text(write_tree(t))
+        for command in (["evaluate", "--exact"], ["show", "--exact"]):
+            buffer = io.StringIO()
+            with contextlib.redirect_stdout(buffer):
+                assert main([*command, str(tmp_path / name)]) in (0, None)
+            outputs.append(buffer.getvalue().replace(" [use: gamble]", "").replace(name, "TREE"))
+    assert outputs[:2] == outputs[2:]
+    assert "k1" in outputs[0]
