@@ -451,3 +451,15 @@ def test_the_command_line_prints_the_same_for_both_trees(tmp_path):
             outputs.append(buffer.getvalue().replace(" [use: gamble]", "").replace(name, "TREE"))
     assert outputs[:2] == outputs[2:]
     assert "k1" in outputs[0]
+
+
+def test_a_fixed_choice_in_one_copy_leaves_the_others_shared():
+    shared_tree, expanded_tree = _gambles(3)
+    policy = {"d/k1": "safe"}  # in the copy under k1 the safe 2: k1 is worth 2 - 1 = 1, k2 3 - 2 = 1
+    rs = evaluate(shared_tree, method="exact", policy=policy)
+    re = evaluate(expanded_tree, method="exact", policy=policy)
+    (block,) = rs._shared.plan.blocks
+    assert [rs._shared.plan.main.nodes[i].path for i in block.copies] == ["d/k2", "d/k3"]
+    assert rs.value == 1 and rs.ties == {"d": ("k1", "k2")} and rs.policy["d/k1"] == "safe"
+    assert rs.value_of("d/k1") == 1 and rs.value_of("d/k3") == 0  # 3 - 3
+    assert_same(shared_tree, expanded_tree, rs, re)
