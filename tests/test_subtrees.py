@@ -339,3 +339,15 @@ def test_values_inside_shared_copies_match_the_expanded_evaluation():
     result = shared_rollback(many, method="exact")
     # inside the copy under k3: the 'win' leaf is -3 + 10 = 7, the gamble's top -3 + 3 = 0
     assert result.value_of("d/k3/win") == 7 and result.value_of("d/k3") == 0
+
+
+def test_a_terminal_subtree_is_not_a_block():
+    """A copy that is a single terminal is not shared: its payoff would be counted twice."""
+    from evtree.core.compile import shared_plan, shared_rollback
+
+    tree = DecisionTree(
+        Decision("d", [Branch("a", Use("t"), payoff=-1), Branch("b", Use("t"), payoff=-2)]),
+        subtrees={"t": Terminal(5)},
+    )
+    assert shared_plan(tree).blocks == ()
+    assert shared_rollback(tree, method="exact").value == 4  # by hand: 5 - 1 beats 5 - 2

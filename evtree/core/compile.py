@@ -1053,15 +1053,56 @@ class SharedPlan:
         The tree with the top node of every shared copy as a leaf.
     blocks : tuple of Block
         One per named subtree used more than once (identical copies only).
+    expanded : FlatTree or None
+        The whole tree's compiled form (every copy expanded), which
+        :attr:`positions` places the main tree's and the blocks' nodes in.
     """
 
     main: FlatTree
     blocks: tuple[Block, ...]
+    expanded: FlatTree | None = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
     def size(self) -> int:
         """Nodes compiled: the main tree's and each block's once."""
         return self.main.size + sum(b.flat.size - 1 for b in self.blocks)
+
+    @cached_property
+    def positions(self) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+        """Where the plan's nodes are in the expanded tree (:attr:`expanded`).
+
+        Returns ``(main, blocks)``: ``main[i]`` is the expanded position of the
+        main tree's node ``i``; ``blocks[b][c, k]`` that of block ``b``'s node
+        ``k`` in its copy ``c`` (column 0: the copies' tops).  Copies are
+        identical, so each copy's nodes in breadth-first order are the block's;
+        found level by level on the expanded tree's arrays, without a lookup
+        per node.
+        """
+        full = self.expanded if self.expanded is not None else self.main
+        index = full.index
+        main = np.fromiter((index[id(n)] for n in self.main.nodes), dtype=np.int64, count=self.main.size)
+        out = []
+        for block in self.blocks:
+            current = main[list(block.copies)]
+            columns = [current[:, None]]
+            copies = len(block.copies)
+            while True:
+                counts = full.n_children[current.reshape(-1)]
+                if not counts.any():
+                    break
+                current = _segment_index(full.first_child[current.reshape(-1)], counts).reshape(copies, -1)
+                columns.append(current)
+            where = np.concatenate(columns, axis=1)
+            if where.shape[1] != block.flat.size:  # pragma: no cover - copies are checked identical
+                raise AssertionError(f"a copy of {block.name!r} does not have the block's shape")
+            out.append(where)
+        return main, tuple(out)
+
+
+def _segment_index(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Concatenate ``range(s, s + c)`` for every start and count, vectorised."""
+    offsets = np.repeat(np.cumsum(counts) - counts, counts)
+    return np.repeat(starts, counts) + (np.arange(int(counts.sum())) - offsets)
 
 
 def sharing_allowed(tree: model.DecisionTree, utility: Any = None) -> bool:
@@ -1077,7 +1118,10 @@ def sharing_allowed(tree: model.DecisionTree, utility: Any = None) -> bool:
     the wealth above a copy changes its value and possibly its choices: no
     sharing.  (The exponential utility is shift-invariant and could share; it is
     not special-cased.)  Criteria, players and per-terminal utilities are not
-    shared either.
+    shared either.  :func:`evtree.evaluate` applies the same rule to the utility
+    it resolves (``utility=None`` on a tree with a utility is risk neutral, and
+    shares), in exact arithmetic and, where the expressions stay the same, in
+    symbolic arithmetic.
     """
     return (
         utility is None
@@ -1087,27 +1131,48 @@ def sharing_allowed(tree: model.DecisionTree, utility: Any = None) -> bool:
     )
 
 
-def shared_plan(tree: model.DecisionTree) -> SharedPlan:
+def shared_plan(tree: model.DecisionTree, *, whole: Any = ()) -> SharedPlan:
     """Compile ``tree`` with every named subtree used more than once as one shared :class:`Block`.
 
     Copies of one subtree (``node.use``) are shared when they are identical
     (same shape and fields: a copy edited after the tree was built is compiled
-    on its own).  Only the outermost copies are blocks; references inside a
-    subtree stay inside its block.  Cached on the tree's compiled form.
+    on its own) and have branches (a terminal gains nothing).  Only the
+    outermost copies are blocks; references inside a subtree stay inside its
+    block.  A copy holding one of the nodes in ``whole`` (say, a decision a
+    fixed policy chooses at) is compiled with the main tree, expanded.  Cached
+    on the tree's compiled form.
     """
     flat = compile_tree(tree)
-    plan = flat.cache.get("shared_plan")
-    if plan is not None:
+    plans = flat.cache.setdefault("shared_plans", {})
+    plan = plans.get(frozenset())
+    if plan is None:
+        plan = plans[frozenset()] = _plan(tree, flat, frozenset())
+    if not whole or not plan.blocks:  # nothing shared: nothing to keep expanded either
         return plan
+    inside = _outermost_copies(tree, whole)  # the copies kept expanded
+    plan = plans.get(inside)
+    if plan is None:
+        if len(plans) > _PLANS_KEPT:  # plans for fixed policies (a strategy table's): a few
+            del plans[next(k for k in plans if k)]
+        plan = plans[inside] = _plan(tree, flat, inside)
+    return plan
+
+
+#: How many plans with expanded copies (for fixed policies) a compiled tree keeps, besides its own.
+_PLANS_KEPT = 8
+
+
+def _plan(tree: model.DecisionTree, flat: FlatTree, inside: frozenset[int]) -> SharedPlan:
+    """Return the plan of :func:`shared_plan`, the copies whose ids are in ``inside`` expanded."""
     groups: dict[str, list[model.Node]] = {}
     stack = [tree.root]
     while stack:  # outermost copies, in pre-order
         node = stack.pop()
         name = node._use
-        if name is not None and node is not tree.root:
+        kids = getattr(node, "_NodeMixin__children", ())
+        if name is not None and node is not tree.root and kids and id(node) not in inside:
             groups.setdefault(name, []).append(node)
             continue
-        kids = getattr(node, "_NodeMixin__children", ())
         if kids:
             stack.extend(reversed(kids))
     shared: dict[str, list[model.Node]] = {}
@@ -1133,9 +1198,21 @@ def shared_plan(tree: model.DecisionTree) -> SharedPlan:
                 block = _substitute_formulas(tree, block)
             index = main.index
             blocks.append(Block(name, block, tuple(index[id(c)] for c in copies)))
-    plan = SharedPlan(main, tuple(blocks))
-    flat.cache["shared_plan"] = plan
-    return plan
+    return SharedPlan(main, tuple(blocks), flat)
+
+
+def _outermost_copies(tree: model.DecisionTree, nodes: Any) -> frozenset[int]:
+    """Return the ids of the copies (nodes with ``use``) that hold any of ``nodes``, at any depth."""
+    out = set()
+    seen: set[int] = set()  # each ancestor climbed once: linear in the tree's size
+    for node in nodes:
+        current = node
+        while current is not None and current is not tree.root and id(current) not in seen:
+            seen.add(id(current))
+            if current._use is not None:
+                out.add(id(current))
+            current = current.parent
+    return frozenset(out)
 
 
 def _same_subtree(a: model.Node, b: model.Node) -> bool:

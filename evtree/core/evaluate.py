@@ -27,6 +27,7 @@ from .compile import (
     DECISION,
     TERMINAL,
     FlatTree,
+    SharedPlan,
     check_probabilities,
     compile_tree,
     formula_view,
@@ -34,6 +35,7 @@ from .compile import (
     parameter_point,
     raise_problems,
     reached_decisions,
+    shared_plan,
     strategy_count,
 )
 from .components import component_view, evaluation_component
@@ -50,7 +52,7 @@ from .rollback import (
     reach_probabilities,
     rollback,
 )
-from .rules import expected_value_rule, rule_named
+from .rules import EXPECTED, expected_value_rule, rule_named
 from .utility import Utility, resolve_utility, terminal_utilities
 
 __all__ = [
@@ -164,6 +166,16 @@ def evaluate(
     EvaluationError
         If an expression has no finite real value at the point.
 
+    Notes
+    -----
+    A named subtree used more than once (``subtrees`` and ``Use``) is rolled
+    back once in exact arithmetic, and in symbolic arithmetic where its values
+    are polynomials without a ``Max``/``Min``, when nothing depends on where a
+    copy hangs (no utility, criteria or players; every rule qualifies); a copy
+    holding a decision ``policy`` fixes stays expanded.  The record is the
+    expanded rollback's exactly; the values inside the copies are filled in
+    when first asked for.  Float arithmetic rolls the expanded tree back.
+
     Examples
     --------
     >>> from evtree.library import texaco_pennzoil
@@ -175,7 +187,8 @@ def evaluate(
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    flat = compile_tree(formula_view(tree, values or ()))  # a value given to a formula overrides it
+    view = formula_view(tree, values or ())  # a value given to a formula overrides it
+    flat = compile_tree(view)
     raise_problems(flat)
     full, objective_arg = flat, objective
     spec = _objective_spec(tree, objective, criterion)
@@ -207,6 +220,68 @@ def evaluate(
     if method == "float":
         point, shape = _broadcast_point(point)
     arith = arithmetic(method, math.prod(shape) if shape else 1)
+    shared = None
+    if method != "float" and util is None and spec is None and not tree.component_names:
+        shared = _shared_evaluation(tree, view, flat, arith, point, rule_.name, policy, values)
+    ce_units = False
+    if shared is not None:  # each repeated subtree rolled back once; node arrays filled on demand
+        probs = outcome = rolled = None
+    else:
+        probs, outcome, rolled, ce_units, arith = _expanded_rollback(
+            tree, flat, full, spec, arith, point, util, rule_.name, forced, values, method
+        )
+    base = None
+    if method == "symbolic":
+        numeric = {k: v for k, v in (values or {}).items() if not isinstance(v, sympy.Basic) or v.is_number}
+        base = evaluate(
+            tree,
+            numeric,
+            method="exact",
+            policy=policy,
+            utility=util,
+            rule=rule,
+            criterion=criterion,
+            objective=objective_arg,
+        )
+    return Evaluation(
+        tree=tree,
+        method=method,
+        parameters=point,
+        shape=shape,
+        utility=util,
+        policy_fixed=dict(policy or {}),
+        _flat=flat,
+        _given_probs=probs,
+        _given_outcomes=outcome,
+        _given_rolled=rolled,
+        _base=base,
+        rule=rule_.name,
+        objective_spec=spec,
+        criterion=criterion,
+        _full=full,
+        _ce_units=ce_units,
+        _shared=shared,
+    )
+
+
+def _expanded_rollback(
+    tree: model.DecisionTree,
+    flat: FlatTree,
+    full: FlatTree,
+    spec: Objective | None,
+    arith: Any,
+    point: Mapping[str, Any],
+    util: Utility | None,
+    rule: str,
+    forced: np.ndarray | None,
+    values: Mapping[str, Any] | None,
+    method: str,
+) -> tuple[Any, Any, Any, bool, Any]:
+    """Roll the whole tree back, every copy of a subtree on its own.
+
+    Returns the probabilities, outcomes and rolled-back values of every node,
+    whether the values are certainty equivalents, and the arithmetic used.
+    """
     probs = arith.probabilities(flat, point)
     if method == "symbolic":
         check_probabilities(tree, flat, method="symbolic", values=values)
@@ -230,42 +305,201 @@ def evaluate(
         leaves = util.of_outcomes(outcome, method, point, flat=flat, probs=probs)
         if method != "symbolic":
             arith.skip_zero = _any_infinite(leaves, flat)
-    rolled = rollback(flat, arith, leaves, probs, rule_.name, forced, overwrite=leaves is not outcome)
+    rolled = rollback(flat, arith, leaves, probs, rule, forced, overwrite=leaves is not outcome)
     if method == "float":
         root = np.asarray(rolled[0], dtype=float)
         if not np.isfinite(root).all():  # pragma: no cover - finite terminal values roll back finite
             raise EvaluationError(f"the tree's value is {root.reshape(-1)[0]}, not a finite number")
-    base = None
-    if method == "symbolic":
-        numeric = {k: v for k, v in (values or {}).items() if not isinstance(v, sympy.Basic) or v.is_number}
-        base = evaluate(
-            tree,
-            numeric,
-            method="exact",
-            policy=policy,
-            utility=util,
-            rule=rule,
-            criterion=criterion,
-            objective=objective_arg,
-        )
-    return Evaluation(
-        tree=tree,
-        method=method,
-        parameters=point,
-        shape=shape,
-        utility=util,
-        policy_fixed=dict(policy or {}),
-        _flat=flat,
-        _probs=probs,
-        _outcomes=outcome,
-        _rolled=rolled,
-        _base=base,
-        rule=rule_.name,
-        objective_spec=spec,
-        criterion=criterion,
-        _full=full,
-        _ce_units=ce_units,
-    )
+    return probs, outcome, rolled, ce_units, arith
+
+
+# ----------------------------------------------------------------------------- shared subtrees
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Shared:
+    """An exact or symbolic rollback with each repeated subtree rolled back once.
+
+    The parts are the plan's main tree (each shared copy's top a leaf) and its
+    blocks (:func:`evtree.core.compile.shared_plan`); ``probs``, ``outcomes``
+    and ``rolled`` hold each part's arrays, a block's without the payoffs
+    above its copies (``above``: per block, the payoffs accumulated down to
+    each copy's top).  The expanded tree's arrays are filled from them on
+    demand: a node of a copy takes the block's value at the same place plus
+    the copy's ``above``, which in exact (rational) arithmetic and for
+    polynomials is exactly what rolling the copy back gives.
+    """
+
+    plan: SharedPlan
+    probs: list[Any]
+    outcomes: list[Any]
+    rolled: list[Any]
+    above: list[Any]
+
+    @property
+    def root(self) -> Any:
+        return self.rolled[0][0]
+
+    def _fill(self, parts: list[Any], *, shift: bool) -> np.ndarray:
+        """Return the expanded tree's array: the main part's entries, and every copy's from its block."""
+        main_at, blocks_at = self.plan.positions
+        out = np.empty(self.plan.expanded.size, dtype=object)
+        out[main_at] = parts[0]
+        for where, local, above in zip(blocks_at, parts[1:], self.above):
+            if not shift:  # the same at every copy (the top's own entry is the main tree's)
+                out[where[:, 1:]] = local[None, 1:]
+                continue
+            for row, a in zip(where, above):
+                out[row] = local if a == 0 else local + a
+        return out
+
+    @cached_property
+    def full_probs(self) -> np.ndarray:
+        return self._fill(self.probs, shift=False)
+
+    @cached_property
+    def full_outcomes(self) -> np.ndarray:
+        return self._fill(self.outcomes, shift=True)
+
+    @cached_property
+    def full_rolled(self) -> np.ndarray:
+        return self._fill(self.rolled, shift=True)
+
+    def optimal(self, arith: Any) -> np.ndarray:
+        """Node-aligned mask of the optimal options (ties), from each part's own values.
+
+        A constant added to every option of a decision changes none of its ties,
+        so a copy's mask is its block's.
+        """
+        main_at, blocks_at = self.plan.positions
+        mask = np.zeros(self.plan.expanded.size, dtype=bool)
+        for where, flat, values in zip((main_at, *blocks_at), self._flats, self.rolled):
+            under_decision = np.zeros(flat.size, dtype=bool)
+            under_decision[1:] = flat.kind[flat.parent[1:]] == DECISION
+            rows = np.flatnonzero(under_decision)
+            if len(rows):
+                tied = arith.is_tied(values[rows], values[flat.parent[rows]])
+                mask[where[..., rows]] = tied
+        return mask
+
+    @property
+    def _flats(self) -> list[FlatTree]:
+        return [self.plan.main, *(b.flat for b in self.plan.blocks)]
+
+
+def _shared_evaluation(
+    tree: model.DecisionTree,
+    view: model.DecisionTree,
+    flat: FlatTree,
+    arith: Any,
+    point: Mapping[str, Any],
+    rule: str,
+    policy: Mapping[str, str] | None,
+    values: Mapping[str, Any] | None,
+) -> _Shared | None:
+    """Roll back with each repeated subtree rolled back once, or return ``None`` where that is not exact.
+
+    The caller has ruled out utilities, criteria and players and float
+    arithmetic (:func:`evtree.core.compile.sharing_allowed`).  A copy holding a
+    decision ``policy`` fixes is expanded (the other copies still share).  The
+    result is the expanded rollback's exactly: every decision rule moves by a
+    constant added to every outcome and keeps its choices; in exact arithmetic
+    when every probability and payoff is rational (Python fractions add and
+    compare exactly; an irrational sympy number may be written differently),
+    in symbolic arithmetic under an expected-value rule when each part rolls
+    back as polynomials (or rationals) and no decision inside a block needs a
+    ``Max``/``Min``: the expanded tree's would have the payoffs above inside.
+    Checks and errors are the expanded rollback's, naming the first copy's
+    nodes for a problem inside a shared subtree.
+    """
+    whole = [view.node(k) if isinstance(k, str) else k for k in policy] if policy else ()
+    plan = shared_plan(view, whole=whole)
+    if not plan.blocks:
+        return None
+    symbolic = arith.name == "symbolic"
+    if symbolic and rule_named(rule).chance != EXPECTED:
+        return None
+    parts = [plan.main, *(b.flat for b in plan.blocks)]
+    probs = [arith.probabilities(part, point) for part in parts]
+    for part, p in zip(parts, probs):
+        if symbolic:
+            check_probabilities(tree, part, method="symbolic", values=values)
+        else:
+            arith.check_probabilities(part, p)
+    outs = [outcomes(part, arith, point) for part in parts]
+    if not symbolic and not all(_all_rational(x) for x in (*probs, *outs)):
+        return None
+    leaf = outs[0].copy()
+    above = []
+    for block in plan.blocks:
+        above.append(outs[0][list(block.copies)])
+    if not symbolic and not _outcomes_in_range(plan, outs, above):
+        # some outcome may be beyond the float range: the expanded check names the first
+        _check_outcomes(flat, arith, _Shared(plan, probs, outs, outs, above).full_outcomes)
+    decision = rule_named(rule).decision
+    rolled = []
+    for block, p, o in zip(plan.blocks, probs[1:], outs[1:]):
+        r = _part_rollback(block.flat, arith, o, p, rule, decision, None)
+        if r is None:
+            return None
+        if symbolic and any(_has_max_min(r[d]) for d in block.flat.decision_indices):
+            return None
+        rolled.append(r)
+        for i in block.copies:
+            leaf[i] = leaf[i] + r[0]
+    forced = _policy_forced(plan.main, view, policy)
+    main = _part_rollback(plan.main, arith, leaf, probs[0], rule, decision, forced)
+    if main is None:
+        return None
+    return _Shared(plan, probs, outs, [main, *rolled], above)
+
+
+def _part_rollback(
+    flat: FlatTree, arith: Any, leaf: Any, probs: Any, rule: str, decision: str, forced: np.ndarray | None
+) -> Any:
+    """Roll one part of a plan back; in symbolic arithmetic ``None`` where the result would not be exact.
+
+    Symbolic: polynomials (the expanded tree's rollback writes a shifted
+    polynomial the same way), or rational numbers only.
+    """
+    if arith.name != "symbolic":
+        return rollback(flat, arith, leaf, probs, rule, forced)
+    fast = arith.fast_rollback(flat, leaf, probs, decision, forced)
+    if fast is not None:
+        return fast
+    inputs = [leaf[i] for i in flat.terminal_indices] + [probs[i] for i in np.flatnonzero(flat.under_chance)]
+    if all(type(v) is int or isinstance(v, sympy.Rational) for v in inputs):
+        return rollback(flat, arith, leaf, probs, rule, forced)
+    return None
+
+
+def _all_rational(values: Any) -> bool:
+    """Whether every entry is a Python int or fraction (exact arithmetic's rationals)."""
+    return all(type(v) is Fraction or type(v) is int for v in values)
+
+
+def _has_max_min(value: Any) -> bool:
+    return isinstance(value, sympy.Basic) and value.has(sympy.Max, sympy.Min)
+
+
+def _outcomes_in_range(plan: SharedPlan, outs: list[Any], above: list[Any]) -> bool:
+    """Whether every terminal outcome of the expanded tree is surely within the float range.
+
+    The main tree's own terminals are checked one by one; a copy's terminal is
+    its block's local outcome plus the copy's payoffs above, bounded by the
+    largest of each in magnitude.
+    """
+    from . import budget
+
+    tops = {i for block in plan.blocks for i in block.copies}
+    main = plan.main
+    for i in main.terminal_indices:
+        if int(i) not in tops and budget.number_problem(_to_output(outs[0][i])):
+            return False
+    for block, local, a in zip(plan.blocks, outs[1:], above):
+        terms = block.flat.terminal_indices
+        bound = max(abs(v) for v in local[terms]) + max(abs(v) for v in a)
+        if budget.number_problem(_to_output(bound)):
+            return False
+    return True
 
 
 def _check_outcomes(flat: FlatTree, arith: Any, outcome: Any, *, bounded: bool = True) -> None:
@@ -441,9 +675,9 @@ class Evaluation:
     utility: Utility | None
     policy_fixed: Mapping[str, str]
     _flat: FlatTree = dataclasses.field(repr=False)
-    _probs: Any = dataclasses.field(repr=False)
-    _outcomes: Any = dataclasses.field(repr=False)
-    _rolled: Any = dataclasses.field(repr=False)
+    _given_probs: Any = dataclasses.field(repr=False)
+    _given_outcomes: Any = dataclasses.field(repr=False)
+    _given_rolled: Any = dataclasses.field(repr=False)
     _base: Evaluation | None = dataclasses.field(repr=False, default=None)
     rule: str = "expected-value-maximization"
     objective_spec: Objective | None = None
@@ -452,6 +686,25 @@ class Evaluation:
     #: Whether ``_rolled`` holds certainty equivalents (an exponential utility in float) rather
     #: than expected utilities.
     _ce_units: bool = dataclasses.field(repr=False, default=False)
+    #: The rollback with each repeated subtree rolled back once (exact and symbolic arithmetic,
+    #: where the rule allows it), from which the node arrays are filled on demand; else ``None``.
+    _shared: _Shared | None = dataclasses.field(repr=False, default=None)
+
+    # -- node arrays ------------------------------------------------------------------------
+    @cached_property
+    def _probs(self) -> Any:
+        """Node-aligned branch probabilities (1 where not under a chance node)."""
+        return self._given_probs if self._shared is None else self._shared.full_probs
+
+    @cached_property
+    def _outcomes(self) -> Any:
+        """Node-aligned outcomes: the payoffs accumulated from the root (a terminal's own included)."""
+        return self._given_outcomes if self._shared is None else self._shared.full_outcomes
+
+    @cached_property
+    def _rolled(self) -> Any:
+        """Node-aligned rolled-back values (expected utilities under a utility)."""
+        return self._given_rolled if self._shared is None else self._shared.full_rolled
 
     # -- values ---------------------------------------------------------------------------
     @property
@@ -482,6 +735,8 @@ class Evaluation:
     @property
     def value(self) -> Any:
         """The root's value: expected value, or certainty equivalent under a utility."""
+        if self._shared is not None and "_rolled" not in self.__dict__:
+            return self._out(self._shared.root)  # risk neutral: the rolled-back value itself
         return self._out(self._values[0])
 
     @property
@@ -528,14 +783,17 @@ class Evaluation:
             return self._base._optimal
         flat = self._flat
         arith = arithmetic(self.method, max(1, math.prod(self.shape)))
-        shape = (flat.size,) if self.method != "float" else self._rolled.shape
-        mask = np.zeros(shape, dtype=bool)
-        under_decision = np.zeros(flat.size, dtype=bool)
-        under_decision[1:] = flat.kind[flat.parent[1:]] == DECISION
-        rows = np.flatnonzero(under_decision)
-        if len(rows):
-            r = self._rolled
-            mask[rows] = arith.is_tied(r[rows], r[flat.parent[rows]])
+        if self._shared is not None:
+            mask = self._shared.optimal(arith)
+        else:
+            shape = (flat.size,) if self.method != "float" else self._rolled.shape
+            mask = np.zeros(shape, dtype=bool)
+            under_decision = np.zeros(flat.size, dtype=bool)
+            under_decision[1:] = flat.kind[flat.parent[1:]] == DECISION
+            rows = np.flatnonzero(under_decision)
+            if len(rows):
+                r = self._rolled
+                mask[rows] = arith.is_tied(r[rows], r[flat.parent[rows]])
         forced = _policy_forced(flat, self.tree, self.policy_fixed)
         if forced is not None:
             for p in np.flatnonzero(forced >= 0):
