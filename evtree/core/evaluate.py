@@ -831,14 +831,15 @@ class Evaluation:
         """
         flat = self._flat
         out: dict[str, Any] = {}
-        for d in flat.decision_indices:
-            node = flat.nodes[d]
+        key_of, label_of = flat.key_of, flat.label_of  # a table tree's from its columns: no node made
+        for d in flat.decision_indices.tolist():
             c = self._choice[d]
             if c.ndim == 0 or self._base is not None or self.shape == ():
-                out[node.key] = flat.nodes[int(c if c.ndim == 0 else c[0])].label
+                out[key_of(d)] = label_of(int(c if c.ndim == 0 else c[0]))
             else:
-                labels = np.array([ch.label for ch in node.children], dtype=object)
-                out[node.key] = labels[c - flat.first_child[d]].reshape(self.shape)
+                a = int(flat.first_child[d])
+                labels = np.array([label_of(a + j) for j in range(int(flat.n_children[d]))], dtype=object)
+                out[key_of(d)] = labels[c - a].reshape(self.shape)
         return out
 
     @cached_property
@@ -856,12 +857,12 @@ class Evaluation:
             block = opt[a : a + k]
             if block.ndim == 1:
                 if block.sum() > 1:
-                    out[flat.nodes[d].key] = tuple(flat.nodes[a + j].label for j in np.flatnonzero(block))
+                    out[flat.key_of(d)] = tuple(flat.label_of(a + j) for j in np.flatnonzero(block))
             else:
                 tied_points = block.sum(axis=0) > 1
                 if tied_points.any():
                     which = block[:, tied_points].any(axis=1)
-                    out[flat.nodes[d].key] = tuple(flat.nodes[a + j].label for j in np.flatnonzero(which))
+                    out[flat.key_of(d)] = tuple(flat.label_of(a + j) for j in np.flatnonzero(which))
         return out
 
     @cached_property
@@ -869,8 +870,8 @@ class Evaluation:
         """The value of every option at every decision node: name to {label: value}."""
         flat = self._flat
         return {
-            flat.nodes[d].key: {
-                flat.nodes[c].label: self._out(self._values[c])
+            flat.key_of(d): {
+                flat.label_of(c): self._out(self._values[c])
                 for c in range(flat.first_child[d], flat.first_child[d] + flat.n_children[d])
             }
             for d in flat.decision_indices
