@@ -1164,6 +1164,8 @@ _PLANS_KEPT = 8
 
 def _plan(tree: model.DecisionTree, flat: FlatTree, inside: frozenset[int]) -> SharedPlan:
     """Return the plan of :func:`shared_plan`, the copies whose ids are in ``inside`` expanded."""
+    if not tree.subtrees or tree._root is None:  # no named subtree (a table has none): nothing to share
+        return SharedPlan(flat, ())
     groups: dict[str, list[model.Node]] = {}
     stack = [tree.root]
     while stack:  # outermost copies, in pre-order
