@@ -12,7 +12,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import sympy
-from hypothesis import given
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from strategies import trees
 
 import evtree
@@ -409,3 +410,32 @@ def test_repeated_broadcasts_of_different_sizes(texaco):
     second = evaluate(tree, {"v": np.array([0.0, 5.0, 10.0])})
     np.testing.assert_allclose(first.value, 4.6348)
     np.testing.assert_allclose(second.value, [4.6348, 5, 10])
+
+
+@settings(max_examples=60, deadline=None)
+@given(trees(max_depth=4, with_parameters=True), st.sampled_from([None, "maxi-min", "maxi-max"]))
+def test_strategy_table_from_one_rollback_equals_each_strategy_on_its_own(tree, rule):
+    # The table is one float rollback with a column per strategy; each value must equal
+    # evaluating that strategy alone (same operations, so the same float, not merely close).
+    result = evtree.evaluate(tree, rule=rule)
+    if result.n_strategies > 2000:
+        return
+    policies = list(evtree.strategies(tree))
+    assert result._batched_strategy_values(policies) is not None
+    frame = result.strategies
+    for value, policy in zip(frame["value"], policies):
+        assert value == evtree.evaluate(tree, policy=policy, rule=rule).value
+    assert frame["optimal"].any()
+
+
+def test_strategy_table_of_a_thousand_deep_chain_in_one_pass():
+    # d0..d999: stop (0) or go on; the end pays 1. Strategy k stops at d_k (value 0), the
+    # last goes all the way (value 1): 1,001 strategies, one of them optimal.
+    from evtree import Branch, Decision, DecisionTree, Terminal
+
+    node = Terminal(1)
+    for i in reversed(range(1000)):
+        node = Decision(f"d{i}", [Branch("stop", Terminal(0)), Branch("go", node)])
+    frame = evtree.evaluate(DecisionTree(node)).strategies
+    assert len(frame) == 1001 and frame["value"].tolist() == [0.0] * 1000 + [1.0]
+    assert frame["optimal"].tolist() == [False] * 1000 + [True]

@@ -96,8 +96,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
             c: c for c in table.columns if c not in ("value", "optimal")
         }
         # Column by column (iterrows makes a Series per row: seconds for a thousand strategies).
-        choices = [(key, table[col].tolist()) for col, key in decisions.items()]
-        values, optimal = table["value"].tolist(), table["optimal"].tolist()
+        # One conversion (a column read from the frame would deep-copy its attrs each time).
+        matrix, where = table.to_numpy(dtype=object), {c: j for j, c in enumerate(table.columns)}
+        choices = [(key, matrix[:, where[col]].tolist()) for col, key in decisions.items()]
+        values, optimal = matrix[:, where["value"]].tolist(), matrix[:, where["optimal"]].tolist()
         data["strategies"] = [
             {
                 "policy": {key: column[i] for key, column in choices if column[i]},

@@ -90,7 +90,18 @@ def _policy_forced(
     if isinstance(policy, str):
         policy = parse_strategy(tree, policy)
     forced = np.full(flat.size, -1, dtype=np.int64)
+    choices = flat.cache.get("decision_choices")
+    if choices is None:  # each decision's key: its position and its branches' (a strategy table asks often)
+        first, count = flat.first_child, flat.n_children
+        choices = flat.cache["decision_choices"] = {
+            flat.key_of(d): (d, {flat.label_of(c): c for c in range(first[d], first[d] + count[d])})
+            for d in flat.decision_indices.tolist()
+        }
     for key, label in policy.items():
+        known = choices.get(key) if isinstance(key, str) else None
+        if known is not None and label in known[1]:
+            forced[known[0]] = known[1][label]
+            continue
         node = tree.node(key) if isinstance(key, str) else key
         if not isinstance(node, model.Decision):
             raise UnknownNameError(f"{node.kind} node is not a decision", node=node.path)
@@ -932,6 +943,47 @@ class Evaluation:
         """
         return self._strategy_evaluation(policy).value
 
+    def _batched_strategy_values(self, policies: list[dict[str, str]]) -> list[float] | None:
+        """Every strategy's value from one float rollback with a column per strategy, or ``None``.
+
+        For a risk-neutral float evaluation at one point (no utility, criteria,
+        players or fixed decisions): column ``j`` takes strategy ``j``'s choice at
+        each decision it reaches and the best elsewhere (nodes it never reaches,
+        which cannot change its value), the same operations, column by column, as
+        evaluating each strategy on its own.  Chunked to a few million cells.
+        """
+        if (
+            self.method != "float"
+            or self.shape != ()
+            or self.utility is not None
+            or self._ce_units
+            or self.tree.criteria
+            or self.tree.players
+            or self.criterion is not None
+            or self.objective_spec is not None
+            or self.policy_fixed
+            or (self._full is not None and self._full is not self._flat)
+        ):
+            return None
+        flat = self._flat
+        n = flat.size
+        leaves_one, probs_one = np.asarray(self._outcomes), np.asarray(self._probs)
+        if leaves_one.dtype == object or leaves_one.shape != (n, 1) or probs_one.shape != (n, 1):
+            return None
+        out: list[float] = []
+        step = max(1, int(4_000_000 // n))
+        for start in range(0, len(policies), step):
+            chunk = policies[start : start + step]
+            forced = np.column_stack([_policy_forced(flat, self.tree, pol) for pol in chunk])
+            columns = len(chunk)
+            leaves = np.array(np.broadcast_to(leaves_one, (n, columns)))
+            probs = np.broadcast_to(probs_one, (n, columns))
+            rolled = rollback(
+                flat, arithmetic("float", columns), leaves, probs, self.rule, forced, overwrite=True
+            )
+            out.extend(rolled[0].tolist())
+        return out
+
     def _strategy_evaluation(self, policy: Mapping[str, str] | str) -> Evaluation:
         if isinstance(policy, str):
             policy = parse_strategy(self.tree, policy)
@@ -1008,7 +1060,12 @@ class Evaluation:
         columns = {k: f"{k} (decision)" if k in ("value", "optimal") else k for k in keys}
         rows = []
         crit = [c.name for c in self.tree.criteria]
-        for pol in strategies(self.tree):
+        policies = list(strategies(self.tree))
+        batched = self._batched_strategy_values(policies)
+        for i, pol in enumerate(policies):
+            if batched is not None:
+                rows.append({**{columns[k]: pol.get(k, "") for k in keys}, "value": batched[i]})
+                continue
             ev = self._strategy_evaluation(pol)
             rows.append(
                 {**{columns[k]: pol.get(k, "") for k in keys}, "value": ev.value, **ev.criteria_values}

@@ -824,7 +824,9 @@ def rollback(
         ``"maxi-min"``) also says what chance nodes are worth.
     forced : array of int, optional
         Node-aligned; at a decision node, the flat index of a child whose value
-        the node takes instead of the best (-1 where not forced).
+        the node takes instead of the best (-1 where not forced).  In float
+        arithmetic it may have a column per point, ``(n_nodes, n_points)``: one
+        policy per column (every strategy of a table in one rollback).
     overwrite : bool, default False
         Fill ``leaf_values`` in place instead of a copy.
 
@@ -862,7 +864,12 @@ def rollback(
         values[level.parents] = parent_values
         if forced_levels is not None and forced_levels[depth] is not None:
             nodes_ = forced_levels[depth]
-            values[nodes_] = values[forced[nodes_]]
+            if forced.ndim == 1:
+                values[nodes_] = values[forced[nodes_]]
+            else:  # a choice per column (a strategy per column; -1: the best)
+                choice = forced[nodes_]
+                taken = np.take_along_axis(values, np.maximum(choice, 0), axis=0)
+                values[nodes_] = np.where(choice >= 0, taken, values[nodes_])
     return values
 
 
@@ -880,7 +887,8 @@ def _forced_by_level(flat: FlatTree, forced: np.ndarray | None) -> list[Any] | N
     for level in flat.levels:
         parents = level.parents
         idx = np.arange(parents.start, parents.stop) if isinstance(parents, slice) else parents
-        chosen = idx[forced[idx] >= 0]
+        given = forced[idx] >= 0
+        chosen = idx[given if given.ndim == 1 else given.any(axis=1)]
         out.append(chosen if len(chosen) else None)
     return out
 
