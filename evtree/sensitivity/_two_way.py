@@ -278,8 +278,9 @@ def two_way(
         listed = []
     index = {n: i for i, n in enumerate(listed)}
     policy_of: dict[str, dict[str, str]] = {}
+    seeds: set[tuple[int, ...]] = set()
     if feasible.any():
-        root, codes, policies = common.grid_policies(tree, {**others, a: A[feasible], b: B[feasible]})
+        root, codes, policies, seeds = _grid_policies(tree, {**others, a: A[feasible], b: B[feasible]})
         local = []
         for pol in policies:
             name = common.strategy_name(pol)
@@ -370,22 +371,13 @@ def two_way(
         try:
             pairs = {(listed[i], listed[j]) for i, j in touching}
             partition = _exact_partition(
-                tree, (a, b), axes, exact_others, others, policy_of, listed, sign, pairs
+                tree, (a, b), axes, exact_others, others, policy_of, listed, sign, pairs, seeds
             )
         except (NotImplementedError, DecompositionTooLarge):
             partition = None
     if partition is not None:
-        cells, partition, exhaustive = partition
-        compared = (
-            "every strategy compared"
-            if exhaustive
-            else "strategies optimal on the grid or at the cells' check points compared"
-        )
-        method = (
-            "exact partition: cells of a cylindrical algebraic decomposition along the curves where "
-            f"strategies tie or a probability reaches 0 or 1, each decided exactly ({compared}); "
-            "grid by float rollback"
-        )
+        cells, partition, how = partition
+        method = _METHODS[how]
     return TwoWayResult(
         (a, b),
         (ga, gb),
@@ -410,8 +402,17 @@ def _exact_partition(
     listed: list[str],
     sign: float,
     pairs: set[tuple[str, str]],
-) -> tuple[list[dict[str, Any]], Any, bool] | None:
-    """Each optimal strategy's region as an exact union of cells (and whether every strategy was compared).
+    seeds: set[tuple[int, ...]] = frozenset(),  # type: ignore[assignment]
+) -> tuple[list[dict[str, Any]], Any, str] | None:
+    """Each optimal strategy's region as an exact union of cells, and how it was found.
+
+    ``how`` is a key of :data:`_METHODS`.  A tree with at most
+    :data:`EXHAUSTIVE_STRATEGIES` strategies has every pair compared (``"exhaustive"``,
+    below).  A bigger one is certified by the one-shot deviation principle
+    (:func:`_certified_partition`, ``"certified"``, seeded with the full policies the
+    grid found); only when that exceeds its budget are neighbours compared and re-checked
+    at sample points (``"sampled"``): then a strategy optimal only in a patch holding none
+    of the points can be missed.
 
     For a strategy ``s`` optimal somewhere on the grid, its region is where it beats
     each neighbour (the strategies whose grid regions touch its own) and every
@@ -425,6 +426,15 @@ def _exact_partition(
     that ``s`` is optimal there; a strategy that beats it joins its neighbours and
     its decomposition is redone.  Raises NotImplementedError when a value or
     probability is not a polynomial in the two parameters.
+
+    *Why comparing every pair is exact.*  Strategies (a choice at every decision they
+    reach) are the leaves of a trie over their pre-order choices; two part at a decision
+    ``d`` both reach.  If the rollback chooses ``s`` at a point, then at ``d`` its branch
+    ``c`` is the first of largest rollback value, which is ``local_s(c)`` (``s`` is what
+    the rollback does below ``c``), while ``t``'s branch has a rollback value at least
+    ``local_t`` (a maximum over what can be done there): so ``s`` beats ``t``.
+    Conversely if ``s`` beats every other strategy and the rollback chose ``t != s``,
+    ``t`` would beat ``s`` too, and at one decision the two relations exclude each other.
     """
     import flint
 
@@ -505,6 +515,20 @@ def _exact_partition(
 
     order = {n: k for k, n in enumerate(listed)}
     exhaustive = common.count_strategies(tree) <= EXHAUSTIVE_STRATEGIES
+    if not exhaustive:
+        try:
+            dec, found = _certified_partition(tree, names, axes, exact_others, set(seeds), int(sign))
+        except _OverBudget:
+            pass
+        else:
+            for name, pol in found.items():
+                policy_of.setdefault(name, pol)
+                if name not in order:
+                    order[name] = len(order)
+                    listed.append(name)
+            runs = [run for run in merge(dec) if run[0].label is not None]
+            runs.sort(key=lambda run: order[run[0].label])
+            return _records(listed, [(run[0].label, dec, run) for run in runs], "certified")
     if exhaustive:  # few strategies: compare every one with every other, nothing can be missed
         for pol in common.listed_strategies(tree):  # each a choice at every reachable decision
             name = common.strategy_name(pol)
@@ -607,6 +631,13 @@ def _exact_partition(
         for c in dec.cells:
             c.label = name if c.label else None
         partition += [(name, dec, run) for run in merge(dec) if run[0].label is not None]
+    return _records(listed, partition, "exhaustive" if exhaustive else "sampled")
+
+
+def _records(
+    listed: list[str], partition: list[tuple[str, Any, list[Any]]], how: str
+) -> tuple[list[dict[str, Any]], Any, str]:
+    """Return the cell records, the partition keyed by strategy index, and ``how``."""
     index = {n: i for i, n in enumerate(listed)}
     cells = []
     for name, dec, run in partition:
@@ -624,7 +655,330 @@ def _exact_partition(
                 "sample": [str(sympy.Rational(int(v.p), int(v.q))) for v in first.sample],
             }
         )
-    return cells, [(index[name], dec, run) for name, dec, run in partition], exhaustive
+    return cells, [(index[name], dec, run) for name, dec, run in partition], how
+
+
+_EXACT = (
+    "exact partition: cells of a cylindrical algebraic decomposition along the curves where "
+    "{curves} or a probability reaches 0 or 1, each decided exactly{how}; grid by float rollback"
+)
+
+#: ``TwoWayResult.method`` for each way the exact partition was found.
+_METHODS = {
+    "exhaustive": _EXACT.format(
+        curves="strategies tie", how=" (every strategy compared: each region is exact)"
+    ),
+    "certified": _EXACT.format(
+        curves="a policy's branch ties with another branch at a decision",
+        how=(
+            " by the exact rollback at a rational point, certified on the whole cell by the "
+            "one-shot deviation principle (no deviation curve crosses it): each region is exact"
+        ),
+    ),
+    "sampled": _EXACT.format(
+        curves="strategies tie",
+        how=(
+            " (NOT certified, the tree being too big for the certificate: strategies optimal on "
+            "the grid or at the cells' check points compared, so a strategy optimal only in a "
+            "patch holding none of those points can be missed)"
+        ),
+    ),
+}
+
+
+class _OverBudget(Exception):
+    """The certified partition would need more curves, rounds or cells than allowed."""
+
+
+#: The most distinct deviation polynomials (curves) the certified partition decomposes along;
+#: beyond it the partition falls back to comparing neighbours (and says it is not certified).
+CERTIFIED_MAX_CURVES = 64
+
+#: The most rounds of "decompose, decide every cell, add the new optimal policies".
+CERTIFIED_MAX_ROUNDS = 40
+
+
+class _FullPolicies:
+    """Exact rollback and deviation polynomials of full policies (a choice at every decision).
+
+    A full policy is a tuple of child offsets, one per decision in pre-order.  The value of
+    node ``i`` reached with the payoffs ``acc`` accumulated above it, following a policy
+    below, is ``(acc + along[i]) * M[i] + W[i]`` where ``M`` is the probability mass that
+    reaches a terminal (1 when the probabilities sum to 1) and ``W`` the expected payoff
+    below ``i``: the rollback's comparison at a decision ``d`` is between
+    ``(A_d + along[c]) * M[c] + W[c]`` for its children ``c``, ``A_d`` the payoffs on the
+    path to ``d`` and at ``d`` itself, as :meth:`PolicyPolynomials.value_poly` adds them.
+    """
+
+    def __init__(self, polys: common.PolicyPolynomials, to_flint: Any, sign: int) -> None:
+        flat = polys.flat
+        self.flat = flat
+        self.sign = sign
+        self.kind = flat.kind
+        self.first = flat.first_child
+        self.count = flat.n_children
+        self.decisions = common.preorder_decisions(flat)
+        self.position = {d: k for k, d in enumerate(self.decisions)}
+        size = flat.size
+        self.along = [to_flint(polys._poly(polys._along[i])) for i in range(size)]
+        self.payoff = [
+            to_flint(polys._poly(polys._payoff[i])) if self.kind[i] not in (DECISION, CHANCE) else None
+            for i in range(size)
+        ]
+        parent = flat.parent
+        self.prob: list[Any] = [None] * size
+        for i in range(1, size):
+            if self.kind[int(parent[i])] == CHANCE:
+                self.prob[i] = to_flint(polys._poly(polys.probs[i]))
+        acc: list[Any] = [None] * size  # payoffs on the path down to i's parent
+        acc[0] = self.along[0] * 0
+        for i in range(1, size):
+            j = int(parent[i])
+            acc[i] = acc[j] + self.along[j]
+        self.acc = acc
+        self._ids: dict[tuple, int] = {}
+        self._mw: dict[int, tuple[Any, Any]] = {}
+        self._deviations: dict[tuple[int, int, int], Any] = {}
+
+    # -- at one exact point
+    def rollback(self, point: tuple[Any, Any]) -> tuple[int, ...] | None:
+        """Return the rollback's full policy at a rational point (first branch wins exact ties).
+
+        None where a probability leaves [0, 1].
+        """
+        u, w = point
+        kind, first, count = self.kind, self.first, self.count
+        size = len(self.along)
+        val = [f(u, w) if not f.is_constant() else _constant(f) for f in self.along]
+        for i in range(1, size):
+            p = self.prob[i]
+            if p is not None:
+                q = p(u, w) if not p.is_constant() else _constant(p)
+                if q < 0 or q > 1:
+                    return None
+        mass: list[Any] = [None] * size
+        expect: list[Any] = [None] * size
+        accv: list[Any] = [None] * size
+        accv[0] = 0
+        for i in range(1, size):  # parents come before their children
+            j = int(self.flat.parent[i])
+            accv[i] = accv[j] + val[j]
+        choice: dict[int, int] = {}
+        for i in range(size - 1, -1, -1):
+            k = kind[i]
+            if k == DECISION:
+                a = int(first[i])
+                best, best_value = 0, None
+                base = accv[i] + val[i]
+                for off in range(int(count[i])):
+                    c = a + off
+                    v = (base + val[c]) * mass[c] + expect[c]
+                    if best_value is None or (v - best_value) * self.sign > 0:
+                        best, best_value = off, v
+                choice[i] = best
+                c = a + best
+                mass[i], expect[i] = mass[c], val[c] * mass[c] + expect[c]
+            elif k == CHANCE:
+                a = int(first[i])
+                m = e = 0
+                for c in range(a, a + int(count[i])):
+                    p = self.prob[c]
+                    q = p(u, w) if not p.is_constant() else _constant(p)
+                    m += q * mass[c]
+                    e += q * (val[c] * mass[c] + expect[c])
+                mass[i], expect[i] = m, e
+            else:
+                f = self.payoff[i]
+                mass[i], expect[i] = 1, (f(u, w) if not f.is_constant() else _constant(f))
+        return tuple(choice[d] for d in self.decisions)
+
+    # -- as polynomials
+    def deviations(self, policy: tuple[int, ...]) -> list[tuple[Any, bool]]:
+        """Each deviation polynomial of ``policy``, signed so that the policy needs it positive.
+
+        For every decision ``d`` choosing ``c`` and every other branch ``b``:
+        ``sign * (value of c - value of b)`` at ``d``, both following the policy below, and
+        whether it must be strictly positive (``b`` comes before ``c``) or may be zero.
+        Cached per (decision, choices below ``c``, choices below ``b``).
+        """
+        kind, first, count = self.kind, self.first, self.count
+        size = len(self.along)
+        sid = [0] * size
+        for i in range(size - 1, -1, -1):
+            k = kind[i]
+            a = int(first[i])
+            if k == DECISION:
+                off = policy[self.position[i]]
+                key: tuple = (i, off, sid[a + off])
+            elif k == CHANCE:
+                key = (i, *(sid[c] for c in range(a, a + int(count[i]))))
+            else:
+                key = (i,)
+            sid[i] = self._intern(key, i, sid)
+        out = []
+        for d in self.decisions:
+            a = int(first[d])
+            off = policy[self.position[d]]
+            c = a + off
+            for b in range(a, a + int(count[d])):
+                if b == c:
+                    continue
+                k3 = (d, sid[c], sid[b])
+                g = self._deviations.get(k3)
+                if g is None:
+                    base = self.acc[d] + self.along[d]
+                    (mc, wc), (mb, wb) = self._mw[sid[c]], self._mw[sid[b]]
+                    g = ((base + self.along[c]) * mc + wc - (base + self.along[b]) * mb - wb) * self.sign
+                    self._deviations[k3] = g
+                out.append((g, b < c))
+        return out
+
+    def _intern(self, key: tuple, i: int, sid: list[int]) -> int:
+        n = self._ids.get(key)
+        if n is not None:
+            return n
+        n = self._ids[key] = len(self._ids)
+        kind, first, count = self.kind, self.first, self.count
+        a = int(first[i])
+        if kind[i] == DECISION:
+            c = a + key[1]
+            mc, wc = self._mw[sid[c]]
+            self._mw[n] = (mc, self.along[c] * mc + wc)
+        elif kind[i] == CHANCE:
+            m = e = self.along[i] * 0
+            for c in range(a, a + int(count[i])):
+                mc, wc = self._mw[sid[c]]
+                m += self.prob[c] * mc
+                e += self.prob[c] * (self.along[c] * mc + wc)
+            self._mw[n] = (m, e)
+        else:
+            self._mw[n] = (self.along[i] * 0 + 1, self.payoff[i])
+        return n
+
+    def reachable(self, policy: tuple[int, ...]) -> dict[str, str]:
+        return common.reachable_policy(self.flat, lambda i: policy[self.position[i]])
+
+
+def _constant(f: Any) -> Any:
+    import flint
+
+    terms = f.to_dict()
+    return terms.get((0, 0), flint.fmpq(0))
+
+
+def _certified_partition(
+    tree: model.DecisionTree,
+    names: tuple[str, str],
+    axes: Sequence[tuple[Any, Any]],
+    exact_others: Mapping[str, Any],
+    seeds: set[tuple[int, ...]],
+    sign: int,
+) -> tuple[Any, dict[str, dict[str, str]]]:
+    """The box cut into cells on each of which one full policy is provably optimal.
+
+    **One-shot deviation principle.**  In a finite tree with one decision maker and
+    expected values, let a *full policy* ``S`` choose a branch at every decision, reached
+    or not, and let ``local_S(x)`` be the value at branch ``x`` following ``S`` below it.
+    The rollback chooses ``S`` at a point (its choice at every decision) iff at every
+    decision ``d``, ``S``'s branch ``c`` has ``local_S(c) > local_S(b)`` for each branch
+    ``b`` before ``c`` and ``local_S(c) >= local_S(b)`` for each ``b`` after it (the first
+    branch wins exact ties).  *Proof*, by induction from the leaves: the rollback's value
+    of a subtree whose decisions all choose as ``S`` is ``local_S`` of it (a terminal
+    trivially; a chance node is the probability-weighted sum of its children's values;
+    a decision takes its chosen child's value).  If the rollback chooses ``S`` everywhere
+    then at each ``d`` its choice ``c`` is the first branch of largest rollback value,
+    and the rollback values of ``d``'s branches are ``local_S`` of them: the inequalities
+    hold.  Conversely, if they hold at every decision, then by induction below each
+    decision the rollback chooses as ``S`` (a decision with no decision below compares
+    terminal values, which are ``local_S``); so the branches' rollback values at ``d``
+    are their ``local_S`` values and the inequalities say ``c`` is the first branch of
+    largest value: the rollback chooses ``c``.  (For ``min`` read smaller for larger.)
+
+    **Certificate.**  For the policies found (``seeds``, then the new ones), the box is
+    decomposed along the irreducible factors of every non-constant deviation polynomial
+    ``local_S(c) - local_S(b)`` and of every probability ``P`` and ``P - 1``.  On a 2-D
+    cell each of these has one sign, so the deviation conditions of each found policy hold
+    on the whole cell or nowhere in it.  Each cell is decided by the exact rollback at
+    its rational sample point: the policy ``T`` chosen there satisfies its own
+    conditions at that point, so if ``T`` was among the policies decomposed along, ``T``
+    is optimal on the whole cell.  Otherwise ``T`` is added and the box decomposed again;
+    this ends because a tree has finitely many full policies.  When no cell is left
+    undecided every 2-D cell has a proven optimal full policy, whose reachable part names
+    the strategy; nothing is sampled.
+
+    Returns the decomposition (each cell's ``label`` the strategy's name, None where a
+    probability leaves [0, 1]) and each name's reachable policy.  Raises
+    :class:`_OverBudget` past :data:`CERTIFIED_MAX_CURVES`, :data:`CERTIFIED_MAX_ROUNDS`
+    or :data:`MAX_CELLS`; NotImplementedError when a value or probability is not a
+    polynomial in the two parameters.
+    """
+    import flint
+
+    from ..core.decompose import decompose
+
+    a, b = names
+    polys = common.PolicyPolynomials(tree, exact_others, (a, b))
+    ctx = flint.fmpq_mpoly_ctx.get((a, b), "lex")
+
+    def to_flint(p: Any) -> Any:
+        return ctx.from_dict(
+            {
+                m: c if isinstance(c, flint.fmpq) else flint.fmpq(int(c.numerator), int(c.denominator))
+                for m, c in p.terms()
+            }
+        )
+
+    full = _FullPolicies(polys, to_flint, sign)
+    flat = polys.flat
+    feasibility: dict[tuple, Any] = {}
+    for i in np.flatnonzero(flat.under_chance):
+        f = full.prob[int(i)]
+        if f is not None and not f.is_constant():
+            for g in (f, f - 1):
+                feasibility.setdefault(tuple(sorted(g.to_dict().items())), g)
+    box = tuple((sympy.Rational(lo), sympy.Rational(hi)) for lo, hi in axes)
+    x, y = symbol(a), symbol(b)
+    found: set[tuple[int, ...]] = set()
+    curves: dict[tuple, Any] = dict(feasibility)
+    pending = set(seeds)
+    for _round in range(CERTIFIED_MAX_ROUNDS):
+        for policy in pending:
+            for g, _strict in full.deviations(policy):
+                if not g.is_constant():
+                    curves.setdefault(tuple(sorted(g.to_dict().items())), g)
+            if len(curves) > CERTIFIED_MAX_CURVES:
+                raise _OverBudget(f"more than {CERTIFIED_MAX_CURVES} curves")
+        found |= pending
+        try:
+            dec = decompose(list(curves.values()), x, y, box, max_cells=MAX_CELLS)  # type: ignore[arg-type]
+        except DecompositionTooLarge as err:
+            raise _OverBudget(str(err)) from err
+        pending = set()
+        chosen = []
+        for cell in dec.cells:
+            policy = full.rollback(cell.sample)
+            chosen.append(policy)
+            if policy is not None and policy not in found:
+                pending.add(policy)
+        if not pending:
+            break
+    else:
+        raise _OverBudget(f"new optimal policies after {CERTIFIED_MAX_ROUNDS} rounds")
+    policy_of: dict[str, dict[str, str]] = {}
+    for cell, policy in zip(dec.cells, chosen):
+        if policy is None:
+            cell.label = None
+            continue
+        u, w = cell.sample
+        for g, strict in full.deviations(policy):  # the certificate, checked at the sample
+            at = g(u, w) if not g.is_constant() else _constant(g)
+            if at < 0 or (strict and at == 0):  # pragma: no cover - the rollback contradicts itself
+                raise AssertionError(f"the policy chosen at {cell.sample} fails its own deviation test")
+        reach = full.reachable(policy)
+        name = common.strategy_name(reach)
+        policy_of.setdefault(name, reach)
+        cell.label = name
+    return dec, policy_of
 
 
 #: Fractions of a cell's width and height where the float rollback re-checks it.
@@ -651,6 +1005,47 @@ def _bound(dec: Any, section: Any) -> Any:
     if section is None:
         return "box"
     return {"curve": f"{dec.curves[section.curve]} = 0", "root": section.index}
+
+
+def _grid_policies(
+    tree: model.DecisionTree, points: Mapping[str, Any], *, chunk: int = 1024
+) -> tuple[np.ndarray, np.ndarray, list[dict[str, str]], set[tuple[int, ...]]]:
+    """Like :func:`common.grid_policies`, and the full policies chosen (an offset at every decision).
+
+    The full policies (in :func:`common.preorder_decisions` order) seed the certified partition.
+    """
+    flat = common.compiled(tree)
+    decisions = common.preorder_decisions(flat)
+    arrays = {k: np.asarray(v, dtype=float) for k, v in points.items()}
+    n = max((v.size for v in arrays.values() if v.ndim), default=1)
+    arrays = {k: np.broadcast_to(v, (n,)) if v.ndim else v for k, v in arrays.items()}
+    values = np.empty(n)
+    codes = np.empty(n, dtype=np.int64)
+    policies: list[dict[str, str]] = []
+    seen: dict[tuple, int] = {}
+    full: set[tuple[int, ...]] = set()
+    for start in range(0, n, chunk):
+        part = {k: (v[start : start + chunk] if v.ndim else v) for k, v in arrays.items()}
+        r = common.evaluate_float(tree, part)
+        size = min(chunk, n - start)
+        values[start : start + size] = np.broadcast_to(np.asarray(r.value, dtype=float), (size,))
+        local, pols = common.policy_codes(flat, r)
+        remap = []
+        for pol in pols:
+            key = tuple(pol.items())
+            if key not in seen:
+                seen[key] = len(policies)
+                policies.append(pol)
+            remap.append(seen[key])
+        codes[start : start + size] = np.asarray(remap, dtype=np.int64)[local]
+        if decisions:
+            choice = np.asarray(r._choice)
+            choice = choice[:, None] if choice.ndim == 1 else choice
+            offsets = choice[decisions] - flat.first_child[decisions][:, None]
+            full.update(tuple(int(v) for v in row) for row in np.unique(offsets.T, axis=0))
+        else:
+            full.add(())
+    return values, codes, policies, full
 
 
 def _feasible_mask(
