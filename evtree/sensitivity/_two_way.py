@@ -278,9 +278,9 @@ def two_way(
         listed = []
     index = {n: i for i, n in enumerate(listed)}
     policy_of: dict[str, dict[str, str]] = {}
-    seeds: set[tuple[int, ...]] = set()
+    seeds: dict[tuple[int, ...], list[float]] = {}
     if feasible.any():
-        root, codes, policies, seeds = _grid_policies(tree, {**others, a: A[feasible], b: B[feasible]})
+        root, codes, policies, seeds = _grid_policies(tree, {**others, a: A[feasible], b: B[feasible]}, a)
         local = []
         for pol in policies:
             name = common.strategy_name(pol)
@@ -402,7 +402,7 @@ def _exact_partition(
     listed: list[str],
     sign: float,
     pairs: set[tuple[str, str]],
-    seeds: set[tuple[int, ...]] = frozenset(),  # type: ignore[assignment]
+    seeds: Mapping[tuple[int, ...], Sequence[float]] | None = None,
 ) -> tuple[list[dict[str, Any]], Any, str] | None:
     """Each optimal strategy's region as an exact union of cells, and how it was found.
 
@@ -517,7 +517,7 @@ def _exact_partition(
     exhaustive = common.count_strategies(tree) <= EXHAUSTIVE_STRATEGIES
     if not exhaustive:
         try:
-            dec, found = _certified_partition(tree, names, axes, exact_others, set(seeds), int(sign))
+            dec, found = _certified_partition(tree, names, axes, exact_others, seeds or {}, int(sign))
         except _OverBudget:
             pass
         else:
@@ -697,6 +697,14 @@ CERTIFIED_MAX_CURVES = 64
 #: The most rounds of "decompose, decide every cell, add the new optimal policies".
 CERTIFIED_MAX_ROUNDS = 40
 
+#: How many times a strip of the box is halved (in the first parameter) when it needs more
+#: than :data:`CERTIFIED_MAX_CURVES` curves: at most ``2 ** CERTIFIED_MAX_DEPTH`` strips.
+CERTIFIED_MAX_DEPTH = 6
+
+#: A strip whose decomposition would have more cells than this is halved (the curves of
+#: policies optimal in only one half then leave the other half's decomposition).
+CERTIFIED_STRIP_CELLS = 500
+
 
 class _FullPolicies:
     """Exact rollback and deviation polynomials of full policies (a choice at every decision).
@@ -739,6 +747,18 @@ class _FullPolicies:
         self._ids: dict[tuple, int] = {}
         self._mw: dict[int, tuple[Any, Any]] = {}
         self._deviations: dict[tuple[int, int, int], Any] = {}
+        # for the rollback at a point: constants once, the polynomials evaluated per point
+        self._parent = [int(j) for j in flat.parent]
+        self._steps = [(i, int(self.kind[i]), int(self.first[i]), int(self.count[i])) for i in range(size)][::-1]
+
+        def split(table: list[Any]) -> tuple[list[Any], list[tuple[int, Any]]]:
+            constants = [None if f is None or not f.is_constant() else _constant(f) for f in table]
+            return constants, [(i, f) for i, f in enumerate(table) if f is not None and not f.is_constant()]
+
+        self._along_c, self._along_p = split(self.along)
+        self._payoff_c, self._payoff_p = split(self.payoff)
+        self._prob_c, self._prob_p = split(self.prob)
+        self._infeasible = any(q is not None and (q < 0 or q > 1) for q in self._prob_c)
 
     # -- at one exact point
     def rollback(self, point: tuple[Any, Any]) -> tuple[int, ...] | None:
@@ -746,50 +766,52 @@ class _FullPolicies:
 
         None where a probability leaves [0, 1].
         """
+        if self._infeasible:
+            return None
         u, w = point
-        kind, first, count = self.kind, self.first, self.count
-        size = len(self.along)
-        val = [f(u, w) if not f.is_constant() else _constant(f) for f in self.along]
-        for i in range(1, size):
-            p = self.prob[i]
-            if p is not None:
-                q = p(u, w) if not p.is_constant() else _constant(p)
-                if q < 0 or q > 1:
-                    return None
-        mass: list[Any] = [None] * size
-        expect: list[Any] = [None] * size
-        accv: list[Any] = [None] * size
-        accv[0] = 0
+        prob = list(self._prob_c)
+        for i, f in self._prob_p:
+            q = f(u, w)
+            if q < 0 or q > 1:
+                return None
+            prob[i] = q
+        along = list(self._along_c)
+        for i, f in self._along_p:
+            along[i] = f(u, w)
+        payoff = list(self._payoff_c)
+        for i, f in self._payoff_p:
+            payoff[i] = f(u, w)
+        size = len(along)
+        parent = self._parent
+        accv: list[Any] = [0] * size
         for i in range(1, size):  # parents come before their children
-            j = int(self.flat.parent[i])
-            accv[i] = accv[j] + val[j]
-        choice: dict[int, int] = {}
-        for i in range(size - 1, -1, -1):
-            k = kind[i]
+            j = parent[i]
+            accv[i] = accv[j] + along[j]
+        mass: list[Any] = [0] * size
+        expect: list[Any] = [0] * size
+        choice = [0] * size
+        sign = self.sign
+        for i, k, a, n in self._steps:  # children (larger indices) first
             if k == DECISION:
-                a = int(first[i])
+                base = accv[i] + along[i]
                 best, best_value = 0, None
-                base = accv[i] + val[i]
-                for off in range(int(count[i])):
+                for off in range(n):
                     c = a + off
-                    v = (base + val[c]) * mass[c] + expect[c]
-                    if best_value is None or (v - best_value) * self.sign > 0:
+                    v = (base + along[c]) * mass[c] + expect[c]
+                    if best_value is None or (v - best_value) * sign > 0:
                         best, best_value = off, v
                 choice[i] = best
                 c = a + best
-                mass[i], expect[i] = mass[c], val[c] * mass[c] + expect[c]
+                mass[i], expect[i] = mass[c], along[c] * mass[c] + expect[c]
             elif k == CHANCE:
-                a = int(first[i])
                 m = e = 0
-                for c in range(a, a + int(count[i])):
-                    p = self.prob[c]
-                    q = p(u, w) if not p.is_constant() else _constant(p)
+                for c in range(a, a + n):
+                    q = prob[c]
                     m += q * mass[c]
-                    e += q * (val[c] * mass[c] + expect[c])
+                    e += q * (along[c] * mass[c] + expect[c])
                 mass[i], expect[i] = m, e
             else:
-                f = self.payoff[i]
-                mass[i], expect[i] = 1, (f(u, w) if not f.is_constant() else _constant(f))
+                mass[i], expect[i] = 1, payoff[i]
         return tuple(choice[d] for d in self.decisions)
 
     # -- as polynomials
@@ -871,7 +893,7 @@ def _certified_partition(
     names: tuple[str, str],
     axes: Sequence[tuple[Any, Any]],
     exact_others: Mapping[str, Any],
-    seeds: set[tuple[int, ...]],
+    seeds: Mapping[tuple[int, ...], Sequence[float]],
     sign: int,
 ) -> tuple[Any, dict[str, dict[str, str]]]:
     """The box cut into cells on each of which one full policy is provably optimal.
@@ -914,7 +936,7 @@ def _certified_partition(
     """
     import flint
 
-    from ..core.decompose import decompose
+    from ..core.decompose import concatenate, decompose
 
     a, b = names
     polys = common.PolicyPolynomials(tree, exact_others, (a, b))
@@ -936,34 +958,60 @@ def _certified_partition(
         if f is not None and not f.is_constant():
             for g in (f, f - 1):
                 feasibility.setdefault(tuple(sorted(g.to_dict().items())), g)
-    box = tuple((sympy.Rational(lo), sympy.Rational(hi)) for lo, hi in axes)
     x, y = symbol(a), symbol(b)
-    found: set[tuple[int, ...]] = set()
-    curves: dict[tuple, Any] = dict(feasibility)
-    pending = set(seeds)
-    for _round in range(CERTIFIED_MAX_ROUNDS):
-        for policy in pending:
-            for g, _strict in full.deviations(policy):
-                if not g.is_constant():
-                    curves.setdefault(tuple(sorted(g.to_dict().items())), g)
-            if len(curves) > CERTIFIED_MAX_CURVES:
-                raise _OverBudget(f"more than {CERTIFIED_MAX_CURVES} curves")
-        found |= pending
+    (x0, x1), (y0, y1) = ((sympy.Rational(lo), sympy.Rational(hi)) for lo, hi in axes)
+    budget = [MAX_CELLS]  # cells left for the strips still to come
+
+    def strip(lo: Any, hi: Any, depth: int) -> list[tuple[Any, list[Any]]]:
+        """Certify the strip ``lo < x < hi``, halving it while it needs too many curves."""
+        width = float(x1 - x0) / 1000
+        local = {p for p, (u, v) in seeds.items() if u <= float(hi) + width and v >= float(lo) - width}
         try:
-            dec = decompose(list(curves.values()), x, y, box, max_cells=MAX_CELLS)  # type: ignore[arg-type]
-        except DecompositionTooLarge as err:
-            raise _OverBudget(str(err)) from err
-        pending = set()
-        chosen = []
-        for cell in dec.cells:
-            policy = full.rollback(cell.sample)
-            chosen.append(policy)
-            if policy is not None and policy not in found:
-                pending.add(policy)
-        if not pending:
-            break
-    else:
+            return [certify(((lo, hi), (y0, y1)), local, depth < CERTIFIED_MAX_DEPTH)]
+        except _OverBudget:
+            if depth >= CERTIFIED_MAX_DEPTH:
+                raise
+        mid = (lo + hi) / 2
+        return strip(lo, mid, depth + 1) + strip(mid, hi, depth + 1)
+
+    def certify(box: Any, seeded: set[tuple[int, ...]], halve: bool) -> tuple[Any, list[Any]]:
+        """Decompose ``box`` along the found policies' curves until every cell is certified."""
+        limit = min(budget[0], CERTIFIED_STRIP_CELLS) if halve else budget[0]
+        found: set[tuple[int, ...]] = set()
+        curves: dict[tuple, Any] = dict(feasibility)
+        pending = set(seeded)
+        for _round in range(CERTIFIED_MAX_ROUNDS):
+            for policy in pending:
+                for g, _strict in full.deviations(policy):
+                    if not g.is_constant():
+                        curves.setdefault(tuple(sorted(g.to_dict().items())), g)
+                if len(curves) > CERTIFIED_MAX_CURVES:
+                    raise _OverBudget(f"more than {CERTIFIED_MAX_CURVES} curves")
+            found |= pending
+            try:
+                dec = decompose(list(curves.values()), x, y, box, max_cells=limit)
+            except DecompositionTooLarge as err:
+                raise _OverBudget(str(err)) from err
+            pending = set()
+            chosen = []
+            for cell in dec.cells:
+                policy = full.rollback(cell.sample)
+                chosen.append(policy)
+                if policy is not None and policy not in found:
+                    pending.add(policy)
+            if not pending:
+                budget[0] -= len(dec.cells)
+                return dec, chosen
         raise _OverBudget(f"new optimal policies after {CERTIFIED_MAX_ROUNDS} rounds")
+
+    for policy in seeds:  # one policy alone over the budget: no strip can be certified
+        alone = sum(1 for g, _s in full.deviations(policy) if not g.is_constant())
+        if alone + len(feasibility) > CERTIFIED_MAX_CURVES:
+            raise _OverBudget(f"one policy has {alone} deviation curves")
+        break
+    parts = strip(x0, x1, 0)
+    dec = concatenate([d for d, _c in parts])
+    chosen = [p for _d, c in parts for p in c]
     policy_of: dict[str, dict[str, str]] = {}
     for cell, policy in zip(dec.cells, chosen):
         if policy is None:
@@ -1008,11 +1056,12 @@ def _bound(dec: Any, section: Any) -> Any:
 
 
 def _grid_policies(
-    tree: model.DecisionTree, points: Mapping[str, Any], *, chunk: int = 1024
-) -> tuple[np.ndarray, np.ndarray, list[dict[str, str]], set[tuple[int, ...]]]:
+    tree: model.DecisionTree, points: Mapping[str, Any], axis: str, *, chunk: int = 1024
+) -> tuple[np.ndarray, np.ndarray, list[dict[str, str]], dict[tuple[int, ...], list[float]]]:
     """Like :func:`common.grid_policies`, and the full policies chosen (an offset at every decision).
 
-    The full policies (in :func:`common.preorder_decisions` order) seed the certified partition.
+    The full policies (offsets in :func:`common.preorder_decisions` order), each with the least
+    and greatest value of the first parameter where the grid chose it, seed the certified partition.
     """
     flat = common.compiled(tree)
     decisions = common.preorder_decisions(flat)
@@ -1023,7 +1072,8 @@ def _grid_policies(
     codes = np.empty(n, dtype=np.int64)
     policies: list[dict[str, str]] = []
     seen: dict[tuple, int] = {}
-    full: set[tuple[int, ...]] = set()
+    full: dict[tuple[int, ...], list[float]] = {}  # each full policy's least and greatest first parameter
+    first_axis = arrays[axis]
     for start in range(0, n, chunk):
         part = {k: (v[start : start + chunk] if v.ndim else v) for k, v in arrays.items()}
         r = common.evaluate_float(tree, part)
@@ -1038,13 +1088,15 @@ def _grid_policies(
                 policies.append(pol)
             remap.append(seen[key])
         codes[start : start + size] = np.asarray(remap, dtype=np.int64)[local]
-        if decisions:
-            choice = np.asarray(r._choice)
-            choice = choice[:, None] if choice.ndim == 1 else choice
-            offsets = choice[decisions] - flat.first_child[decisions][:, None]
-            full.update(tuple(int(v) for v in row) for row in np.unique(offsets.T, axis=0))
-        else:
-            full.add(())
+        choice = np.asarray(r._choice)
+        choice = choice[:, None] if choice.ndim == 1 else choice
+        offsets = choice[decisions] - flat.first_child[decisions][:, None]
+        rows, inverse = np.unique(np.broadcast_to(offsets.T, (size, len(decisions))), axis=0, return_inverse=True)
+        at = np.broadcast_to(first_axis[start : start + size] if first_axis.ndim else first_axis, (size,))
+        for k, row in enumerate(rows):
+            xs = at[np.asarray(inverse).reshape(-1) == k]
+            span = full.setdefault(tuple(int(v) for v in row), [np.inf, -np.inf])
+            span[0], span[1] = min(span[0], float(xs.min())), max(span[1], float(xs.max()))
     return values, codes, policies, full
 
 
