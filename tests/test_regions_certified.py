@@ -43,11 +43,15 @@ def patch_tree(low: Fraction = Fraction(401, 1000), high: Fraction = Fraction(20
     ]
     root = Chance(
         "c",
-        [Branch("h", d, probability="1/4")] + [Branch(f"t{k}", e, probability="1/4") for k, e in enumerate(es)],
+        [Branch("h", d, probability="1/4")]
+        + [Branch(f"t{k}", e, probability="1/4") for k, e in enumerate(es)],
     )
     return DecisionTree(
         root,
-        parameters=[Parameter("a", Fraction(1, 2), low=0, high=1), Parameter("b", Fraction(1, 2), low=0, high=1)],
+        parameters=[
+            Parameter("a", Fraction(1, 2), low=0, high=1),
+            Parameter("b", Fraction(1, 2), low=0, high=1),
+        ],
     )
 
 
@@ -88,7 +92,8 @@ def test_strategy_optimal_only_in_a_tiny_patch_is_found_with_exact_endpoints():
     assert count_strategies(tree) == 24 > EXHAUSTIVE_STRATEGIES
     result = two_way(tree, ("a", "b"), points=5)
     assert "certified" in result.method and "NOT" not in result.method
-    assert not any(result.strategies[k].startswith("z") for k in set(result.optimal.ravel()))  # not on the grid
+    on_grid = {result.strategies[k] for k in set(result.optimal.ravel())}
+    assert not any(name.startswith("z") for name in on_grid)
     z_cells = sorted(
         ((c["strategy"], c["lower"], c["upper"]) for c in result.cells if c["strategy"].startswith("z")),
         key=lambda r: r[0],
@@ -157,7 +162,10 @@ def two_parameter_trees(draw):
                 inner = decision(depth - 1) if draw(st.booleans()) else Terminal(draw(payoffs()))
                 child = Chance(
                     f"c{next(names)}",
-                    [Branch("h", inner, probability="a"), Branch("t", Terminal(draw(payoffs())), probability="rest")],
+                    [
+                        Branch("h", inner, probability="a"),
+                        Branch("t", Terminal(draw(payoffs())), probability="rest"),
+                    ],
                 )
             else:
                 child = Terminal(draw(payoffs()))
@@ -165,9 +173,7 @@ def two_parameter_trees(draw):
         return Decision(f"d{next(names)}", options)
 
     n = draw(st.integers(2, 3))
-    root = Chance(
-        "root", [Branch(f"r{k}", decision(1), probability=f"1/{n}") for k in range(n)]
-    )
+    root = Chance("root", [Branch(f"r{k}", decision(1), probability=f"1/{n}") for k in range(n)])
     return DecisionTree(
         root,
         parameters=[Parameter("a", Fraction(1, 2), low=0, high=1), Parameter("b", 0, low=-2, high=2)],
@@ -223,7 +229,8 @@ def _seeded_tree(rng):
             if j == 0:
                 inner = Decision(f"u{k}", [Branch("p", Terminal(pay())), Branch("q", Terminal(pay()))])
                 child = Chance(
-                    f"c{k}", [Branch("h", inner, probability="a"), Branch("t", Terminal(pay()), probability="rest")]
+                    f"c{k}",
+                    [Branch("h", inner, probability="a"), Branch("t", Terminal(pay()), probability="rest")],
                 )
             else:
                 child = Terminal(pay())

@@ -42,7 +42,15 @@ import sympy
 
 from .errors import EvaluationError
 
-__all__ = ["Cell", "Decomposition", "DecompositionTooLarge", "RealAlgebraic", "Section", "concatenate", "decompose"]
+__all__ = [
+    "Cell",
+    "Decomposition",
+    "DecompositionTooLarge",
+    "RealAlgebraic",
+    "Section",
+    "concatenate",
+    "decompose",
+]
 
 
 class DecompositionTooLarge(EvaluationError):
@@ -786,9 +794,7 @@ def concatenate(parts: Sequence[Decomposition]) -> Decomposition:
                 )
             )
         for c in part.cells:
-            cells.append(
-                Cell(c.slab + offset, c.lo, c.hi, moved(c.lower), moved(c.upper), c.sample, c.label)
-            )
+            cells.append(Cell(c.slab + offset, c.lo, c.hi, moved(c.lower), moved(c.upper), c.sample, c.label))
     box = ((first.box[0][0], parts[-1].box[0][1]), first.box[1])
     return Decomposition(
         first.x,

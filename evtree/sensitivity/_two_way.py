@@ -749,7 +749,8 @@ class _FullPolicies:
         self._deviations: dict[tuple[int, int, int], Any] = {}
         # for the rollback at a point: constants once, the polynomials evaluated per point
         self._parent = [int(j) for j in flat.parent]
-        self._steps = [(i, int(self.kind[i]), int(self.first[i]), int(self.count[i])) for i in range(size)][::-1]
+        steps = [(i, int(self.kind[i]), int(self.first[i]), int(self.count[i])) for i in range(size)]
+        self._steps = steps[::-1]
 
         def split(table: list[Any]) -> tuple[list[Any], list[tuple[int, Any]]]:
             constants = [None if f is None or not f.is_constant() else _constant(f) for f in table]
@@ -881,6 +882,37 @@ class _FullPolicies:
         return common.reachable_policy(self.flat, lambda i: policy[self.position[i]])
 
 
+def _power_range(lo: Any, hi: Any, k: int) -> tuple[Any, Any]:
+    """Return the exact range of ``t ** k`` for ``lo <= t <= hi``."""
+    if k == 0:
+        return lo**0, lo**0
+    a, b = lo**k, hi**k
+    if k % 2 == 0 and lo < 0 < hi:
+        return a * 0, max(a, b)
+    return min(a, b), max(a, b)
+
+
+def _may_vanish(g: Any, box: Any) -> bool:
+    """Whether the polynomial ``g`` may be 0 in the closed box: exact rational interval arithmetic.
+
+    False proves ``g`` has one sign on the whole box; True may be pessimistic.
+    """
+    import flint
+
+    (x0, x1), (y0, y1) = box
+    qx0, qx1, qy0, qy1 = (
+        flint.fmpq(int(sympy.Rational(v).p), int(sympy.Rational(v).q)) for v in (x0, x1, y0, y1)
+    )
+    low = high = flint.fmpq(0)
+    for (ex, ey), c in g.to_dict().items():
+        ax, bx = _power_range(qx0, qx1, int(ex))
+        ay, by = _power_range(qy0, qy1, int(ey))
+        products = [u * v * c for u in (ax, bx) for v in (ay, by)]
+        low += min(products)
+        high += max(products)
+    return low <= 0 <= high
+
+
 def _constant(f: Any) -> Any:
     import flint
 
@@ -896,7 +928,7 @@ def _certified_partition(
     seeds: Mapping[tuple[int, ...], Sequence[float]],
     sign: int,
 ) -> tuple[Any, dict[str, dict[str, str]]]:
-    """The box cut into cells on each of which one full policy is provably optimal.
+    """Cut the box into cells on each of which one full policy is provably optimal.
 
     **One-shot deviation principle.**  In a finite tree with one decision maker and
     expected values, let a *full policy* ``S`` choose a branch at every decision, reached
@@ -961,6 +993,18 @@ def _certified_partition(
     x, y = symbol(a), symbol(b)
     (x0, x1), (y0, y1) = ((sympy.Rational(lo), sympy.Rational(hi)) for lo, hi in axes)
     budget = [MAX_CELLS]  # cells left for the strips still to come
+    box_q = {}
+
+    def meets(g: Any, box: Any) -> bool:
+        """Whether ``g`` may vanish in the closed ``box``: False when its sign is proven constant there.
+
+        A curve that cannot vanish in the box keeps one sign on every cell, so the cells
+        need not be cut along it (the certificate reads its sign at the sample point).
+        """
+        key = (box, tuple(sorted(g.to_dict().items())))
+        if key not in box_q:
+            box_q[key] = _may_vanish(g, box)
+        return box_q[key]
 
     def strip(lo: Any, hi: Any, depth: int) -> list[tuple[Any, list[Any]]]:
         """Certify the strip ``lo < x < hi``, halving it while it needs too many curves."""
@@ -978,12 +1022,12 @@ def _certified_partition(
         """Decompose ``box`` along the found policies' curves until every cell is certified."""
         limit = min(budget[0], CERTIFIED_STRIP_CELLS) if halve else budget[0]
         found: set[tuple[int, ...]] = set()
-        curves: dict[tuple, Any] = dict(feasibility)
+        curves: dict[tuple, Any] = {k: g for k, g in feasibility.items() if meets(g, box)}
         pending = set(seeded)
         for _round in range(CERTIFIED_MAX_ROUNDS):
             for policy in pending:
                 for g, _strict in full.deviations(policy):
-                    if not g.is_constant():
+                    if not g.is_constant() and meets(g, box):
                         curves.setdefault(tuple(sorted(g.to_dict().items())), g)
                 if len(curves) > CERTIFIED_MAX_CURVES:
                     raise _OverBudget(f"more than {CERTIFIED_MAX_CURVES} curves")
@@ -1004,8 +1048,9 @@ def _certified_partition(
                 return dec, chosen
         raise _OverBudget(f"new optimal policies after {CERTIFIED_MAX_ROUNDS} rounds")
 
+    whole = ((x0, x1), (y0, y1))
     for policy in seeds:  # one policy alone over the budget: no strip can be certified
-        alone = sum(1 for g, _s in full.deviations(policy) if not g.is_constant())
+        alone = sum(1 for g, _s in full.deviations(policy) if not g.is_constant() and meets(g, whole))
         if alone + len(feasibility) > CERTIFIED_MAX_CURVES:
             raise _OverBudget(f"one policy has {alone} deviation curves")
         break
@@ -1091,7 +1136,9 @@ def _grid_policies(
         choice = np.asarray(r._choice)
         choice = choice[:, None] if choice.ndim == 1 else choice
         offsets = choice[decisions] - flat.first_child[decisions][:, None]
-        rows, inverse = np.unique(np.broadcast_to(offsets.T, (size, len(decisions))), axis=0, return_inverse=True)
+        rows, inverse = np.unique(
+            np.broadcast_to(offsets.T, (size, len(decisions))), axis=0, return_inverse=True
+        )
         at = np.broadcast_to(first_axis[start : start + size] if first_axis.ndim else first_axis, (size,))
         for k, row in enumerate(rows):
             xs = at[np.asarray(inverse).reshape(-1) == k]
