@@ -703,7 +703,7 @@ CERTIFIED_MAX_DEPTH = 6
 
 #: A strip whose decomposition would have more cells than this is halved (the curves of
 #: policies optimal in only one half then leave the other half's decomposition).
-CERTIFIED_STRIP_CELLS = 500
+CERTIFIED_STRIP_CELLS = 1000
 
 
 class _FullPolicies:
@@ -760,6 +760,7 @@ class _FullPolicies:
         self._payoff_c, self._payoff_p = split(self.payoff)
         self._prob_c, self._prob_p = split(self.prob)
         self._infeasible = any(q is not None and (q < 0 or q > 1) for q in self._prob_c)
+        self._at: dict[tuple[Any, Any], tuple[int, ...] | None] = {}  # the same sample in a later round
 
     # -- at one exact point
     def rollback(self, point: tuple[Any, Any]) -> tuple[int, ...] | None:
@@ -769,6 +770,12 @@ class _FullPolicies:
         """
         if self._infeasible:
             return None
+        if point in self._at:
+            return self._at[point]
+        self._at[point] = out = self._rollback(point)
+        return out
+
+    def _rollback(self, point: tuple[Any, Any]) -> tuple[int, ...] | None:
         u, w = point
         prob = list(self._prob_c)
         for i, f in self._prob_p:
