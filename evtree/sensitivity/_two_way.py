@@ -59,7 +59,10 @@ class TwoWayResult(Presentable):
         The exact partition of the box, when every strategy's value and every
         probability is a polynomial in the two parameters: the cells of an exact
         cylindrical algebraic decomposition along the curves where two strategies
-        tie or a probability reaches 0 or 1, merged across slabs.  Each has
+        tie (in a tree with more strategies, where a policy's branch ties with another
+        branch at a decision) or a probability reaches 0 or 1, merged across slabs.
+        ``method`` says whether every region is exact or, past the certificate's
+        budget, "NOT certified".  Each has
         ``strategy`` (None where a probability leaves [0, 1]), ``x`` (exact
         endpoints), ``x_float``, ``lower`` and ``upper`` (the bounding curve
         ``f = 0`` and which of its roots in the second parameter, or ``"box"``),
