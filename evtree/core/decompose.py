@@ -42,7 +42,15 @@ import sympy
 
 from .errors import EvaluationError
 
-__all__ = ["Cell", "Decomposition", "DecompositionTooLarge", "RealAlgebraic", "Section", "decompose"]
+__all__ = [
+    "Cell",
+    "Decomposition",
+    "DecompositionTooLarge",
+    "RealAlgebraic",
+    "Section",
+    "concatenate",
+    "decompose",
+]
 
 
 class DecompositionTooLarge(EvaluationError):
@@ -737,3 +745,65 @@ def _vertical_roots(expr: Any, x: Any) -> list[RealAlgebraic]:
         [flint.fmpq(int(c.numerator), int(c.denominator)) for c in reversed(poly.all_coeffs())]
     )
     return real_roots(u)
+
+
+def concatenate(parts: Sequence[Decomposition]) -> Decomposition:
+    """Join decompositions of side-by-side boxes (the same ``y`` edges, left to right) into one.
+
+    Each part's box must start where the previous one ends; the joins become critical
+    values.  Curves shared by several parts are listed once (every part normalises a
+    factor the same way), and each cell keeps its label and sample.
+    """
+    if not parts:
+        raise ValueError("nothing to concatenate")
+    first = parts[0]
+    index: dict[tuple, int] = {}
+    polys: list[Any] = []
+    vertical: dict[str, Any] = {}
+    critical: list[RealAlgebraic] = []
+    slabs: list[Slab] = []
+    cells: list[Cell] = []
+    for k, part in enumerate(parts):
+        if k and part.box[0][0] != parts[k - 1].box[0][1]:
+            raise ValueError("the boxes do not meet")
+        remap = {}
+        for j, f in enumerate(part._polys):
+            key = tuple(sorted(f.to_dict().items()))
+            if key not in index:
+                index[key] = len(polys)
+                polys.append(f)
+            remap[j] = index[key]
+        for v in part.vertical:
+            vertical.setdefault(str(v), v)
+        if k:
+            critical.append(RealAlgebraic.rational(part.box[0][0]))
+        critical += part.critical
+
+        def moved(section: Section | None, remap: dict[int, int] = remap) -> Section | None:
+            return None if section is None else Section(remap[section.curve], section.index)
+
+        offset = len(slabs)
+        for slab in part.slabs:
+            slabs.append(
+                Slab(
+                    slab.lo,
+                    slab.hi,
+                    slab.sample,
+                    [(moved(s), r) for s, r in slab.sections],  # type: ignore[misc]
+                    {remap[c]: n for c, n in slab.root_counts.items()},
+                )
+            )
+        for c in part.cells:
+            cells.append(Cell(c.slab + offset, c.lo, c.hi, moved(c.lower), moved(c.upper), c.sample, c.label))
+    box = ((first.box[0][0], parts[-1].box[0][1]), first.box[1])
+    return Decomposition(
+        first.x,
+        first.y,
+        box,
+        _LazyCurves(polys, first.x, first.y),
+        list(vertical.values()),
+        critical,
+        slabs,
+        cells,
+        _polys=polys,
+    )

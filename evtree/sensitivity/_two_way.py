@@ -59,7 +59,10 @@ class TwoWayResult(Presentable):
         The exact partition of the box, when every strategy's value and every
         probability is a polynomial in the two parameters: the cells of an exact
         cylindrical algebraic decomposition along the curves where two strategies
-        tie or a probability reaches 0 or 1, merged across slabs.  Each has
+        tie (in a tree with more strategies, where a policy's branch ties with another
+        branch at a decision) or a probability reaches 0 or 1, merged across slabs.
+        ``method`` says whether every region is exact or, past the certificate's
+        budget, "NOT certified".  Each has
         ``strategy`` (None where a probability leaves [0, 1]), ``x`` (exact
         endpoints), ``x_float``, ``lower`` and ``upper`` (the bounding curve
         ``f = 0`` and which of its roots in the second parameter, or ``"box"``),
@@ -278,8 +281,9 @@ def two_way(
         listed = []
     index = {n: i for i, n in enumerate(listed)}
     policy_of: dict[str, dict[str, str]] = {}
+    seeds: dict[tuple[int, ...], list[float]] = {}
     if feasible.any():
-        root, codes, policies = common.grid_policies(tree, {**others, a: A[feasible], b: B[feasible]})
+        root, codes, policies, seeds = _grid_policies(tree, {**others, a: A[feasible], b: B[feasible]}, a)
         local = []
         for pol in policies:
             name = common.strategy_name(pol)
@@ -370,22 +374,13 @@ def two_way(
         try:
             pairs = {(listed[i], listed[j]) for i, j in touching}
             partition = _exact_partition(
-                tree, (a, b), axes, exact_others, others, policy_of, listed, sign, pairs
+                tree, (a, b), axes, exact_others, others, policy_of, listed, sign, pairs, seeds
             )
         except (NotImplementedError, DecompositionTooLarge):
             partition = None
     if partition is not None:
-        cells, partition, exhaustive = partition
-        compared = (
-            "every strategy compared"
-            if exhaustive
-            else "strategies optimal on the grid or at the cells' check points compared"
-        )
-        method = (
-            "exact partition: cells of a cylindrical algebraic decomposition along the curves where "
-            f"strategies tie or a probability reaches 0 or 1, each decided exactly ({compared}); "
-            "grid by float rollback"
-        )
+        cells, partition, how = partition
+        method = _METHODS[how]
     return TwoWayResult(
         (a, b),
         (ga, gb),
@@ -410,8 +405,17 @@ def _exact_partition(
     listed: list[str],
     sign: float,
     pairs: set[tuple[str, str]],
-) -> tuple[list[dict[str, Any]], Any, bool] | None:
-    """Each optimal strategy's region as an exact union of cells (and whether every strategy was compared).
+    seeds: Mapping[tuple[int, ...], Sequence[float]] | None = None,
+) -> tuple[list[dict[str, Any]], Any, str] | None:
+    """Each optimal strategy's region as an exact union of cells, and how it was found.
+
+    ``how`` is a key of :data:`_METHODS`.  A tree with at most
+    :data:`EXHAUSTIVE_STRATEGIES` strategies has every pair compared (``"exhaustive"``,
+    below).  A bigger one is certified by the one-shot deviation principle
+    (:func:`_certified_partition`, ``"certified"``, seeded with the full policies the
+    grid found); only when that exceeds its budget are neighbours compared and re-checked
+    at sample points (``"sampled"``): then a strategy optimal only in a patch holding none
+    of the points can be missed.
 
     For a strategy ``s`` optimal somewhere on the grid, its region is where it beats
     each neighbour (the strategies whose grid regions touch its own) and every
@@ -425,6 +429,15 @@ def _exact_partition(
     that ``s`` is optimal there; a strategy that beats it joins its neighbours and
     its decomposition is redone.  Raises NotImplementedError when a value or
     probability is not a polynomial in the two parameters.
+
+    *Why comparing every pair is exact.*  Strategies (a choice at every decision they
+    reach) are the leaves of a trie over their pre-order choices; two part at a decision
+    ``d`` both reach.  If the rollback chooses ``s`` at a point, then at ``d`` its branch
+    ``c`` is the first of largest rollback value, which is ``local_s(c)`` (``s`` is what
+    the rollback does below ``c``), while ``t``'s branch has a rollback value at least
+    ``local_t`` (a maximum over what can be done there): so ``s`` beats ``t``.
+    Conversely if ``s`` beats every other strategy and the rollback chose ``t != s``,
+    ``t`` would beat ``s`` too, and at one decision the two relations exclude each other.
     """
     import flint
 
@@ -505,6 +518,20 @@ def _exact_partition(
 
     order = {n: k for k, n in enumerate(listed)}
     exhaustive = common.count_strategies(tree) <= EXHAUSTIVE_STRATEGIES
+    if not exhaustive:
+        try:
+            dec, found = _certified_partition(tree, names, axes, exact_others, seeds or {}, int(sign))
+        except _OverBudget:
+            pass
+        else:
+            for name, pol in found.items():
+                policy_of.setdefault(name, pol)
+                if name not in order:
+                    order[name] = len(order)
+                    listed.append(name)
+            runs = [run for run in merge(dec) if run[0].label is not None]
+            runs.sort(key=lambda run: order[run[0].label])
+            return _records(listed, [(run[0].label, dec, run) for run in runs], "certified")
     if exhaustive:  # few strategies: compare every one with every other, nothing can be missed
         for pol in common.listed_strategies(tree):  # each a choice at every reachable decision
             name = common.strategy_name(pol)
@@ -607,6 +634,13 @@ def _exact_partition(
         for c in dec.cells:
             c.label = name if c.label else None
         partition += [(name, dec, run) for run in merge(dec) if run[0].label is not None]
+    return _records(listed, partition, "exhaustive" if exhaustive else "sampled")
+
+
+def _records(
+    listed: list[str], partition: list[tuple[str, Any, list[Any]]], how: str
+) -> tuple[list[dict[str, Any]], Any, str]:
+    """Return the cell records, the partition keyed by strategy index, and ``how``."""
     index = {n: i for i, n in enumerate(listed)}
     cells = []
     for name, dec, run in partition:
@@ -624,7 +658,430 @@ def _exact_partition(
                 "sample": [str(sympy.Rational(int(v.p), int(v.q))) for v in first.sample],
             }
         )
-    return cells, [(index[name], dec, run) for name, dec, run in partition], exhaustive
+    return cells, [(index[name], dec, run) for name, dec, run in partition], how
+
+
+_EXACT = (
+    "exact partition: cells of a cylindrical algebraic decomposition along the curves where "
+    "{curves} or a probability reaches 0 or 1, each decided exactly{how}; grid by float rollback"
+)
+
+#: ``TwoWayResult.method`` for each way the exact partition was found.
+_METHODS = {
+    "exhaustive": _EXACT.format(
+        curves="strategies tie", how=" (every strategy compared: each region is exact)"
+    ),
+    "certified": _EXACT.format(
+        curves="a policy's branch ties with another branch at a decision",
+        how=(
+            " by the exact rollback at a rational point, certified on the whole cell by the "
+            "one-shot deviation principle (no deviation curve crosses it): each region is exact"
+        ),
+    ),
+    "sampled": _EXACT.format(
+        curves="strategies tie",
+        how=(
+            " (NOT certified, the tree being too big for the certificate: strategies optimal on "
+            "the grid or at the cells' check points compared, so a strategy optimal only in a "
+            "patch holding none of those points can be missed)"
+        ),
+    ),
+}
+
+
+class _OverBudget(Exception):
+    """The certified partition would need more curves, rounds or cells than allowed."""
+
+
+#: The most distinct deviation polynomials (curves) the certified partition decomposes along;
+#: beyond it the partition falls back to comparing neighbours (and says it is not certified).
+CERTIFIED_MAX_CURVES = 64
+
+#: The most rounds of "decompose, decide every cell, add the new optimal policies".
+CERTIFIED_MAX_ROUNDS = 40
+
+#: How many times a strip of the box is halved (in the first parameter) when it needs more
+#: than :data:`CERTIFIED_MAX_CURVES` curves: at most ``2 ** CERTIFIED_MAX_DEPTH`` strips.
+CERTIFIED_MAX_DEPTH = 6
+
+#: A strip whose decomposition would have more cells than this is halved (the curves of
+#: policies optimal in only one half then leave the other half's decomposition).
+CERTIFIED_STRIP_CELLS = 1000
+
+
+class _FullPolicies:
+    """Exact rollback and deviation polynomials of full policies (a choice at every decision).
+
+    A full policy is a tuple of child offsets, one per decision in pre-order.  The value of
+    node ``i`` reached with the payoffs ``acc`` accumulated above it, following a policy
+    below, is ``(acc + along[i]) * M[i] + W[i]`` where ``M`` is the probability mass that
+    reaches a terminal (1 when the probabilities sum to 1) and ``W`` the expected payoff
+    below ``i``: the rollback's comparison at a decision ``d`` is between
+    ``(A_d + along[c]) * M[c] + W[c]`` for its children ``c``, ``A_d`` the payoffs on the
+    path to ``d`` and at ``d`` itself, as :meth:`PolicyPolynomials.value_poly` adds them.
+    """
+
+    def __init__(self, polys: common.PolicyPolynomials, to_flint: Any, sign: int) -> None:
+        flat = polys.flat
+        self.flat = flat
+        self.sign = sign
+        self.kind = flat.kind
+        self.first = flat.first_child
+        self.count = flat.n_children
+        self.decisions = common.preorder_decisions(flat)
+        self.position = {d: k for k, d in enumerate(self.decisions)}
+        size = flat.size
+        self.along = [to_flint(polys._poly(polys._along[i])) for i in range(size)]
+        self.payoff = [
+            to_flint(polys._poly(polys._payoff[i])) if self.kind[i] not in (DECISION, CHANCE) else None
+            for i in range(size)
+        ]
+        parent = flat.parent
+        self.prob: list[Any] = [None] * size
+        for i in range(1, size):
+            if self.kind[int(parent[i])] == CHANCE:
+                self.prob[i] = to_flint(polys._poly(polys.probs[i]))
+        acc: list[Any] = [None] * size  # payoffs on the path down to i's parent
+        acc[0] = self.along[0] * 0
+        for i in range(1, size):
+            j = int(parent[i])
+            acc[i] = acc[j] + self.along[j]
+        self.acc = acc
+        self._ids: dict[tuple, int] = {}
+        self._mw: dict[int, tuple[Any, Any]] = {}
+        self._deviations: dict[tuple[int, int, int], Any] = {}
+        # for the rollback at a point: constants once, the polynomials evaluated per point
+        self._parent = [int(j) for j in flat.parent]
+        steps = [(i, int(self.kind[i]), int(self.first[i]), int(self.count[i])) for i in range(size)]
+        self._steps = steps[::-1]
+
+        def split(table: list[Any]) -> tuple[list[Any], list[tuple[int, Any]]]:
+            constants = [None if f is None or not f.is_constant() else _constant(f) for f in table]
+            return constants, [(i, f) for i, f in enumerate(table) if f is not None and not f.is_constant()]
+
+        self._along_c, self._along_p = split(self.along)
+        self._payoff_c, self._payoff_p = split(self.payoff)
+        self._prob_c, self._prob_p = split(self.prob)
+        self._infeasible = any(q is not None and (q < 0 or q > 1) for q in self._prob_c)
+        self._at: dict[tuple[Any, Any], tuple[int, ...] | None] = {}  # the same sample in a later round
+
+    # -- at one exact point
+    def rollback(self, point: tuple[Any, Any]) -> tuple[int, ...] | None:
+        """Return the rollback's full policy at a rational point (first branch wins exact ties).
+
+        None where a probability leaves [0, 1].
+        """
+        if self._infeasible:
+            return None
+        if point in self._at:
+            return self._at[point]
+        self._at[point] = out = self._rollback(point)
+        return out
+
+    def _rollback(self, point: tuple[Any, Any]) -> tuple[int, ...] | None:
+        u, w = point
+        prob = list(self._prob_c)
+        for i, f in self._prob_p:
+            q = f(u, w)
+            if q < 0 or q > 1:
+                return None
+            prob[i] = q
+        along = list(self._along_c)
+        for i, f in self._along_p:
+            along[i] = f(u, w)
+        payoff = list(self._payoff_c)
+        for i, f in self._payoff_p:
+            payoff[i] = f(u, w)
+        size = len(along)
+        parent = self._parent
+        accv: list[Any] = [0] * size
+        for i in range(1, size):  # parents come before their children
+            j = parent[i]
+            accv[i] = accv[j] + along[j]
+        mass: list[Any] = [0] * size
+        expect: list[Any] = [0] * size
+        choice = [0] * size
+        sign = self.sign
+        for i, k, a, n in self._steps:  # children (larger indices) first
+            if k == DECISION:
+                base = accv[i] + along[i]
+                best, best_value = 0, None
+                for off in range(n):
+                    c = a + off
+                    v = (base + along[c]) * mass[c] + expect[c]
+                    if best_value is None or (v - best_value) * sign > 0:
+                        best, best_value = off, v
+                choice[i] = best
+                c = a + best
+                mass[i], expect[i] = mass[c], along[c] * mass[c] + expect[c]
+            elif k == CHANCE:
+                m = e = 0
+                for c in range(a, a + n):
+                    q = prob[c]
+                    m += q * mass[c]
+                    e += q * (along[c] * mass[c] + expect[c])
+                mass[i], expect[i] = m, e
+            else:
+                mass[i], expect[i] = 1, payoff[i]
+        return tuple(choice[d] for d in self.decisions)
+
+    # -- as polynomials
+    def deviations(self, policy: tuple[int, ...]) -> list[tuple[Any, bool]]:
+        """Each deviation polynomial of ``policy``, signed so that the policy needs it positive.
+
+        For every decision ``d`` choosing ``c`` and every other branch ``b``:
+        ``sign * (value of c - value of b)`` at ``d``, both following the policy below, and
+        whether it must be strictly positive (``b`` comes before ``c``) or may be zero.
+        Cached per (decision, choices below ``c``, choices below ``b``).
+        """
+        kind, first, count = self.kind, self.first, self.count
+        size = len(self.along)
+        sid = [0] * size
+        for i in range(size - 1, -1, -1):
+            k = kind[i]
+            a = int(first[i])
+            if k == DECISION:
+                off = policy[self.position[i]]
+                key: tuple = (i, off, sid[a + off])
+            elif k == CHANCE:
+                key = (i, *(sid[c] for c in range(a, a + int(count[i]))))
+            else:
+                key = (i,)
+            sid[i] = self._intern(key, i, sid)
+        out = []
+        for d in self.decisions:
+            a = int(first[d])
+            off = policy[self.position[d]]
+            c = a + off
+            for b in range(a, a + int(count[d])):
+                if b == c:
+                    continue
+                k3 = (d, sid[c], sid[b])
+                g = self._deviations.get(k3)
+                if g is None:
+                    base = self.acc[d] + self.along[d]
+                    (mc, wc), (mb, wb) = self._mw[sid[c]], self._mw[sid[b]]
+                    g = ((base + self.along[c]) * mc + wc - (base + self.along[b]) * mb - wb) * self.sign
+                    self._deviations[k3] = g
+                out.append((g, b < c))
+        return out
+
+    def _intern(self, key: tuple, i: int, sid: list[int]) -> int:
+        n = self._ids.get(key)
+        if n is not None:
+            return n
+        n = self._ids[key] = len(self._ids)
+        kind, first, count = self.kind, self.first, self.count
+        a = int(first[i])
+        if kind[i] == DECISION:
+            c = a + key[1]
+            mc, wc = self._mw[sid[c]]
+            self._mw[n] = (mc, self.along[c] * mc + wc)
+        elif kind[i] == CHANCE:
+            m = e = self.along[i] * 0
+            for c in range(a, a + int(count[i])):
+                mc, wc = self._mw[sid[c]]
+                m += self.prob[c] * mc
+                e += self.prob[c] * (self.along[c] * mc + wc)
+            self._mw[n] = (m, e)
+        else:
+            self._mw[n] = (self.along[i] * 0 + 1, self.payoff[i])
+        return n
+
+    def reachable(self, policy: tuple[int, ...]) -> dict[str, str]:
+        return common.reachable_policy(self.flat, lambda i: policy[self.position[i]])
+
+
+def _power_range(lo: Any, hi: Any, k: int) -> tuple[Any, Any]:
+    """Return the exact range of ``t ** k`` for ``lo <= t <= hi``."""
+    if k == 0:
+        return lo**0, lo**0
+    a, b = lo**k, hi**k
+    if k % 2 == 0 and lo < 0 < hi:
+        return a * 0, max(a, b)
+    return min(a, b), max(a, b)
+
+
+def _may_vanish(g: Any, box: Any) -> bool:
+    """Whether the polynomial ``g`` may be 0 in the closed box: exact rational interval arithmetic.
+
+    False proves ``g`` has one sign on the whole box; True may be pessimistic.
+    """
+    import flint
+
+    (x0, x1), (y0, y1) = box
+    qx0, qx1, qy0, qy1 = (
+        flint.fmpq(int(sympy.Rational(v).p), int(sympy.Rational(v).q)) for v in (x0, x1, y0, y1)
+    )
+    low = high = flint.fmpq(0)
+    for (ex, ey), c in g.to_dict().items():
+        ax, bx = _power_range(qx0, qx1, int(ex))
+        ay, by = _power_range(qy0, qy1, int(ey))
+        products = [u * v * c for u in (ax, bx) for v in (ay, by)]
+        low += min(products)
+        high += max(products)
+    return low <= 0 <= high
+
+
+def _constant(f: Any) -> Any:
+    import flint
+
+    terms = f.to_dict()
+    return terms.get((0, 0), flint.fmpq(0))
+
+
+def _certified_partition(
+    tree: model.DecisionTree,
+    names: tuple[str, str],
+    axes: Sequence[tuple[Any, Any]],
+    exact_others: Mapping[str, Any],
+    seeds: Mapping[tuple[int, ...], Sequence[float]],
+    sign: int,
+) -> tuple[Any, dict[str, dict[str, str]]]:
+    """Cut the box into cells on each of which one full policy is provably optimal.
+
+    **One-shot deviation principle.**  In a finite tree with one decision maker and
+    expected values, let a *full policy* ``S`` choose a branch at every decision, reached
+    or not, and let ``local_S(x)`` be the value at branch ``x`` following ``S`` below it.
+    The rollback chooses ``S`` at a point (its choice at every decision) iff at every
+    decision ``d``, ``S``'s branch ``c`` has ``local_S(c) > local_S(b)`` for each branch
+    ``b`` before ``c`` and ``local_S(c) >= local_S(b)`` for each ``b`` after it (the first
+    branch wins exact ties).  *Proof*, by induction from the leaves: the rollback's value
+    of a subtree whose decisions all choose as ``S`` is ``local_S`` of it (a terminal
+    trivially; a chance node is the probability-weighted sum of its children's values;
+    a decision takes its chosen child's value).  If the rollback chooses ``S`` everywhere
+    then at each ``d`` its choice ``c`` is the first branch of largest rollback value,
+    and the rollback values of ``d``'s branches are ``local_S`` of them: the inequalities
+    hold.  Conversely, if they hold at every decision, then by induction below each
+    decision the rollback chooses as ``S`` (a decision with no decision below compares
+    terminal values, which are ``local_S``); so the branches' rollback values at ``d``
+    are their ``local_S`` values and the inequalities say ``c`` is the first branch of
+    largest value: the rollback chooses ``c``.  (For ``min`` read smaller for larger.)
+
+    **Certificate.**  For the policies found (``seeds``, then the new ones), the box is
+    decomposed along the irreducible factors of every non-constant deviation polynomial
+    ``local_S(c) - local_S(b)`` and of every probability ``P`` and ``P - 1``.  On a 2-D
+    cell each of these has one sign, so the deviation conditions of each found policy hold
+    on the whole cell or nowhere in it.  Each cell is decided by the exact rollback at
+    its rational sample point: the policy ``T`` chosen there satisfies its own
+    conditions at that point, so if ``T`` was among the policies decomposed along, ``T``
+    is optimal on the whole cell.  Otherwise ``T`` is added and the box decomposed again;
+    this ends because a tree has finitely many full policies.  When no cell is left
+    undecided every 2-D cell has a proven optimal full policy, whose reachable part names
+    the strategy; nothing is sampled.
+
+    Returns the decomposition (each cell's ``label`` the strategy's name, None where a
+    probability leaves [0, 1]) and each name's reachable policy.  Raises
+    :class:`_OverBudget` past :data:`CERTIFIED_MAX_CURVES`, :data:`CERTIFIED_MAX_ROUNDS`
+    or :data:`MAX_CELLS`; NotImplementedError when a value or probability is not a
+    polynomial in the two parameters.
+    """
+    import flint
+
+    from ..core.decompose import concatenate, decompose
+
+    a, b = names
+    polys = common.PolicyPolynomials(tree, exact_others, (a, b))
+    ctx = flint.fmpq_mpoly_ctx.get((a, b), "lex")
+
+    def to_flint(p: Any) -> Any:
+        return ctx.from_dict(
+            {
+                m: c if isinstance(c, flint.fmpq) else flint.fmpq(int(c.numerator), int(c.denominator))
+                for m, c in p.terms()
+            }
+        )
+
+    full = _FullPolicies(polys, to_flint, sign)
+    flat = polys.flat
+    feasibility: dict[tuple, Any] = {}
+    for i in np.flatnonzero(flat.under_chance):
+        f = full.prob[int(i)]
+        if f is not None and not f.is_constant():
+            for g in (f, f - 1):
+                feasibility.setdefault(tuple(sorted(g.to_dict().items())), g)
+    x, y = symbol(a), symbol(b)
+    (x0, x1), (y0, y1) = ((sympy.Rational(lo), sympy.Rational(hi)) for lo, hi in axes)
+    budget = [MAX_CELLS]  # cells left for the strips still to come
+    box_q = {}
+
+    def meets(g: Any, box: Any) -> bool:
+        """Whether ``g`` may vanish in the closed ``box``: False when its sign is proven constant there.
+
+        A curve that cannot vanish in the box keeps one sign on every cell, so the cells
+        need not be cut along it (the certificate reads its sign at the sample point).
+        """
+        key = (box, tuple(sorted(g.to_dict().items())))
+        if key not in box_q:
+            box_q[key] = _may_vanish(g, box)
+        return box_q[key]
+
+    def strip(lo: Any, hi: Any, depth: int) -> list[tuple[Any, list[Any]]]:
+        """Certify the strip ``lo < x < hi``, halving it while it needs too many curves."""
+        width = float(x1 - x0) / 1000
+        local = {p for p, (u, v) in seeds.items() if u <= float(hi) + width and v >= float(lo) - width}
+        try:
+            return [certify(((lo, hi), (y0, y1)), local, depth < CERTIFIED_MAX_DEPTH)]
+        except _OverBudget:
+            if depth >= CERTIFIED_MAX_DEPTH:
+                raise
+        mid = (lo + hi) / 2
+        return strip(lo, mid, depth + 1) + strip(mid, hi, depth + 1)
+
+    def certify(box: Any, seeded: set[tuple[int, ...]], halve: bool) -> tuple[Any, list[Any]]:
+        """Decompose ``box`` along the found policies' curves until every cell is certified."""
+        limit = min(budget[0], CERTIFIED_STRIP_CELLS) if halve else budget[0]
+        found: set[tuple[int, ...]] = set()
+        curves: dict[tuple, Any] = {k: g for k, g in feasibility.items() if meets(g, box)}
+        pending = set(seeded)
+        for _round in range(CERTIFIED_MAX_ROUNDS):
+            for policy in pending:
+                for g, _strict in full.deviations(policy):
+                    if not g.is_constant() and meets(g, box):
+                        curves.setdefault(tuple(sorted(g.to_dict().items())), g)
+                if len(curves) > CERTIFIED_MAX_CURVES:
+                    raise _OverBudget(f"more than {CERTIFIED_MAX_CURVES} curves")
+            found |= pending
+            try:
+                dec = decompose(list(curves.values()), x, y, box, max_cells=limit)
+            except DecompositionTooLarge as err:
+                raise _OverBudget(str(err)) from err
+            pending = set()
+            chosen = []
+            for cell in dec.cells:
+                policy = full.rollback(cell.sample)
+                chosen.append(policy)
+                if policy is not None and policy not in found:
+                    pending.add(policy)
+            if not pending:
+                budget[0] -= len(dec.cells)
+                return dec, chosen
+        raise _OverBudget(f"new optimal policies after {CERTIFIED_MAX_ROUNDS} rounds")
+
+    whole = ((x0, x1), (y0, y1))
+    for policy in seeds:  # one policy alone over the budget: no strip can be certified
+        alone = sum(1 for g, _s in full.deviations(policy) if not g.is_constant() and meets(g, whole))
+        if alone + len(feasibility) > CERTIFIED_MAX_CURVES:
+            raise _OverBudget(f"one policy has {alone} deviation curves")
+        break
+    parts = strip(x0, x1, 0)
+    dec = concatenate([d for d, _c in parts])
+    chosen = [p for _d, c in parts for p in c]
+    policy_of: dict[str, dict[str, str]] = {}
+    for cell, policy in zip(dec.cells, chosen):
+        if policy is None:
+            cell.label = None
+            continue
+        u, w = cell.sample
+        for g, strict in full.deviations(policy):  # the certificate, checked at the sample
+            at = g(u, w) if not g.is_constant() else _constant(g)
+            if at < 0 or (strict and at == 0):  # pragma: no cover - the rollback contradicts itself
+                raise AssertionError(f"the policy chosen at {cell.sample} fails its own deviation test")
+        reach = full.reachable(policy)
+        name = common.strategy_name(reach)
+        policy_of.setdefault(name, reach)
+        cell.label = name
+    return dec, policy_of
 
 
 #: Fractions of a cell's width and height where the float rollback re-checks it.
@@ -651,6 +1108,53 @@ def _bound(dec: Any, section: Any) -> Any:
     if section is None:
         return "box"
     return {"curve": f"{dec.curves[section.curve]} = 0", "root": section.index}
+
+
+def _grid_policies(
+    tree: model.DecisionTree, points: Mapping[str, Any], axis: str, *, chunk: int = 1024
+) -> tuple[np.ndarray, np.ndarray, list[dict[str, str]], dict[tuple[int, ...], list[float]]]:
+    """Like :func:`common.grid_policies`, and the full policies chosen (an offset at every decision).
+
+    The full policies (offsets in :func:`common.preorder_decisions` order), each with the least
+    and greatest value of the first parameter where the grid chose it, seed the certified partition.
+    """
+    flat = common.compiled(tree)
+    decisions = common.preorder_decisions(flat)
+    arrays = {k: np.asarray(v, dtype=float) for k, v in points.items()}
+    n = max((v.size for v in arrays.values() if v.ndim), default=1)
+    arrays = {k: np.broadcast_to(v, (n,)) if v.ndim else v for k, v in arrays.items()}
+    values = np.empty(n)
+    codes = np.empty(n, dtype=np.int64)
+    policies: list[dict[str, str]] = []
+    seen: dict[tuple, int] = {}
+    full: dict[tuple[int, ...], list[float]] = {}  # each full policy's least and greatest first parameter
+    first_axis = arrays[axis]
+    for start in range(0, n, chunk):
+        part = {k: (v[start : start + chunk] if v.ndim else v) for k, v in arrays.items()}
+        r = common.evaluate_float(tree, part)
+        size = min(chunk, n - start)
+        values[start : start + size] = np.broadcast_to(np.asarray(r.value, dtype=float), (size,))
+        local, pols = common.policy_codes(flat, r)
+        remap = []
+        for pol in pols:
+            key = tuple(pol.items())
+            if key not in seen:
+                seen[key] = len(policies)
+                policies.append(pol)
+            remap.append(seen[key])
+        codes[start : start + size] = np.asarray(remap, dtype=np.int64)[local]
+        choice = np.asarray(r._choice)
+        choice = choice[:, None] if choice.ndim == 1 else choice
+        offsets = choice[decisions] - flat.first_child[decisions][:, None]
+        rows, inverse = np.unique(
+            np.broadcast_to(offsets.T, (size, len(decisions))), axis=0, return_inverse=True
+        )
+        at = np.broadcast_to(first_axis[start : start + size] if first_axis.ndim else first_axis, (size,))
+        for k, row in enumerate(rows):
+            xs = at[np.asarray(inverse).reshape(-1) == k]
+            span = full.setdefault(tuple(int(v) for v in row), [np.inf, -np.inf])
+            span[0], span[1] = min(span[0], float(xs.min())), max(span[1], float(xs.max()))
+    return values, codes, policies, full
 
 
 def _feasible_mask(
