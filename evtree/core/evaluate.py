@@ -974,8 +974,12 @@ class Evaluation:
         step = max(1, int(4_000_000 // n))
         for start in range(0, len(policies), step):
             chunk = policies[start : start + step]
-            forced = np.column_stack([_policy_forced(flat, self.tree, pol) for pol in chunk])
             columns = len(chunk)
+            forced = np.full((n, columns), -1, dtype=np.int64)
+            for j, pol in enumerate(chunk):
+                one = _policy_forced(flat, self.tree, pol)  # None: nothing to force (no decision reached)
+                if one is not None:
+                    forced[:, j] = one
             leaves = np.array(np.broadcast_to(leaves_one, (n, columns)))
             probs = np.broadcast_to(probs_one, (n, columns))
             rolled = rollback(
