@@ -246,10 +246,11 @@ def _load_large(name: str, text: str, fmt: str) -> tuple[Any, Any]:
             return data, None
         found = _plain_table(data, from_orjson=False)
         return data, None if found is None else found[0]
-    _parse._check_digits(name, text)  # first, as load_document does
-    fast = _fast_json_table(text)
-    if fast is not None:
-        return fast
+    if len(text) > _parse.MARKED_JSON_BYTES:  # smaller documents are read with places, for the errors
+        _parse._check_digits(name, text)  # first, as load_document does
+        fast = _fast_json_table(text)
+        if fast is not None:
+            return fast
     # orjson is missing, refused the text or may have misread it: the exact parser's
     # document (or its error), then the table from it if the tree is plain.
     data = _parse.load_document(name, text, fmt)
@@ -591,9 +592,8 @@ def _plain_quantities(
     """Return a column of quantities as :func:`_quantity` stores them, or ``None`` if one is not plain.
 
     For a column that is not all floats: the list of the values as the node
-    reader stores them, integers staying integers (exact arithmetic reads
-    ``0.1`` as the float it is and ``1`` as one), each text checked as an
-    expression once (``" rest "`` stored as ``"rest"``).  A float given as NaN
+    reader stores them (integers stay integers, however large), each text
+    checked as an expression once (``" rest "`` stored as ``"rest"``).  A float given as NaN
     is not plain: it would read back as missing.
     """
     if not _QUANTITY_TYPES.issuperset(types):
