@@ -511,3 +511,28 @@ def test_a_large_plain_file_is_read_as_a_table_through_orjson(tmp_path):
     assert evtree.evaluate(read).value == evtree.evaluate(tree).value
     assert dict(evtree.evaluate(read).policy) == dict(evtree.evaluate(tree).policy)
     assert read == tree
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 2048])
+@pytest.mark.parametrize(
+    "values",
+    [
+        [0.5, 0.5, "rest", 1],
+        [0.5, math.nan, 1, 2],
+        [math.nan, 0.5, 1, 2],
+        [0.5, 0.5, math.inf, 1],
+        [1, 2, 0.5, 0.5],
+        [0.25, None, 0.75, None],
+        [2**70, 0.5, 0.5, 1.0],
+    ],
+)
+def test_quantities_of_every_kind_in_any_chunking(monkeypatch, values, chunk):
+    """Columns that change kind between chunks keep every value, and refuse a NaN given anywhere."""
+    monkeypatch.setattr(native, "_CHUNK", chunk)
+    branches = [{"label": f"b{i}", "terminal": v} for i, v in enumerate(values)]
+    doc = {"evtree": 1, "root": {"decision": "d", "branches": branches}}
+    for fmt, text in (("json", json.dumps(doc)), ("yaml", yaml.safe_dump(doc))):
+        if None in values:
+            assert same_outcome(text, fmt)[0] == "read error"  # a terminal without a payoff
+            continue
+        same_outcome(text, fmt)

@@ -323,8 +323,8 @@ def _plain_table(data: Any, *, from_orjson: bool, consume: bool = False) -> tupl
     per distinct set of keys (a chunk has one or a few), then columns by ``zip``.
     ``from_orjson``: refuse floats of 2**63 or more in magnitude, which may be
     integers ``orjson`` read as floats.  ``consume``: free the nodes' mappings as
-    they are read (much faster than freeing the whole document at the end); then
-    ``data["root"]`` is ``None`` afterwards, and a caller given ``None`` parses again.
+    they are read (a document parsed for the table only); ``data["root"]`` is then
+    ``None`` afterwards, and a caller given ``None`` must parse again.
     """
     from ..core.table import NodeTable
 
@@ -494,7 +494,10 @@ class _Columns:
                     self.missing[field] += column.count(None)
                 continue
             if arrays is not None:  # the first value that is not a float: the values as given
-                self.raw[field] = _as_given(np.concatenate(arrays)) if arrays else []
+                before = np.concatenate(arrays) if arrays else np.empty(0)
+                if int(np.isnan(before).sum()) != self.missing[field]:
+                    return False  # a NaN was given
+                self.raw[field] = _as_given(before)
                 self.arrays[field] = None
             self.raw[field] += column
         return True
