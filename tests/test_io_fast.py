@@ -536,3 +536,14 @@ def test_quantities_of_every_kind_in_any_chunking(monkeypatch, values, chunk):
             assert same_outcome(text, fmt)[0] == "read error"  # a terminal without a payoff
             continue
         same_outcome(text, fmt)
+
+
+def test_a_deep_tree_is_left_to_the_node_reader(monkeypatch):
+    monkeypatch.setattr(native, "_FAST_MAX_LEVELS", 5)
+    head = '"decision": "d%d", "branches": [{"label": "stop", "terminal": 0}, {"label": "go", '
+    for depth, table in ((3, True), (8, False)):
+        body = "".join(head % i for i in range(depth)) + '"terminal": 1' + "}]" * depth
+        text = '{"evtree": 1, "root": {' + body + "}}\n"
+        fast = same_outcome(text, "json")
+        assert fast[3] is table
+        assert fast[2][0][0] == 1

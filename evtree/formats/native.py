@@ -339,7 +339,11 @@ def _plain_table(data: Any, *, from_orjson: bool, consume: bool = False) -> tupl
         data["root"] = None  # type: ignore[index]
         del root
     top = True
+    depth = 0
     while level:
+        depth += 1
+        if depth > _FAST_MAX_LEVELS:  # a deep, narrow tree: the node reader is as fast
+            return None
         branches: list[Any] = []
         for start in range(0, len(level), _CHUNK):
             chunk = level[start : start + _CHUNK]
@@ -370,6 +374,9 @@ def _plain_table(data: Any, *, from_orjson: bool, consume: bool = False) -> tupl
 
 #: Nodes checked together by :func:`_plain_table` (a few hundred kilobytes of mappings).
 _CHUNK = 2048
+#: Deepest tree :func:`_plain_table` reads (each level costs some Python; a deep tree has
+#: few nodes a level, and is read by the node reader).
+_FAST_MAX_LEVELS = 1000
 _KIND_CODES = {"terminal": 0, "chance": 1, "decision": 2}  # evtree.core.table's codes
 _QUANTITY_FIELDS = ("probability", "payoff", "terminal")
 
