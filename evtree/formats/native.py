@@ -467,6 +467,7 @@ class _Columns:
                 out = self._group(shape, rows, top)
                 if out is None:
                     return False
+                del out["absent"]
                 for key, column in out.items():
                     list(map(fields[key].__setitem__, where, column))
                 list(map(kinds.__setitem__, where, repeat(shape[0])))
@@ -483,9 +484,10 @@ class _Columns:
         self.names += fields["name"]
         self.counts += fields["count"]
         branches += fields["branches"]
+        absent = fields.get("absent", ())
         for field in _QUANTITY_FIELDS:
             column = fields[field]
-            types = set(map(type, column))
+            types = _NONES if field in absent else set(map(type, column))
             self.types[field] |= types
             arrays = self.arrays[field]
             if arrays is not None and _FLOAT_OR_NONE.issuperset(types):
@@ -547,11 +549,13 @@ class _Columns:
                 return None
             out["count"] = counts
             out["branches"] = lists
-        if not _TEXT_OR_NONE.issuperset(map(type, names)) or any(map(str.isspace, filter(None, names))):
-            return None
-        if "" in names:  # no name, as _name reads it
-            names = [None if v == "" else v for v in names]
+        if names is not nothing:
+            if not _TEXT_OR_NONE.issuperset(map(type, names)) or any(map(str.isspace, filter(None, names))):
+                return None
+            if "" in names:  # no name, as _name reads it
+                names = [None if v == "" else v for v in names]
         out["name"] = names
+        out["absent"] = [f for f in _QUANTITY_FIELDS if out[f] is nothing]
         return out
 
     def quantities(self, field: str, *, rest: bool, from_orjson: bool) -> Any:
