@@ -181,7 +181,7 @@ def documents(draw: Any, *, odd: bool) -> dict[str, Any]:
     return doc
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(documents(odd=True), st.sampled_from(["json", "yaml"]))
 def test_any_document_reads_the_same_both_ways(doc, fmt):
     if fmt == "json":
@@ -360,7 +360,7 @@ def typed(value: Any) -> Any:
     return (type(value).__name__, value)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.dictionaries(st.text(max_size=4), json_values, max_size=5), st.booleans())
 def test_what_orjson_gives_and_is_kept_is_what_json_loads_gives(doc, indent):
     text = json.dumps(doc, indent=1 if indent else None, ensure_ascii=False)
@@ -406,7 +406,7 @@ def json_with_duplicates(draw: Any) -> tuple[str, bool]:
     return text, duplicated[0]
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(json_with_duplicates())
 def test_the_colon_count_never_lets_a_duplicate_key_through(case):
     text, duplicated = case
