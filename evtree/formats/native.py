@@ -344,18 +344,16 @@ def _plain_table(data: Any, *, from_orjson: bool, consume: bool = False) -> tupl
         depth += 1
         if depth > _FAST_MAX_LEVELS:  # a deep, narrow tree: the node reader is as fast
             return None
-        branches: list[Any] = []
+        below: list[Any] = []  # the next level's nodes
         for start in range(0, len(level), _CHUNK):
             chunk = level[start : start + _CHUNK]
             if consume:  # the chunk holds the nodes' last references: freed below, while in the cache
                 level[start : start + _CHUNK] = repeat(None, len(chunk))
-            if not columns.read(chunk, top, branches):
+            if not columns.read(chunk, top, below, consume):
                 return None
             del chunk
         top = False
-        level = list(itertools.chain.from_iterable(branches))
-        if consume:
-            list(map(list.clear, branches))
+        level = below
     quantities = []
     for field, rest in (("probability", True), ("payoff", False), ("terminal", False)):
         column = columns.quantities(field, rest=rest, from_orjson=from_orjson)
@@ -415,8 +413,12 @@ class _Columns:
         self.shapes: dict[tuple[Any, ...], Any] = {}
         self.label_memo: dict[str, str] = {}
 
-    def read(self, chunk: list[Any], top: bool, branches: list[Any]) -> bool:
-        """Check one chunk of a level and append its columns; ``False`` if a node is not plain."""
+    def read(self, chunk: list[Any], top: bool, below: list[Any], consume: bool) -> bool:
+        """Check one chunk of a level and append its columns and its nodes' children to ``below``.
+
+        ``False`` if a node is not plain.  ``consume``: empty the lists of branches
+        (the children are then held by ``below`` only).
+        """
         if not _MAPPINGS.issuperset(map(type, chunk)):
             return False
         n = len(chunk)
@@ -483,7 +485,10 @@ class _Columns:
             self.labels.append(None)
         self.names += fields["name"]
         self.counts += fields["count"]
-        branches += fields["branches"]
+        lists = fields["branches"]
+        below += itertools.chain.from_iterable(lists)
+        if consume:
+            list(map(list.clear, lists))
         absent = fields.get("absent", ())
         for field in _QUANTITY_FIELDS:
             column = fields[field]
