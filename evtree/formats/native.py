@@ -422,12 +422,13 @@ class _Columns:
         if not _MAPPINGS.issuperset(map(type, chunk)):
             return False
         n = len(chunk)
-        sizes = list(map(len, chunk))
-        self.keys += sum(sizes)
+        keys = sum(map(len, chunk))
+        self.keys += keys
         first = tuple(chunk[0])
         rows = None
-        if len(first) > 1 and sizes.count(len(first)) == n:
-            # As many keys as the first node, and all of its keys: the same keys.
+        if len(first) > 1 and keys == n * len(first):
+            # Every node has the first one's keys (or KeyError), so at least as many; n times
+            # as many in all: each has just these.
             try:
                 rows = list(map(operator.itemgetter(*first), chunk))
             except KeyError:
