@@ -319,8 +319,9 @@ def _plain_table(data: Any, *, from_orjson: bool, consume: bool = False) -> tupl
 
     The tree is read level by level, each level in chunks of :data:`_CHUNK` nodes
     (so that the checks find them in the processor's cache), with operations that
-    run in C over a whole chunk: each node's keys and values as tuples, one check
-    per distinct set of keys (a chunk has one or a few), then columns by ``zip``.
+    run in C over a whole chunk: each node's values as one tuple (by the keys of the
+    chunk's first node, when every node has just those), one check per distinct set
+    of keys (a chunk has one or a few), then columns by ``zip``.
     ``from_orjson``: refuse floats of 2**63 or more in magnitude, which may be
     integers ``orjson`` read as floats.  ``consume``: free the nodes' mappings as
     they are read (a document parsed for the table only); ``data["root"]`` is then
