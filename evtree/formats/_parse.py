@@ -26,6 +26,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable, Mapping
+from itertools import repeat
 from typing import Any, TypeVar
 
 import yaml
@@ -319,6 +320,86 @@ def _load_json(name: str, text: str, marked: bool | None = None) -> Any:
         raise FileFormatError(f"invalid JSON: {err.msg}", where=f"{name}:{err.lineno}:{err.colno}") from None
 
 
+def fast_json(text: str) -> Any:
+    """Parse a JSON document with ``orjson``; ``None`` when it cannot stand for :func:`json.loads`.
+
+    ``None`` when ``orjson`` is not installed, refuses the text (``NaN``, a number
+    beyond the double range, a lone surrogate, nesting deeper than it reads, any
+    syntax error), or the document is not an object: the caller then parses with
+    :func:`_load_json`, which gives today's result or error.  What ``orjson``
+    returns otherwise equals what :func:`json.loads` returns, except in two ways
+    the caller must rule out before using it (:func:`verify_fast_json`): it keeps
+    the last of duplicate keys (:func:`_load_json` refuses them), and it reads an
+    integer beyond 64 bits as a float.
+    """
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - a dependency; the standard parser is exact anyway
+        return None
+    try:
+        data = orjson.loads(text)
+    except Exception:  # noqa: BLE001 - any refusal: the exact parser decides
+        return None
+    return data if type(data) is dict else None
+
+
+#: Magnitude from which a float read by ``orjson`` may be an integer beyond 64 bits
+#: (it reads those as floats; every integer below keeps its type).
+FAST_JSON_FLOAT_LIMIT = 2.0**63
+
+
+def verify_fast_json(text: str, keys: int, strings: Callable[[], Any]) -> bool:
+    r"""Whether a document read by :func:`fast_json` has no duplicate key.
+
+    ``keys`` is the number of keys of all the parsed objects, and ``strings()``
+    yields every text (key or value) of the parsed document.
+
+    Why this is exact.  Outside strings a JSON text has one ``:`` per key of every
+    object it writes, duplicates included; inside strings, the ``:`` characters
+    written literally.  So ``text.count(":") = K + S`` where ``K`` is the number
+    of keys written and ``S >= 0`` the literal colons in strings.  The parsed
+    document has ``keys = K - d`` where ``d >= 0`` is the number of duplicate keys
+    dropped.  Then ``text.count(":") == keys`` means ``S + d = 0``: no duplicate.
+    When strings hold colons (a description "Source: ..."), the colons of the
+    parsed strings are counted too: without a ``\u003a`` escape in the text (one
+    escape-free check), each literal colon of a kept string is one colon of a
+    parsed string, so their count is ``S - D`` where ``D >= 0`` are the colons in
+    strings dropped with duplicates (and their values); ``text.count(":") ==
+    keys + S - D`` then means ``d + D = 0``.  Any other outcome is treated as a
+    possible duplicate: the exact parser reads the text again and reports it.
+    """
+    colons = text.count(":")
+    if colons == keys:
+        return True
+    if "\\u003" in text or "\\U003" in text:  # an escaped colon (\u003a) would count in S - D only
+        return False
+    return colons == keys + sum(map(str.count, strings(), repeat(":")))
+
+
+def count_plain(value: Any, strings: list[str]) -> int | None:
+    """Count the keys of every object in ``value`` (read by :func:`fast_json`), collecting its texts.
+
+    ``None`` if it holds a float of :data:`FAST_JSON_FLOAT_LIMIT` or more in
+    magnitude (possibly an integer beyond 64 bits that ``orjson`` turned into a float).
+    """
+    keys = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            keys += len(item)
+            strings.extend(item)
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        elif kind is str:
+            strings.append(item)
+        elif kind is float and abs(item) >= FAST_JSON_FLOAT_LIMIT:
+            return None
+    return keys
+
+
 def json_depth(text: str) -> tuple[int, int]:
     """Return the deepest nesting of a JSON text and the line where it is first reached."""
     depth = best = 0
@@ -349,13 +430,37 @@ MAX_DIGITS = 4300
 """Longest run of digits a number in a file may have (Python's own limit on reading integers)."""
 
 
+#: Spacing of the characters :func:`_check_digits` looks at first: a run of more than
+#: :data:`MAX_DIGITS` digits covers at least ``(MAX_DIGITS + 1) // _DIGIT_STRIDE`` of them.
+_DIGIT_STRIDE = 512
+_DIGIT_RUN = re.compile(rf"(?<!\d)\d{{{MAX_DIGITS + 1},}}")
+
+
 def _check_digits(name: str, text: str) -> None:
     """Refuse a number written with more than :data:`MAX_DIGITS` digits, with its place.
 
     Such a number is far beyond the float range every payoff and probability must
     stay within (docs/format.md, Limits), and Python refuses to read it as an integer.
+
+    Linear time: the text's every :data:`_DIGIT_STRIDE`-th character is looked at
+    first.  A run of more than :data:`MAX_DIGITS` digits covers ``k`` consecutive
+    sampled characters, all digits (``k`` below); so only the stretches between
+    the sampled non-digits around ``k`` or more consecutive sampled digits can
+    hold one, and only those are searched, from the start of each run of digits
+    (the look-behind), which reads every digit once.  The first run found is the
+    leftmost one: the stretches are searched in text order and a run never
+    crosses a sampled non-digit, so never two stretches.
     """
-    found = re.search(rf"\d{{{MAX_DIGITS + 1},}}", text)
+    stride = _DIGIT_STRIDE
+    k = (MAX_DIGITS + 1) // stride
+    found = None
+    for sampled in re.finditer(rf"\d{{{k},}}", text[::stride]):
+        # Sampled characters start - 1 and end are not digits (or lie outside the text).
+        lo = max(0, (sampled.start() - 1) * stride + 1)
+        hi = min(len(text), sampled.end() * stride)
+        found = _DIGIT_RUN.search(text, lo, hi)
+        if found is not None:
+            break
     if found is None:
         return
     line = text.count("\n", 0, found.start()) + 1

@@ -13,12 +13,17 @@ refused, in JSON too (see :mod:`evtree.formats._parse`).
 
 from __future__ import annotations
 
+import array
 import itertools
 import json
+import math
+import operator
 import os
 from collections.abc import Mapping
+from itertools import repeat
 from typing import IO, Any
 
+import numpy as np
 import yaml
 
 from ..core import components, model
@@ -105,9 +110,12 @@ def read_tree(
     def parse_and_build() -> model.DecisionTree:
         # Parse and build with the collector paused: a large file makes millions of objects.
         with model.building():
-            data = _parse.load_document(name, text, fmt)
+            if len(text) > FAST_READ_BYTES:
+                data, table = _load_large(name, text, fmt)
+            else:
+                data, table = _parse.load_document(name, text, fmt), None
             _parse.check_top_level(data, where)
-            return tree_from_dict(data, where=where)
+            return _tree_from_dict(data, where, table)
 
     return _parse.parse_deep(name, text, fmt, parse_and_build)
 
@@ -134,7 +142,11 @@ def _guess_format(name: str, text: str) -> str:
 
 def tree_from_dict(data: Any, *, where: Any = None) -> model.DecisionTree:
     """Build a tree from plain data in the file schema, checking every field."""
-    where = where or _Where("<data>")
+    return _tree_from_dict(data, where or _Where("<data>"), None)
+
+
+def _tree_from_dict(data: Any, where: Any, root_table: Any) -> model.DecisionTree:
+    """:func:`tree_from_dict`, with the root already read as a table (``root_table``) or not (``None``)."""
     if not isinstance(data, Mapping):
         raise FileFormatError("the document must be a mapping with a 'root'", where=where(""))
     unknown = set(data) - _TOP_KEYS
@@ -159,7 +171,10 @@ def tree_from_dict(data: Any, *, where: Any = None) -> model.DecisionTree:
             str(k): _read_node(v, f"subtrees.{k}", where, subtrees_spec, k, branch=False)
             for k, v in subtrees_spec.items()
         }
-        root = _read_node(data["root"], "root", where, data, "root", branch=False)
+        if root_table is not None:  # read by _plain_table: every field checked, all valid
+            root = root_table
+        else:
+            root = _read_node(data["root"], "root", where, data, "root", branch=False)
     for key in ("name", "description"):
         if key in data and not isinstance(data[key], str):
             raise FileFormatError(f"'{key}' must be text", where=where(key, data, key))
@@ -194,6 +209,434 @@ def tree_from_dict(data: Any, *, where: Any = None) -> model.DecisionTree:
         except ModelError as err:
             raise err.in_file(where("utility", data, "utility")) from None
     return tree
+
+
+# ----------------------------------------------------------------------------- large files
+#: Documents longer than this (characters) are read through the fast path: JSON parsed by
+#: ``orjson`` (:func:`evtree.formats._parse.fast_json`), and a plain tree read straight into
+#: a :class:`~evtree.core.table.NodeTable` (:func:`_plain_table`), without node objects.
+FAST_READ_BYTES = _parse.MARKED_JSON_BYTES
+
+#: Top-level keys of a document the fast path reads (criteria, players and subtrees: the node reader).
+_FAST_TOP_KEYS = _TOP_KEYS - {"criteria", "players", "subtrees"}
+#: Keys of a node the fast path reads; any other key (event, use, utility, player,
+#: information_set, or an unknown one) sends the whole tree to the node reader.
+_FAST_BRANCH_KEYS = frozenset({"label", "probability", "payoff", "name", "branches", *_NODE_KEYS})
+_FAST_ROOT_KEYS = frozenset({"decision", "chance", "branches"})
+_MAPPINGS = frozenset({dict, _Marked})
+_LISTS = frozenset({list, _MarkedList})
+_NONE = type(None)
+_TEXT_OR_NONE = frozenset({str, _NONE})
+_FLOAT_OR_NONE = frozenset({float, _NONE})
+_QUANTITY_TYPES = frozenset({float, int, str, _NONE})
+_KIND_KEY = ("chance", "decision")  # by whether the node is a decision
+
+
+def _load_large(name: str, text: str, fmt: str) -> tuple[Any, Any]:
+    """Parse a large document; return ``(data, root table)``; raise what ``load_document`` raises.
+
+    The table is ``None`` when the tree is not plain (:func:`_plain_table`): the node
+    reader then reads ``data["root"]``.  JSON is parsed by ``orjson`` when it is
+    certain to give what the exact parser gives (:func:`_fast_json_table`), else by
+    the exact parser.
+    """
+    if fmt != "json":
+        data = _parse.load_document(name, text, fmt)
+        if not isinstance(data, Mapping):
+            return data, None
+        found = _plain_table(data, from_orjson=False)
+        return data, None if found is None else found[0]
+    if len(text) > _parse.MARKED_JSON_BYTES:  # smaller documents are read with places, for the errors
+        _parse._check_digits(name, text)  # first, as load_document does
+        fast = _fast_json_table(text)
+        if fast is not None:
+            return fast
+    # orjson is missing, refused the text or may have misread it: the exact parser's
+    # document (or its error), then the table from it if the tree is plain.
+    data = _parse.load_document(name, text, fmt)
+    if not isinstance(data, Mapping):
+        return data, None
+    found = _plain_table(data, from_orjson=False)
+    return data, None if found is None else found[0]
+
+
+def _fast_json_table(text: str) -> tuple[Any, Any] | None:
+    """Read a JSON document with ``orjson`` and its plain tree as a table, or ``None``.
+
+    ``None`` whenever the result could differ from the exact parser's: ``orjson``
+    refused the text, the tree is not plain, a float may be a big integer, or a
+    key may be duplicated (:func:`evtree.formats._parse.verify_fast_json`).
+    The nodes' mappings are freed as they are read.
+    """
+    data = _parse.fast_json(text)
+    if data is None:
+        return None
+    found = _plain_table(data, from_orjson=True, consume=True)
+    if found is None:
+        return None
+    table, node_keys = found
+    strings: list[str] = []
+    other = _parse.count_plain([v for k, v in data.items() if k != "root"], strings)
+    if other is None:
+        return None
+    keys = len(data) + other + node_keys
+
+    def texts() -> Any:
+        # Every text of the parsed document that may hold a colon: node keys and top-level
+        # keys are names without one.  Labels, names and quantities as read (a name "" read
+        # as None, a probability " rest" as "rest": no colon either way).
+        return itertools.chain(
+            strings,
+            filter(None, table.label),
+            filter(None, table.name),
+            *(
+                (v for v in column if type(v) is str)
+                for column in (table.probability, table.branch_payoff, table.payoff)
+                if type(column) is list
+            ),
+        )
+
+    if not _parse.verify_fast_json(text, keys, texts):
+        return None
+    return data, table
+
+
+def _plain_table(data: Any, *, from_orjson: bool, consume: bool = False) -> tuple[Any, int] | None:
+    """Read the root of a plain tree into a :class:`~evtree.core.table.NodeTable`, without node objects.
+
+    Returns the table and the number of keys of the node mappings, or ``None``
+    when the tree is not plain; then nothing was changed and the node reader
+    (:func:`_read_node`) reads the root, giving the result or the error it gives
+    today.  Plain: no ``criteria``, ``players`` or ``subtrees`` at the top; every
+    node a mapping of :data:`_FAST_ROOT_KEYS` (the root) or :data:`_FAST_BRANCH_KEYS`
+    with exactly one kind; labels text; names text, non-blank, or missing;
+    decision and chance nodes with a non-empty list of branches and no ``name``
+    key; terminals without branches and with a payoff; every quantity a finite
+    float, an integer within the float range, or a valid expression (a
+    ``probability`` may be ``rest``).  Each of these is what :func:`_read_head`,
+    :func:`_read_branch_fields` and :func:`_read_internal` check, so a table is made
+    exactly when the node reader would succeed, and it holds the values they store.
+
+    The tree is read level by level, each level in chunks of :data:`_CHUNK` nodes
+    (so that the checks find them in the processor's cache), with operations that
+    run in C over a whole chunk: each node's values as one tuple (by the keys of the
+    chunk's first node, when every node has just those), one check per distinct set
+    of keys (a chunk has one or a few), then columns by ``zip``.
+    ``from_orjson``: refuse floats of 2**63 or more in magnitude, which may be
+    integers ``orjson`` read as floats.  ``consume``: free the nodes' mappings as
+    they are read (a document parsed for the table only); ``data["root"]`` is then
+    ``None`` afterwards, and a caller given ``None`` must parse again.
+    """
+    from ..core.table import NodeTable
+
+    if not _FAST_TOP_KEYS.issuperset(data):
+        return None
+    root = data.get("root")
+    if type(root) not in _MAPPINGS:
+        return None
+    columns = _Columns()
+    level = [root]
+    if consume:
+        data["root"] = None  # type: ignore[index]
+        del root
+    top = True
+    depth = 0
+    while level:
+        depth += 1
+        if depth > _FAST_MAX_LEVELS:  # a deep, narrow tree: the node reader is as fast
+            return None
+        below: list[Any] = []  # the next level's nodes
+        for start in range(0, len(level), _CHUNK):
+            chunk = level[start : start + _CHUNK]
+            if consume:  # the chunk holds the nodes' last references: freed below, while in the cache
+                level[start : start + _CHUNK] = repeat(None, len(chunk))
+            if not columns.read(chunk, top, below, consume):
+                return None
+            del chunk
+        top = False
+        level = below
+    quantities = []
+    for field, rest in (("probability", True), ("payoff", False), ("terminal", False)):
+        column = columns.quantities(field, rest=rest, from_orjson=from_orjson)
+        if column is None:
+            return None
+        quantities.append(column)
+    table = NodeTable(
+        np.frombuffer(bytes(columns.kinds), dtype=np.int8),
+        np.array(columns.counts, dtype=np.int64),
+        columns.labels,
+        columns.names,
+        *quantities,
+    )
+    return table, columns.keys
+
+
+#: Nodes checked together by :func:`_plain_table` (a few hundred kilobytes of mappings).
+_CHUNK = 2048
+#: Deepest tree :func:`_plain_table` reads (each level costs some Python; a deep tree has
+#: few nodes a level, and is read by the node reader).
+_FAST_MAX_LEVELS = 1000
+_KIND_CODES = {"terminal": 0, "chance": 1, "decision": 2}  # evtree.core.table's codes
+_QUANTITY_FIELDS = ("probability", "payoff", "terminal")
+
+
+def _node_shape(keys: tuple[Any, ...], top: bool) -> tuple[int, dict[Any, int]] | None:
+    """Check the keys of a node as :func:`_read_head` does; return its kind code and key positions.
+
+    ``None`` when a node with these keys is not plain (see :func:`_plain_table`).
+    """
+    if not (_FAST_ROOT_KEYS if top else _FAST_BRANCH_KEYS).issuperset(keys):
+        return None
+    kinds = [k for k in keys if k in _NODE_KEYS]
+    if len(kinds) != 1 or (not top and "label" not in keys):
+        return None
+    kind = kinds[0]
+    if kind == "terminal" and "branches" in keys:
+        return None
+    if kind != "terminal" and ("name" in keys or "branches" not in keys):
+        return None
+    return _KIND_CODES[kind], {k: i for i, k in enumerate(keys)}
+
+
+class _Columns:
+    """The columns :func:`_plain_table` gathers, level after level, chunk after chunk."""
+
+    def __init__(self) -> None:
+        self.kinds = bytearray()
+        self.counts: list[int] = []
+        self.labels: list[Any] = []
+        self.names: list[Any] = []
+        self.raw: dict[str, list[Any]] = {f: [] for f in _QUANTITY_FIELDS}
+        self.arrays: dict[str, list[np.ndarray] | None] = {f: [] for f in _QUANTITY_FIELDS}
+        self.types: dict[str, set[type]] = {f: set() for f in _QUANTITY_FIELDS}
+        self.missing = dict.fromkeys(_QUANTITY_FIELDS, 0)
+        self.keys = 0
+        self.shapes: dict[tuple[Any, ...], Any] = {}
+        self.label_memo: dict[str, str] = {}
+
+    def read(self, chunk: list[Any], top: bool, below: list[Any], consume: bool) -> bool:
+        """Check one chunk of a level and append its columns and its nodes' children to ``below``.
+
+        ``False`` if a node is not plain.  ``consume``: empty the lists of branches
+        (the children are then held by ``below`` only).
+        """
+        if not _MAPPINGS.issuperset(map(type, chunk)):
+            return False
+        n = len(chunk)
+        keys = sum(map(len, chunk))
+        self.keys += keys
+        first = tuple(chunk[0])
+        rows = None
+        if len(first) > 1 and keys == n * len(first):
+            # Every node has the first one's keys (or KeyError), so at least as many; n times
+            # as many in all: each has just these.
+            try:
+                rows = list(map(operator.itemgetter(*first), chunk))
+            except KeyError:
+                rows = None
+        if rows is not None:
+            distinct: set[tuple[Any, ...]] = {first}
+            values = rows
+        else:
+            signatures = list(map(tuple, chunk))
+            values = list(map(tuple, map(dict.values, chunk)))
+            distinct = set(signatures)
+        groups = []
+        for signature in distinct:
+            shape = self.shapes.get((signature, top), _END)
+            if shape is _END:
+                shape = self.shapes[(signature, top)] = _node_shape(signature, top)
+            if shape is None:
+                return False
+            if len(distinct) == 1:
+                groups.append((shape, None, values))
+            else:
+                where = [i for i, sig in enumerate(signatures) if sig == signature]
+                groups.append((shape, where, list(map(values.__getitem__, where))))
+        fields: dict[str, list[Any]] = {}
+        if len(groups) == 1:
+            shape, _, rows = groups[0]
+            out = self._group(shape, rows, top)
+            if out is None:
+                return False
+            fields = out
+            if shape[0] == 0:  # terminals
+                fields["branches"] = ()
+            self.kinds += bytes((shape[0],)) * n
+        else:
+            fields = {k: [None] * n for k in ("label", "name", *_QUANTITY_FIELDS, "branches")}
+            fields["count"] = [0] * n
+            kinds = bytearray(n)
+            for shape, where, rows in groups:
+                out = self._group(shape, rows, top)
+                if out is None:
+                    return False
+                del out["absent"]
+                for key, column in out.items():
+                    list(map(fields[key].__setitem__, where, column))
+                list(map(kinds.__setitem__, where, repeat(shape[0])))
+            fields["branches"] = list(filter(None, fields["branches"]))  # lists of branches are never empty
+            self.kinds += kinds
+        if not top:
+            labels = fields["label"]
+            memo = self.label_memo
+            if len(memo) < _LABELS_SHARED:  # labels repeat: one object each, not one per node
+                labels = map(memo.setdefault, labels, labels)
+            self.labels += labels
+        else:
+            self.labels.append(None)
+        self.names += fields["name"]
+        self.counts += fields["count"]
+        lists = fields["branches"]
+        below += itertools.chain.from_iterable(lists)
+        if consume:
+            list(map(list.clear, lists))
+        absent = fields.get("absent", ())
+        for field in _QUANTITY_FIELDS:
+            column = fields[field]
+            types = _NONES if field in absent else set(map(type, column))
+            self.types[field] |= types
+            arrays = self.arrays[field]
+            if arrays is not None and _FLOAT_OR_NONE.issuperset(types):
+                # Floats and None so far: kept as floats only (NaN where missing; a NaN
+                # given is told apart by counting the None).
+                if types == _FLOATS:
+                    arrays.append(np.frombuffer(array.array("d", column), dtype=float))
+                elif types == _NONES:
+                    arrays.append(np.full(len(column), np.nan))
+                    self.missing[field] += len(column)
+                else:
+                    arrays.append(np.array(column, dtype=float))
+                    self.missing[field] += column.count(None)
+                continue
+            if arrays is not None:  # the first value that is not a float: the values as given
+                before = np.concatenate(arrays) if arrays else np.empty(0)
+                if int(np.isnan(before).sum()) != self.missing[field]:
+                    return False  # a NaN was given
+                self.raw[field] = _as_given(before)
+                self.arrays[field] = None
+            self.raw[field] += column
+        return True
+
+    @staticmethod
+    def _group(shape: tuple[int, dict[Any, int]], rows: list[Any], top: bool) -> dict[str, Any] | None:
+        """Columns of the nodes of a chunk that share one set of keys, checked; ``None`` if not plain."""
+        code, where = shape
+        n = len(rows)
+        columns = list(zip(*rows))
+        nothing = (None,) * n
+
+        def column(key: str) -> Any:
+            return columns[where[key]] if key in where else nothing
+
+        out: dict[str, Any] = {}
+        if not top:
+            labels = columns[where["label"]]
+            if not _TEXTS.issuperset(map(type, labels)):
+                return None
+            out["label"] = labels
+        out["probability"] = column("probability")
+        out["payoff"] = column("payoff")
+        if code == 0:
+            payoffs = columns[where["terminal"]]
+            if None in payoffs:
+                return None
+            out["terminal"] = payoffs
+            names = column("name")
+            out["count"] = (0,) * n
+            out["branches"] = nothing
+        else:
+            out["terminal"] = nothing
+            names = columns[where[_KIND_KEY[code == 2]]]
+            lists = columns[where["branches"]]
+            if not _LISTS.issuperset(map(type, lists)):
+                return None
+            counts = list(map(len, lists))
+            if 0 in counts:
+                return None
+            out["count"] = counts
+            out["branches"] = lists
+        if names is not nothing:
+            if not _TEXT_OR_NONE.issuperset(map(type, names)) or any(map(str.isspace, filter(None, names))):
+                return None
+            if "" in names:  # no name, as _name reads it
+                names = [None if v == "" else v for v in names]
+        out["name"] = names
+        out["absent"] = [f for f in _QUANTITY_FIELDS if out[f] is nothing]
+        return out
+
+    def quantities(self, field: str, *, rest: bool, from_orjson: bool) -> Any:
+        """Return a whole quantity column (see :func:`_plain_quantities`), or ``None`` if not plain."""
+        arrays = self.arrays[field]
+        if arrays is not None:
+            return _float_column(np.concatenate(arrays), self.missing[field], from_orjson=from_orjson)
+        return _plain_quantities(
+            self.raw[field], self.types[field], field, rest=rest, from_orjson=from_orjson
+        )
+
+
+_TEXTS = frozenset({str})
+_FLOATS = frozenset({float})
+_NONES = frozenset({_NONE})
+#: Distinct labels shared (one object per label text) before :func:`_plain_table` stops sharing.
+_LABELS_SHARED = 100_000
+
+
+def _float_column(values: np.ndarray, missing: int, *, from_orjson: bool) -> Any:
+    """Return floats (NaN where ``None`` was) as a FloatColumn; ``None`` if a value is not plain.
+
+    ``missing`` is the number of ``None``: more NaN means a NaN was given.
+    """
+    from ..core.table import FloatColumn
+
+    absent = np.isnan(values)
+    if int(absent.sum()) != missing:
+        return None
+    given = values[~absent]
+    if not np.isfinite(given).all():
+        return None
+    if from_orjson and (np.abs(given) >= _parse.FAST_JSON_FLOAT_LIMIT).any():
+        return None
+    if not len(given):
+        return FloatColumn(np.broadcast_to(np.nan, (len(values),)))
+    return FloatColumn(values)
+
+
+def _as_given(values: np.ndarray) -> list[Any]:
+    """Floats with NaN for missing, as a list of floats and ``None``."""
+    return [None if x != x else x for x in values.tolist()]
+
+
+def _plain_quantities(
+    values: list[Any], types: set[type], field: str, *, rest: bool, from_orjson: bool
+) -> Any:
+    """Return a column of quantities as :func:`_quantity` stores them, or ``None`` if one is not plain.
+
+    For a column that is not all floats: the list of the values as the node
+    reader stores them (integers stay integers, however large), each text
+    checked as an expression once (``" rest "`` stored as ``"rest"``).  A float given as NaN
+    is not plain: it would read back as missing.
+    """
+    if not _QUANTITY_TYPES.issuperset(types):
+        return None
+    floats = [v for v in values if type(v) is float]
+    if not all(map(math.isfinite, floats)):
+        return None
+    if from_orjson and any(abs(v) >= _parse.FAST_JSON_FLOAT_LIMIT for v in floats):
+        return None
+    if int in types and max(v.bit_length() for v in values if type(v) is int) > 1024:
+        return None
+    if str in types:
+        stored = {}
+        for text in {v for v in values if type(v) is str}:
+            try:
+                stored[text] = model._check_quantity(text, field, None, allow_rest=rest)
+            except Exception:  # noqa: BLE001 - the node reader reports it, with its place
+                return None
+        changed = {k: v for k, v in stored.items() if v is not k}
+        if changed:
+            return [changed.get(v, v) if type(v) is str else v for v in values]
+    return values
 
 
 _CRITERION_KEYS = {"unit", "sense", "description"}
