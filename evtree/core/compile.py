@@ -649,12 +649,13 @@ def _structure_problems(
     payoff_given = _given(flat.payoff.raw)
     for i in np.flatnonzero(terminal & ~payoff_given):
         problems.append(ModelError("terminal has no payoff", node=nodes[i].path, field="payoff"))
-    named = [x for x in names if x is not None]
     # Names may repeat (two "Final court decision" nodes); such nodes are keyed by their
     # path, and looking one up by the shared name is refused listing the candidates.
+    # (A table compiles without nodes only when its names are unique: NodeTable.plain.)
     previous = tree._compiled
     for n in previous.cache.get("duplicate_named", ()) if previous is not None else ():
         n._dup = False
+    named = [] if isinstance(nodes, LazyNodes) else [x for x in names if x is not None]
     if len(named) != len(set(named)):
         from collections import Counter
 

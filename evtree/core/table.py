@@ -181,8 +181,11 @@ class NodeTable:
         """Whether the table compiles without node objects: no extra fields, no repeated names."""
         if any(self.extras.values()):
             return False
-        named = list(filter(None, self.name))
-        return len(named) == len(set(named))
+        return names_unique(self.name)
+
+    def know_names_unique(self, unique: bool) -> None:
+        """Record whether the names are unique, found while the table was read (see :attr:`plain`)."""
+        self.__dict__["plain"] = unique and not any(self.extras.values())
 
     def path(self, i: int) -> str:
         """Return the path of node ``i``, as :attr:`evtree.core.model.Node.path` writes it."""
@@ -230,6 +233,12 @@ class NodeTable:
             for i, value in values.items():
                 setattr(nodes[i], f"_{field}", value)
         return nodes
+
+
+def names_unique(names: list[Any]) -> bool:
+    """Whether no name (``None`` aside) occurs twice."""
+    missing = names.count(None)
+    return len(set(names)) - (1 if missing else 0) == len(names) - missing
 
 
 # ----------------------------------------------------------------------------- building

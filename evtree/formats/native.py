@@ -17,7 +17,6 @@ import array
 import itertools
 import json
 import math
-import operator
 import os
 from collections.abc import Mapping
 from itertools import repeat
@@ -368,6 +367,7 @@ def _plain_table(data: Any, *, from_orjson: bool, consume: bool = False) -> tupl
         columns.names,
         *quantities,
     )
+    table.know_names_unique(len(columns.name_set) == columns.named)
     return table, columns.keys
 
 
@@ -398,6 +398,15 @@ def _node_shape(keys: tuple[Any, ...], top: bool) -> tuple[int, dict[Any, int]] 
     return _KIND_CODES[kind], {k: i for i, k in enumerate(keys)}
 
 
+class _Transposed:
+    """The values of a chunk's nodes given column by column (every node with the same keys)."""
+
+    __slots__ = ("columns",)
+
+    def __init__(self, columns: list[list[Any]]) -> None:
+        self.columns = columns
+
+
 class _Columns:
     """The columns :func:`_plain_table` gathers, level after level, chunk after chunk."""
 
@@ -413,6 +422,8 @@ class _Columns:
         self.keys = 0
         self.shapes: dict[tuple[Any, ...], Any] = {}
         self.label_memo: dict[str, str] = {}
+        self.name_set: set[str] = set()
+        self.named = 0
 
     def read(self, chunk: list[Any], top: bool, below: list[Any], consume: bool) -> bool:
         """Check one chunk of a level and append its columns and its nodes' children to ``below``.
@@ -429,9 +440,10 @@ class _Columns:
         rows = None
         if len(first) > 1 and keys == n * len(first):
             # Every node has the first one's keys (or KeyError), so at least as many; n times
-            # as many in all: each has just these.
+            # as many in all: each has just these.  Read a column at a time (the fastest
+            # loop CPython has for this: a comprehension of subscripts).
             try:
-                rows = list(map(operator.itemgetter(*first), chunk))
+                rows = _Transposed([[d[k] for d in chunk] for k in first])
             except KeyError:
                 rows = None
         if rows is not None:
@@ -485,7 +497,11 @@ class _Columns:
             self.labels += labels
         else:
             self.labels.append(None)
-        self.names += fields["name"]
+        names = fields["name"]
+        self.names += names
+        given = list(filter(None, names))  # hashed now, while the chunk's strings are in the cache
+        self.named += len(given)
+        self.name_set.update(given)
         self.counts += fields["count"]
         lists = fields["branches"]
         below += itertools.chain.from_iterable(lists)
@@ -522,8 +538,12 @@ class _Columns:
     def _group(shape: tuple[int, dict[Any, int]], rows: list[Any], top: bool) -> dict[str, Any] | None:
         """Columns of the nodes of a chunk that share one set of keys, checked; ``None`` if not plain."""
         code, where = shape
-        n = len(rows)
-        columns = list(zip(*rows))
+        if type(rows) is _Transposed:
+            columns = rows.columns
+            n = len(columns[0])
+        else:
+            n = len(rows)
+            columns = list(zip(*rows))
         nothing = (None,) * n
 
         def column(key: str) -> Any:
