@@ -147,7 +147,6 @@ def run() -> list[Row]:
         )
     )
 
-
     t_compile, _ = _timed(lambda: evtree.compile.compile_tree(tree))
     rows.append(Row("compile to flat arrays (once, cached)", t_compile, "-", None, "(reported)", None))
     t_first, first = _timed(lambda: evtree.evaluate(tree))
