@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -487,12 +487,17 @@ class PolicyPolynomials:
 
 
 def grid_policies(
-    tree: model.DecisionTree, points: Mapping[str, Any], *, chunk: int = 1024
+    tree: model.DecisionTree,
+    points: Mapping[str, Any],
+    *,
+    chunk: int = 1024,
+    on_chunk: Callable[[Any, int, int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[dict[str, str]]]:
     """Float rollback at many points, in chunks that stay in cache.
 
     Returns the root value at each point, a code per point, and the reachable
-    optimal policy of each code.
+    optimal policy of each code.  ``on_chunk(result, start, size)`` is called
+    with each chunk's evaluation (points ``start`` to ``start + size - 1``).
     """
     flat = compiled(tree)
     arrays = {k: np.asarray(v, dtype=float) for k, v in points.items()}
@@ -516,6 +521,8 @@ def grid_policies(
                 policies.append(pol)
             remap.append(seen[key])
         codes[start : start + size] = np.asarray(remap, dtype=np.int64)[local]
+        if on_chunk is not None:
+            on_chunk(r, start, size)
     return values, codes, policies
 
 

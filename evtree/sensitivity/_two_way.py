@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -445,15 +445,7 @@ def _exact_partition(
 
     a, b = names
     polys = common.PolicyPolynomials(tree, exact_others, (a, b))
-    ctx = flint.fmpq_mpoly_ctx.get((a, b), "lex")
-
-    def to_flint(p: Any) -> Any:
-        return ctx.from_dict(
-            {
-                m: c if isinstance(c, flint.fmpq) else flint.fmpq(int(c.numerator), int(c.denominator))
-                for m, c in p.terms()
-            }
-        )
+    to_flint = _flint_converter((a, b))
 
     flat = polys.flat
     probs: dict[tuple, Any] = {}
@@ -462,7 +454,7 @@ def _exact_partition(
         if not f.is_constant():
             probs.setdefault(tuple(sorted(f.to_dict().items())), f)
     prob_list = list(probs.values())
-    one = ctx.from_dict({(0, 0): 1})
+    one = flint.fmpq_mpoly_ctx.get((a, b), "lex").from_dict({(0, 0): 1})
     kind, first, count, nodes, parent = flat.kind, flat.first_child, flat.n_children, flat.nodes, flat.parent
     key_index = {nodes[int(d)].key: int(d) for d in flat.decision_indices}
     acc_cache: dict[int, Any] = {}
@@ -976,21 +968,11 @@ def _certified_partition(
     or :data:`MAX_CELLS`; NotImplementedError when a value or probability is not a
     polynomial in the two parameters.
     """
-    import flint
-
     from ..core.decompose import concatenate, decompose
 
     a, b = names
     polys = common.PolicyPolynomials(tree, exact_others, (a, b))
-    ctx = flint.fmpq_mpoly_ctx.get((a, b), "lex")
-
-    def to_flint(p: Any) -> Any:
-        return ctx.from_dict(
-            {
-                m: c if isinstance(c, flint.fmpq) else flint.fmpq(int(c.numerator), int(c.denominator))
-                for m, c in p.terms()
-            }
-        )
+    to_flint = _flint_converter((a, b))
 
     full = _FullPolicies(polys, to_flint, sign)
     flat = polys.flat
@@ -1110,6 +1092,23 @@ def _bound(dec: Any, section: Any) -> Any:
     return {"curve": f"{dec.curves[section.curve]} = 0", "root": section.index}
 
 
+def _flint_converter(names: tuple[str, str]) -> Callable[[Any], Any]:
+    """Return a function writing a sympy polynomial in ``names`` as a python-flint polynomial (lex order)."""
+    import flint
+
+    ctx = flint.fmpq_mpoly_ctx.get(names, "lex")
+
+    def to_flint(p: Any) -> Any:
+        return ctx.from_dict(
+            {
+                m: c if isinstance(c, flint.fmpq) else flint.fmpq(int(c.numerator), int(c.denominator))
+                for m, c in p.terms()
+            }
+        )
+
+    return to_flint
+
+
 def _grid_policies(
     tree: model.DecisionTree, points: Mapping[str, Any], axis: str, *, chunk: int = 1024
 ) -> tuple[np.ndarray, np.ndarray, list[dict[str, str]], dict[tuple[int, ...], list[float]]]:
@@ -1120,40 +1119,24 @@ def _grid_policies(
     """
     flat = common.compiled(tree)
     decisions = common.preorder_decisions(flat)
-    arrays = {k: np.asarray(v, dtype=float) for k, v in points.items()}
-    n = max((v.size for v in arrays.values() if v.ndim), default=1)
-    arrays = {k: np.broadcast_to(v, (n,)) if v.ndim else v for k, v in arrays.items()}
-    values = np.empty(n)
-    codes = np.empty(n, dtype=np.int64)
-    policies: list[dict[str, str]] = []
-    seen: dict[tuple, int] = {}
+    n = max((np.asarray(v).size for v in points.values() if np.ndim(v)), default=1)
+    first_axis = np.broadcast_to(np.asarray(points[axis], dtype=float), (n,))
     full: dict[tuple[int, ...], list[float]] = {}  # each full policy's least and greatest first parameter
-    first_axis = arrays[axis]
-    for start in range(0, n, chunk):
-        part = {k: (v[start : start + chunk] if v.ndim else v) for k, v in arrays.items()}
-        r = common.evaluate_float(tree, part)
-        size = min(chunk, n - start)
-        values[start : start + size] = np.broadcast_to(np.asarray(r.value, dtype=float), (size,))
-        local, pols = common.policy_codes(flat, r)
-        remap = []
-        for pol in pols:
-            key = tuple(pol.items())
-            if key not in seen:
-                seen[key] = len(policies)
-                policies.append(pol)
-            remap.append(seen[key])
-        codes[start : start + size] = np.asarray(remap, dtype=np.int64)[local]
+
+    def collect(r: Any, start: int, size: int) -> None:
         choice = np.asarray(r._choice)
         choice = choice[:, None] if choice.ndim == 1 else choice
         offsets = choice[decisions] - flat.first_child[decisions][:, None]
         rows, inverse = np.unique(
             np.broadcast_to(offsets.T, (size, len(decisions))), axis=0, return_inverse=True
         )
-        at = np.broadcast_to(first_axis[start : start + size] if first_axis.ndim else first_axis, (size,))
+        at = first_axis[start : start + size]
         for k, row in enumerate(rows):
             xs = at[np.asarray(inverse).reshape(-1) == k]
             span = full.setdefault(tuple(int(v) for v in row), [np.inf, -np.inf])
             span[0], span[1] = min(span[0], float(xs.min())), max(span[1], float(xs.max()))
+
+    values, codes, policies = common.grid_policies(tree, points, chunk=chunk, on_chunk=collect)
     return values, codes, policies, full
 
 
