@@ -82,6 +82,10 @@ def _broadcast_point(point: dict[str, Any]) -> tuple[dict[str, Any], tuple[int, 
     return {k: np.broadcast_to(v, shape).reshape(size) for k, v in point.items()}, shape
 
 
+#: A policy fixing at most this many decisions is looked up node by node, without mapping every decision.
+_FEW_CHOICES = 16
+
+
 def _policy_forced(
     flat: FlatTree, tree: model.DecisionTree, policy: Mapping[str, str] | None
 ) -> np.ndarray | None:
@@ -91,14 +95,15 @@ def _policy_forced(
         policy = parse_strategy(tree, policy)
     forced = np.full(flat.size, -1, dtype=np.int64)
     choices = flat.cache.get("decision_choices")
-    if choices is None:  # each decision's key: its position and its branches' (a strategy table asks often)
+    if choices is None and len(policy) > _FEW_CHOICES:
+        # each decision's key: its position and its branches' (a strategy table asks often)
         first, count = flat.first_child, flat.n_children
         choices = flat.cache["decision_choices"] = {
             flat.key_of(d): (d, {flat.label_of(c): c for c in range(first[d], first[d] + count[d])})
             for d in flat.decision_indices.tolist()
         }
     for key, label in policy.items():
-        known = choices.get(key) if isinstance(key, str) else None
+        known = choices.get(key) if choices is not None and isinstance(key, str) else None
         if known is not None and label in known[1]:
             forced[known[0]] = known[1][label]
             continue

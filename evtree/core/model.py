@@ -1025,8 +1025,10 @@ class DecisionTree:
         subtrees: Mapping[str, Node] | None = None,
     ) -> None:
         self.subtrees: dict[str, Node] = _check_subtrees(subtrees)
+        from .table import NodeTable  # (table.py builds on this module)
+
         self._table: Any = None
-        if type(root).__name__ == "NodeTable":  # evtree.core.table: nodes made when first asked for
+        if isinstance(root, NodeTable):  # nodes made when first asked for
             self._root: Node | None = None
             self._table = root
         else:
